@@ -1,0 +1,14 @@
+import type { Resolvers } from '../generated/graphql';
+import { login } from './login.service';
+
+export const authResolvers: Resolvers = {
+  Query: {
+    me: async (_parent, _args, ctx) => {
+      const operator = ctx.policy.authenticated();
+      return (await ctx.loaders.userById.load(operator.id))!;
+    },
+  },
+  Mutation: {
+    login: (_parent, args, ctx) => login(ctx, args),
+  },
+};

@@ -1,0 +1,67 @@
+import type { EntityManager } from 'typeorm';
+import type { OperatorRole } from '../policy/operator';
+
+/** What authentication needs to know about a user, read in one statement. */
+export interface OperatorRow {
+  id: string;
+  primaryIdentifier: string | null;
+  recordType: string;
+  active: boolean;
+  passwordChangedAt: Date | null;
+  forcePasswordChange: boolean;
+  cannotEditRestricted: boolean;
+  institutionId: string;
+  institutionCode: string;
+  libraryIndependence: boolean;
+  debtLimit: string;
+  /** Roles in force: active, scoped and not past their expiry date. */
+  roles: OperatorRole[];
+}
+
+export async function findOperatorRow(db: EntityManager, userId: string): Promise<OperatorRow | undefined> {
+  const rows = await db.query(
+    `SELECT u.id, u.primary_identifier AS "primaryIdentifier", u.record_type AS "recordType",
+            (u.status = 'ACTIVE' AND (u.expiry_date IS NULL OR u.expiry_date > current_date)) AS active,
+            u.password_changed_at AS "passwordChangedAt", u.force_password_change AS "forcePasswordChange",
+            u.cannot_edit_restricted_users AS "cannotEditRestricted",
+            i.id AS "institutionId", i.code AS "institutionCode", i.library_independence AS "libraryIndependence",
+            i.debt_limit::text AS "debtLimit",
+            coalesce(json_agg(json_build_object('roleType', r.role_type, 'scopeType', r.scope_type,
+                                                'libraryId', r.scope_library_id, 'deskId', r.scope_desk_id))
+                     FILTER (WHERE r.id IS NOT NULL), '[]') AS roles
+       FROM app_user u
+       JOIN institution i ON i.id = u.institution_id
+       LEFT JOIN role_assignment r ON r.user_id = u.id AND r.is_active AND r.scope_type IS NOT NULL
+                                   AND (r.expiry_date IS NULL OR r.expiry_date >= current_date)
+      WHERE u.id = $1
+      GROUP BY u.id, i.id`,
+    [userId],
+  );
+  return rows[0];
+}
+
+/** Users whose primary identifier (case-insensitive) or an additional identifier (exact) is `identifier`, in any institution. */
+export async function findLoginCandidates(
+  db: EntityManager,
+  identifier: string,
+  institutionCode: string | null,
+): Promise<{ id: string; institutionId: string; primaryIdentifier: string | null; passwordHash: string | null }[]> {
+  return db.query(
+    `SELECT u.id, u.institution_id AS "institutionId", u.primary_identifier AS "primaryIdentifier", u.password_hash AS "passwordHash"
+       FROM app_user u JOIN institution i ON i.id = u.institution_id
+      WHERE ($2::text IS NULL OR i.code = $2)
+        AND (lower(u.primary_identifier) = lower($1)
+             OR u.id IN (SELECT user_id FROM user_identifier WHERE value = $1))`,
+    [identifier, institutionCode],
+  );
+}
+
+export async function recordLoginAttempt(
+  db: EntityManager,
+  attempt: { institutionId: string | null; userId: string | null; identifier: string; succeeded: boolean; reason: string | null },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO login_attempt (institution_id, user_id, identifier, succeeded, reason) VALUES ($1, $2, $3, $4, $5)`,
+    [attempt.institutionId, attempt.userId, attempt.identifier, attempt.succeeded, attempt.reason],
+  );
+}

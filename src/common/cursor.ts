@@ -1,0 +1,21 @@
+import { badInput } from './errors';
+
+/** Opaque keyset cursors: base64url of the sort key and the id of a row. */
+export interface Cursor {
+  sortName: string;
+  id: string;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.sortName, cursor.id])).toString('base64url');
+}
+
+export function decodeCursor(text: string, field: string): Cursor {
+  try {
+    const [sortName, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (typeof sortName === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) return { sortName, id };
+  } catch {
+    // fall through to the error below
+  }
+  throw badInput(field, 'The cursor is not valid: use an endCursor returned by this API');
+}

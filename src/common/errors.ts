@@ -1,0 +1,23 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The error codes clients can rely on (extensions.code). Every refusal Carrel
+ * makes on purpose is one of these; anything else is masked in production.
+ */
+export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
+
+function error(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+/** Invalid input; `field` is the input path of the offending value (e.g. `input.emails[0].address`). */
+export const badInput = (field: string, message: string) => error('BAD_USER_INPUT', message, { field });
+export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token>') =>
+  error('UNAUTHENTICATED', message);
+export const forbidden = (message: string) => error('FORBIDDEN', message);
+export const notFound = (message: string) => error('NOT_FOUND', message);
+export const conflict = (message: string, extra: { field?: string; value?: string } = {}) => error('CONFLICT', message, extra);
+
+export function isKnownError(e: unknown): e is GraphQLError {
+  return e instanceof GraphQLError && typeof e.extensions?.code === 'string';
+}

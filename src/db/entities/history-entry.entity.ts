@@ -1,0 +1,32 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** One changed field of a user record; outlives the user (no foreign key on userId) to keep statistical data. */
+@Entity('history_entry')
+export class HistoryEntry {
+  @PrimaryGeneratedColumn({ type: 'bigint', name: 'id' })
+  id: string;
+
+  @Column({ type: 'uuid', name: 'institution_id' })
+  institutionId: string;
+
+  @Column({ type: 'uuid', name: 'user_id' })
+  userId: string;
+
+  @Column({ type: 'text', name: 'field' })
+  field: string;
+
+  @Column({ type: 'text', name: 'old_value', nullable: true })
+  oldValue: string | null;
+
+  @Column({ type: 'text', name: 'new_value', nullable: true })
+  newValue: string | null;
+
+  @Column({ type: 'uuid', name: 'owner_library_id', nullable: true })
+  ownerLibraryId: string | null;
+
+  @Column({ type: 'text', name: 'changed_by' })
+  changedBy: string;
+
+  @Column({ type: 'timestamptz', name: 'changed_at', default: () => 'now()' })
+  changedAt: Date;
+}

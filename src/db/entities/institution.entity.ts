@@ -1,0 +1,45 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
+
+/** A tenant: one library system with its own users, configuration and policy limits. */
+@Entity('institution')
+@Unique('institution_code_key', ['code'])
+export class Institution {
+  @PrimaryGeneratedColumn('uuid', { name: 'id' })
+  id: string;
+
+  @Column({ type: 'text', name: 'code' })
+  code: string;
+
+  @Column({ type: 'text', name: 'name' })
+  name: string;
+
+  @Column({ type: 'integer', name: 'waiving_fines_fees_limit', default: 100 })
+  waivingFinesFeesLimit: number;
+
+  @Column({ type: 'text', name: 'primary_identifier_regex', nullable: true })
+  primaryIdentifierRegex: string | null;
+
+  @Column({ type: 'text', name: 'email_regex', nullable: true })
+  emailRegex: string | null;
+
+  @Column({ type: 'text', name: 'phone_regex', nullable: true })
+  phoneRegex: string | null;
+
+  @Column({ type: 'text', name: 'postal_code_regex', nullable: true })
+  postalCodeRegex: string | null;
+
+  @Column({ type: 'boolean', name: 'email_required', default: true })
+  emailRequired: boolean;
+
+  @Column({ type: 'boolean', name: 'library_independence', default: true })
+  libraryIndependence: boolean;
+
+  @Column({ type: 'integer', name: 'named_user_allotment', default: 0 })
+  namedUserAllotment: number;
+
+  @Column({ type: 'numeric', name: 'debt_limit', precision: 14, scale: 2, default: 0 })
+  debtLimit: string;
+
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
+  createdAt: Date;
+}

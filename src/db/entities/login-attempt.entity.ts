@@ -1,0 +1,26 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** One login attempt, successful or not; userId is null when no user matched the identifier. */
+@Entity('login_attempt')
+export class LoginAttempt {
+  @PrimaryGeneratedColumn({ type: 'bigint', name: 'id' })
+  id: string;
+
+  @Column({ type: 'uuid', name: 'institution_id', nullable: true })
+  institutionId: string | null;
+
+  @Column({ type: 'uuid', name: 'user_id', nullable: true })
+  userId: string | null;
+
+  @Column({ type: 'text', name: 'identifier' })
+  identifier: string;
+
+  @Column({ type: 'boolean', name: 'succeeded' })
+  succeeded: boolean;
+
+  @Column({ type: 'text', name: 'reason', nullable: true })
+  reason: string | null;
+
+  @Column({ type: 'timestamptz', name: 'attempted_at', default: () => 'now()' })
+  attemptedAt: Date;
+}

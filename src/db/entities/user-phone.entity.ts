@@ -1,0 +1,32 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** A phone number of a user; at most one per user is preferred. */
+@Entity('user_phone')
+export class UserPhone {
+  @PrimaryGeneratedColumn('uuid', { name: 'id' })
+  id: string;
+
+  @Column({ type: 'uuid', name: 'institution_id' })
+  institutionId: string;
+
+  @Column({ type: 'uuid', name: 'user_id' })
+  userId: string;
+
+  @Column({ type: 'text', name: 'phone_number' })
+  phoneNumber: string;
+
+  @Column({ type: 'text', name: 'phone_type' })
+  phoneType: string;
+
+  @Column({ type: 'boolean', name: 'is_preferred', default: false })
+  isPreferred: boolean;
+
+  @Column({ type: 'date', name: 'start_date', nullable: true })
+  startDate: string | null;
+
+  @Column({ type: 'date', name: 'end_date', nullable: true })
+  endDate: string | null;
+
+  @Column({ type: 'boolean', name: 'is_external', default: false })
+  isExternal: boolean;
+}

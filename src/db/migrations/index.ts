@@ -1,0 +1,4 @@
+import { InitialSchema1764230400000 } from './1764230400000-InitialSchema';
+
+/** Every migration, in order. A new migration is added here and never edited after it lands. */
+export const migrations = [InitialSchema1764230400000];

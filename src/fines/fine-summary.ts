@@ -1,0 +1,18 @@
+/** A user's balances over the fines an operator may see (R7.6); amounts are numeric strings. */
+export interface FineSummaryRow {
+  userId: string;
+  activeBalance: string;
+  disputedBalance: string;
+  transferredBalance: string;
+  openCount: number;
+  exceedsDebtLimit: boolean;
+}
+
+export const emptyFineSummary = (userId: string): FineSummaryRow => ({
+  userId,
+  activeBalance: '0',
+  disputedBalance: '0',
+  transferredBalance: '0',
+  openCount: 0,
+  exceedsDebtLimit: false,
+});

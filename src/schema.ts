@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { authResolvers } from './auth/auth.resolvers';
+import { blockResolvers } from './blocks/block.resolvers';
+import { scalarResolvers } from './common/scalars';
+import { fineResolvers } from './fines/fine.resolvers';
+import { institutionResolvers } from './institutions/institution.resolvers';
+import { proxyResolvers } from './proxies/proxy.resolvers';
+import { roleResolvers } from './roles/role.resolvers';
+import { userResolvers } from './users/user.resolvers';
+
+/** schema/*.graphql is the source of truth; it is read at start-up from the project folder. */
+export const SCHEMA_DIR = path.resolve(__dirname, '..', fs.existsSync(path.resolve(__dirname, '..', 'schema')) ? '' : '..', 'schema');
+
+export function loadTypeDefs(): string[] {
+  return fs.readdirSync(SCHEMA_DIR)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort()
+    .map((f) => fs.readFileSync(path.join(SCHEMA_DIR, f), 'utf8'));
+}
+
+export function buildSchema() {
+  return makeExecutableSchema({
+    typeDefs: loadTypeDefs(),
+    resolvers: [scalarResolvers, authResolvers, userResolvers, roleResolvers, institutionResolvers, blockResolvers, fineResolvers, proxyResolvers],
+  });
+}

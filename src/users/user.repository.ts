@@ -1,0 +1,102 @@
+import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import { User } from '../db/entities';
+import type { UsersFilter } from '../generated/graphql';
+
+/** Every read of users goes through here, always scoped to one institution. */
+
+export interface UserPageRequest {
+  institutionId: string;
+  filter: UsersFilter;
+  first: number;
+  /** Keyset position: the sort key and id of the last user of the previous page. */
+  after: { sortName: string; id: string } | null;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Applies the users-list filters; each one is served by an index on app_user. */
+function applyFilter(qb: SelectQueryBuilder<User>, institutionId: string, filter: UsersFilter): SelectQueryBuilder<User> {
+  qb.where('u.institution_id = :institutionId', { institutionId });
+  if (filter.accountType) qb.andWhere('u.account_type = :accountType', { accountType: filter.accountType });
+  if (filter.recordType) qb.andWhere('u.record_type = :recordType', { recordType: filter.recordType });
+  if (filter.status) {
+    const activeNotExpired = `(u.status = 'ACTIVE' AND (u.expiry_date IS NULL OR u.expiry_date > current_date))`;
+    qb.andWhere(filter.status === 'ACTIVE_NOT_EXPIRED' ? activeNotExpired : `NOT ${activeNotExpired}`);
+  }
+  const words = (filter.name ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  words.forEach((word, i) => {
+    // search_text holds main and preferred names (R1.3); a trigram index serves the LIKE.
+    qb.andWhere(`u.search_text LIKE :word${i}`, { [`word${i}`]: `%${escapeLike(word)}%` });
+  });
+  return qb;
+}
+
+/** One page of users sorted by display name, plus one extra row that tells whether a next page exists. */
+export async function findUserPage(db: EntityManager, req: UserPageRequest): Promise<{ users: (User & { sortName: string })[] }> {
+  const qb = applyFilter(db.getRepository(User).createQueryBuilder('u'), req.institutionId, req.filter);
+  if (req.after) qb.andWhere('(u.sort_name, u.id) > (:afterSort, :afterId)', { afterSort: req.after.sortName, afterId: req.after.id });
+  const { entities, raw } = await qb
+    .addSelect('u.sort_name', 'sort_name')
+    .orderBy('u.sort_name', 'ASC')
+    .addOrderBy('u.id', 'ASC')
+    .limit(req.first + 1)
+    .getRawAndEntities<{ sort_name: string }>();
+  return { users: entities.map((u, i) => Object.assign(u, { sortName: raw[i].sort_name })) };
+}
+
+export async function countUsers(db: EntityManager, institutionId: string, filter: UsersFilter): Promise<number> {
+  return applyFilter(db.getRepository(User).createQueryBuilder('u'), institutionId, filter).getCount();
+}
+
+export async function findUsersByIds(db: EntityManager, institutionId: string, ids: readonly string[]): Promise<User[]> {
+  return db.getRepository(User).createQueryBuilder('u')
+    .where('u.institution_id = :institutionId AND u.id = ANY(:ids::uuid[])', { institutionId, ids })
+    .getMany();
+}
+
+/** R2.3, R2.4: exact match on an additional identifier, case-insensitive match on the primary identifier. */
+export async function findUserByIdentifier(db: EntityManager, institutionId: string, value: string): Promise<User | null> {
+  return db.getRepository(User).createQueryBuilder('u')
+    .where('u.institution_id = :institutionId', { institutionId })
+    .andWhere(`(lower(u.primary_identifier) = lower(:value)
+                OR u.id IN (SELECT i.user_id FROM user_identifier i WHERE i.institution_id = :institutionId AND i.value = :value))`, { value })
+    .getOne();
+}
+
+/** R1.6: users with the same first name, last name and birth date. */
+export async function findPossibleDuplicates(
+  db: EntityManager,
+  institutionId: string,
+  person: { firstName: string; lastName: string; birthDate: string },
+): Promise<User[]> {
+  return db.getRepository(User).createQueryBuilder('u')
+    .where('u.institution_id = :institutionId', { institutionId })
+    .andWhere('lower(u.first_name) = lower(:firstName) AND lower(u.last_name) = lower(:lastName) AND u.birth_date = :birthDate', person)
+    .getMany();
+}
+
+/**
+ * Which of the given identifier values are already taken in the institution
+ * (R2.2, R2.4): a primary identifier clashes with any identifier equal to it
+ * case-insensitively; an additional one clashes with an equal additional value
+ * or a primary identifier equal case-insensitively.
+ */
+export async function findTakenIdentifiers(
+  db: EntityManager,
+  institutionId: string,
+  wanted: { primary: string | null; additional: string[] },
+): Promise<string[]> {
+  const rows: { value: string }[] = await db.query(
+    `SELECT v AS value FROM unnest($2::text[]) AS v
+      WHERE EXISTS (SELECT 1 FROM app_user u WHERE u.institution_id = $1 AND lower(u.primary_identifier) = lower(v))
+         OR EXISTS (SELECT 1 FROM user_identifier i WHERE i.institution_id = $1 AND i.value = v)
+     UNION ALL
+     SELECT $3 WHERE $3::text IS NOT NULL
+        AND (EXISTS (SELECT 1 FROM app_user u WHERE u.institution_id = $1 AND lower(u.primary_identifier) = lower($3))
+             OR EXISTS (SELECT 1 FROM user_identifier i WHERE i.institution_id = $1 AND lower(i.value) = lower($3)))`,
+    [institutionId, wanted.additional, wanted.primary],
+  );
+  return rows.map((r) => r.value);
+}

@@ -1,0 +1,58 @@
+import { isBlockActive } from '../blocks/block.repository';
+import type { Resolvers } from '../generated/graphql';
+import { isProtectedAccount } from '../policy/protected-accounts';
+import { displayName, isActiveNotExpired } from './user-fields';
+import { createUser, getUser, getUserByIdentifier, listUsers } from './user.service';
+
+export const userResolvers: Resolvers = {
+  Query: {
+    user: (_parent, { id }, ctx) => getUser(ctx, id),
+    userByIdentifier: (_parent, { value }, ctx) => getUserByIdentifier(ctx, value),
+    users: (_parent, args, ctx) => listUsers(ctx, args),
+  },
+  Mutation: {
+    createUser: (_parent, { input }, ctx) => createUser(ctx, input),
+  },
+  UserConnection: {
+    totalCount: (page) => page.totalCount(),
+  },
+  User: {
+    displayName: (user) => displayName(user),
+    hasPassword: (user) => user.passwordHash !== null,
+    restricted: (user) => user.isRestricted,
+    protected: (user) => isProtectedAccount(user.primaryIdentifier),
+    activeNotExpired: (user) => isActiveNotExpired(user),
+    identifiers: (user, _args, ctx) => ctx.loaders.identifiersByUser.load(user.id),
+    emails: (user, _args, ctx) => ctx.loaders.emailsByUser.load(user.id),
+    addresses: (user, _args, ctx) => ctx.loaders.addressesByUser.load(user.id),
+    phones: (user, _args, ctx) => ctx.loaders.phonesByUser.load(user.id),
+    roles: (user, _args, ctx) => ctx.loaders.rolesByUser.load(user.id),
+    blocks: async (user, { activeOnly }, ctx) => {
+      const blocks = await ctx.loaders.blocksByUser.load(user.id);
+      return activeOnly === false ? blocks : blocks.filter((b) => isBlockActive(b));
+    },
+    hasActiveBlock: async (user, _args, ctx) => (await ctx.loaders.blocksByUser.load(user.id)).some((b) => isBlockActive(b)),
+    fineSummary: (user, _args, ctx) => ctx.loaders.fineSummaryByUser.load(user.id),
+    proxyFor: (user, _args, ctx) => ctx.loaders.proxyLinksByProxy.load(user.id),
+  },
+  Identifier: {
+    type: (i) => i.idType,
+    external: (i) => i.isExternal,
+  },
+  Email: {
+    type: (e) => e.emailType,
+    preferred: (e) => e.isPreferred,
+    external: (e) => e.isExternal,
+  },
+  Address: {
+    type: (a) => a.addressType,
+    preferred: (a) => a.isPreferred,
+    external: (a) => a.isExternal,
+  },
+  Phone: {
+    number: (p) => p.phoneNumber,
+    type: (p) => p.phoneType,
+    preferred: (p) => p.isPreferred,
+    external: (p) => p.isExternal,
+  },
+};

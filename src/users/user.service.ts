@@ -1,0 +1,171 @@
+import type { EntityManager } from 'typeorm';
+import { hashPassword } from '../auth/password';
+import { badInput, conflict, notFound } from '../common/errors';
+import type { RequestContext } from '../context';
+import { inTransaction } from '../db/transaction';
+import { RoleAssignment, User, UserAddress, UserEmail, UserIdentifier, UserPhone } from '../db/entities';
+import { appendEvents } from '../events/outbox.repository';
+import type { CreateUserInput, UsersFilter } from '../generated/graphql';
+import { recordHistory } from '../history/history.repository';
+import { findExistingCodes, findInstitution } from '../institutions/institution.repository';
+import { decodeCursor, encodeCursor } from '../common/cursor';
+import { countUsers, findPossibleDuplicates, findTakenIdentifiers, findUserByIdentifier, findUserPage } from './user.repository';
+import { NewUserDraft, validateNewUser } from './user.validation';
+
+const MAX_PAGE = 100;
+
+export async function getUser(ctx: RequestContext, id: string): Promise<User | null> {
+  ctx.policy.assert('user.read');
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  return ctx.loaders.userById.load(id);
+}
+
+export async function getUserByIdentifier(ctx: RequestContext, value: string): Promise<User | null> {
+  const operator = ctx.policy.assert('user.read');
+  if (!value.trim()) throw badInput('value', 'The identifier is empty');
+  return findUserByIdentifier(ctx.db.manager, operator.institutionId, value.trim());
+}
+
+export type UserPage = Awaited<ReturnType<typeof listUsers>>;
+
+/** A page of users as a Relay connection; totalCount is counted only when asked for. */
+export async function listUsers(ctx: RequestContext, args: { first?: number | null; after?: string | null; filter?: UsersFilter | null }) {
+  const operator = ctx.policy.assert('user.read');
+  const first = args.first ?? 20;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}`);
+  const after = args.after ? decodeCursor(args.after, 'after') : null;
+  const filter = args.filter ?? {};
+  const { users } = await findUserPage(ctx.db.manager, { institutionId: operator.institutionId, filter, first, after });
+  const page = users.slice(0, first);
+  const edges = page.map((user) => ({ cursor: encodeCursor({ sortName: user.sortName, id: user.id }), node: user as User }));
+  for (const user of page) ctx.loaders.userById.prime(user.id, user);
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: users.length > first,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    totalCount: () => countUsers(ctx.db.manager, operator.institutionId, filter),
+  };
+}
+
+/** Rules that need the database: configured codes exist and identifiers are free. */
+async function checkAgainstDatabase(db: EntityManager, institutionId: string, input: CreateUserInput, draft: NewUserDraft) {
+  const codeFields: [keyof CreateUserInput, string][] = [['userGroup', 'USER_GROUP'], ['jobCategory', 'JOB_CATEGORY'], ['campus', 'CAMPUS']];
+  for (const [field, kind] of codeFields) {
+    const code = input[field] as string | null | undefined;
+    if (code != null && (await findExistingCodes(db, institutionId, kind, [code])).length === 0) {
+      throw badInput(`input.${field}`, `"${code}" is not a configured ${kind.toLowerCase().replace('_', ' ')}`);
+    }
+  }
+  const types = [...new Set(draft.identifiers.map((i) => i.type))];
+  const knownTypes = await findExistingCodes(db, institutionId, 'IDENTIFIER_TYPE', types);
+  draft.identifiers.forEach((identifier, i) => {
+    if (!knownTypes.includes(identifier.type)) throw badInput(`input.identifiers[${i}].type`, `"${identifier.type}" is not a configured identifier type`);
+  });
+  const taken = await findTakenIdentifiers(db, institutionId, {
+    primary: draft.primaryIdentifier,
+    additional: draft.identifiers.map((i) => i.value),
+  });
+  if (taken.length > 0) {
+    const value = taken[0];
+    const index = draft.identifiers.findIndex((i) => i.value === value);
+    const field = index >= 0 ? `input.identifiers[${index}].value` : 'input.primaryIdentifier';
+    throw conflict(`Identifier "${value}" is already in use`, { field, value });
+  }
+}
+
+/** Writes the user and its children; the caller owns the transaction. */
+async function insertUser(tx: EntityManager, institutionId: string, actor: string, input: CreateUserInput, draft: NewUserDraft, passwordHash: string | null) {
+  const user = await tx.getRepository(User).save(
+    tx.getRepository(User).create({
+      institutionId,
+      recordType: draft.recordType,
+      accountType: draft.accountType,
+      primaryIdentifier: draft.primaryIdentifier,
+      firstName: draft.firstName,
+      middleName: draft.middleName,
+      lastName: draft.lastName,
+      preferredFirstName: draft.preferredFirstName,
+      preferredMiddleName: draft.preferredMiddleName,
+      preferredLastName: draft.preferredLastName,
+      title: input.title ?? null,
+      pinNumber: input.pinNumber ?? null,
+      jobCategory: input.jobCategory ?? null,
+      jobDescription: input.jobDescription ?? null,
+      gender: input.gender ?? null,
+      userGroup: input.userGroup ?? null,
+      campus: input.campus ?? null,
+      websiteUrl: input.websiteUrl ?? null,
+      preferredLanguage: input.preferredLanguage ?? null,
+      birthDate: input.birthDate ?? null,
+      expiryDate: input.expiryDate ?? null,
+      purgeDate: input.purgeDate ?? null,
+      resourceSharingLibraries: input.resourceSharingLibraries ?? [],
+      purchaseRequestLibraries: input.purchaseRequestLibraries ?? [],
+      catalogerLevel: input.catalogerLevel ?? null,
+      patronLetters: input.patronLetters ?? [],
+      passwordHash,
+      forcePasswordChange: input.forcePasswordChange ?? false,
+      isRestricted: input.restricted ?? false,
+      createdBy: actor,
+      updatedBy: actor,
+    }),
+  );
+  const owned = { institutionId, userId: user.id };
+  await tx.getRepository(UserIdentifier).insert(
+    draft.identifiers.map((i) => ({ ...owned, idType: i.type, value: i.value, note: i.note ?? null })),
+  );
+  await tx.getRepository(UserEmail).insert(
+    draft.emails.map((e) => ({ ...owned, address: e.address, emailType: e.type, description: e.description ?? null, isPreferred: e.preferred, startDate: e.startDate ?? null, endDate: e.endDate ?? null })),
+  );
+  await tx.getRepository(UserAddress).insert(
+    draft.addresses.map((a) => ({
+      ...owned, addressType: a.type, line1: a.line1.trim(), line2: a.line2 ?? null, line3: a.line3 ?? null, city: a.city ?? null,
+      stateProvince: a.stateProvince ?? null, postalCode: a.postalCode ?? null, country: a.country ?? null, note: a.note ?? null,
+      isPreferred: a.preferred, startDate: a.startDate ?? null, endDate: a.endDate ?? null,
+    })),
+  );
+  await tx.getRepository(UserPhone).insert(
+    draft.phones.map((p) => ({ ...owned, phoneNumber: p.number.trim(), phoneType: p.type, isPreferred: p.preferred, startDate: p.startDate ?? null, endDate: p.endDate ?? null })),
+  );
+  // Every patron and staff member holds the Patron role, as the seeds' platform assigns it to new users.
+  if (draft.recordType !== 'CONTACT') {
+    await tx.getRepository(RoleAssignment).insert({ ...owned, roleType: 'PATRON', scopeType: 'INSTITUTION', isActive: true, createdBy: actor });
+  }
+  return user;
+}
+
+/** createUser (R1, R2): validation, then the user, identifiers, contact info, history and event in one transaction. */
+export async function createUser(ctx: RequestContext, input: CreateUserInput) {
+  const operator = ctx.policy.assert('user.create');
+  const institution = await findInstitution(ctx.db.manager, operator.institutionId);
+  if (!institution) throw notFound('The operator’s institution no longer exists');
+  const draft = validateNewUser(input, institution);
+  await checkAgainstDatabase(ctx.db.manager, institution.id, input, draft);
+  const passwordHash = input.password ? await hashPassword(input.password) : null;
+  const duplicates = draft.firstName && draft.lastName && input.birthDate
+    ? await findPossibleDuplicates(ctx.db.manager, institution.id, { firstName: draft.firstName, lastName: draft.lastName, birthDate: input.birthDate })
+    : [];
+  const user = await inTransaction(ctx.db, async (tx) => {
+    const created = await insertUser(tx, institution.id, operator.label, input, draft, passwordHash);
+    await recordHistory(tx, [{ institutionId: institution.id, userId: created.id, field: 'record', oldValue: null, newValue: 'created', changedBy: operator.label }]);
+    await appendEvents(tx, [{
+      institutionId: institution.id,
+      eventType: 'USER_CREATED',
+      aggregateType: 'USER',
+      aggregateId: created.id,
+      payload: { primaryIdentifier: created.primaryIdentifier, recordType: created.recordType, accountType: created.accountType },
+      actor: operator.label,
+    }]);
+    return created;
+  });
+  return {
+    user,
+    duplicateWarning: duplicates.length > 0
+      ? { message: `${duplicates.length} user(s) already have this first name, last name and birth date (R1.6)`, users: duplicates }
+      : null,
+  };
+}

@@ -1,0 +1,174 @@
+import { badInput, conflict } from '../common/errors';
+import type { Institution, RecordType } from '../db/entities';
+import type { AddressInput, CreateUserInput, EmailInput, PhoneInput } from '../generated/graphql';
+
+/**
+ * The synchronous rules of R1, R2 and R1.7 for a new user. Each refusal names
+ * the input field (`extensions.field`) so a form can point at it. Rules that
+ * need the database (configured codes, identifiers already taken) live in the
+ * service.
+ */
+
+const CONTACT_TYPES = {
+  email: ['PERSONAL', 'WORK', 'SCHOOL', 'ALTERNATIVE'],
+  address: ['HOME', 'WORK', 'SCHOOL', 'ALTERNATIVE'],
+  phone: ['HOME', 'MOBILE', 'OFFICE', 'OFFICE_FAX'],
+};
+const VENDOR_CONTACT_TYPES = {
+  email: ['ORDER', 'PAYMENT', 'CLAIM', 'RETURNS', 'QUERIES'],
+  address: ['ORDER', 'PAYMENT', 'CLAIM', 'RETURNS', 'SHIPPING', 'BILLING'],
+  phone: ['ORDER', 'PAYMENT', 'CLAIM', 'RETURNS'],
+};
+
+const trimmed = (value: string | null | undefined): string | null => {
+  const t = value?.trim();
+  return t ? t : null;
+};
+
+function matches(pattern: string | null, value: string): boolean {
+  return pattern === null || new RegExp(pattern).test(value);
+}
+
+/** R1.4: at least 8 characters, not containing the primary identifier. */
+export function passwordProblem(password: string, primaryIdentifier: string | null): string | null {
+  if (password.length < 8) return 'The password must have at least 8 characters';
+  if (primaryIdentifier && password.toLowerCase().includes(primaryIdentifier.toLowerCase())) {
+    return 'The password must not contain the primary identifier';
+  }
+  return null;
+}
+
+function checkDates(field: string, item: { startDate?: string | null; endDate?: string | null }): void {
+  if (item.startDate && item.endDate && item.startDate > item.endDate) throw badInput(`${field}.endDate`, 'The end date is before the start date');
+}
+
+/** At most one preferred item per kind; when none is marked, the first one is preferred. */
+function withOnePreferred<T extends { preferred?: boolean | null }>(field: string, items: T[]): (T & { preferred: boolean })[] {
+  const marked = items.filter((i) => i.preferred).length;
+  if (marked > 1) throw badInput(field, 'At most one item may be preferred');
+  return items.map((item, i) => ({ ...item, preferred: marked === 0 ? i === 0 : !!item.preferred }));
+}
+
+function checkTypes(field: string, items: { type: string }[], allowed: string[]): void {
+  items.forEach((item, i) => {
+    if (!allowed.includes(item.type)) throw badInput(`${field}[${i}].type`, `Type must be one of ${allowed.join(', ')}`);
+  });
+}
+
+function validateEmails(emails: EmailInput[], recordType: RecordType, institution: Institution) {
+  checkTypes('input.emails', emails, (recordType === 'CONTACT' ? VENDOR_CONTACT_TYPES : CONTACT_TYPES).email);
+  emails.forEach((e, i) => {
+    checkDates(`input.emails[${i}]`, e);
+    if (!matches(institution.emailRegex, e.address)) throw badInput(`input.emails[${i}].address`, "The email does not match the institution's format");
+  });
+  return withOnePreferred('input.emails', emails);
+}
+
+function validateAddresses(addresses: AddressInput[], recordType: RecordType, institution: Institution) {
+  checkTypes('input.addresses', addresses, (recordType === 'CONTACT' ? VENDOR_CONTACT_TYPES : CONTACT_TYPES).address);
+  addresses.forEach((a, i) => {
+    checkDates(`input.addresses[${i}]`, a);
+    if (!trimmed(a.line1)) throw badInput(`input.addresses[${i}].line1`, 'The first address line is required');
+    if (a.postalCode && !matches(institution.postalCodeRegex, a.postalCode)) {
+      throw badInput(`input.addresses[${i}].postalCode`, "The postal code does not match the institution's format");
+    }
+  });
+  return withOnePreferred('input.addresses', addresses);
+}
+
+function validatePhones(phones: PhoneInput[], recordType: RecordType, institution: Institution) {
+  checkTypes('input.phones', phones, (recordType === 'CONTACT' ? VENDOR_CONTACT_TYPES : CONTACT_TYPES).phone);
+  phones.forEach((p, i) => {
+    checkDates(`input.phones[${i}]`, p);
+    if (!trimmed(p.number)) throw badInput(`input.phones[${i}].number`, 'The phone number is required');
+    if (!matches(institution.phoneRegex, p.number)) throw badInput(`input.phones[${i}].number`, "The phone number does not match the institution's format");
+  });
+  return withOnePreferred('input.phones', phones);
+}
+
+/** R2.2, R2.4: no value twice within the same user (the primary compared case-insensitively). */
+function validateIdentifiers(input: CreateUserInput, primaryIdentifier: string | null) {
+  const identifiers = (input.identifiers ?? []).map((i) => ({ ...i, type: i.type.trim(), value: i.value.trim() }));
+  const seen = new Set<string>();
+  identifiers.forEach((identifier, i) => {
+    const field = `input.identifiers[${i}]`;
+    if (!identifier.type) throw badInput(`${field}.type`, 'The identifier type is required');
+    if (!identifier.value) throw badInput(`${field}.value`, 'The identifier value is required');
+    const clashesWithPrimary = primaryIdentifier !== null && identifier.value.toLowerCase() === primaryIdentifier.toLowerCase();
+    if (seen.has(identifier.value) || clashesWithPrimary) {
+      throw conflict(`Identifier "${identifier.value}" is given twice`, { field: `${field}.value`, value: identifier.value });
+    }
+    seen.add(identifier.value);
+  });
+  return identifiers;
+}
+
+function validateNames(input: CreateUserInput, isContact: boolean) {
+  const names = {
+    firstName: trimmed(input.firstName),
+    middleName: trimmed(input.middleName),
+    lastName: trimmed(input.lastName),
+    preferredFirstName: trimmed(input.preferredFirstName),
+    preferredMiddleName: trimmed(input.preferredMiddleName),
+    preferredLastName: trimmed(input.preferredLastName),
+  };
+  if (!isContact) {
+    if (!names.firstName) throw badInput('input.firstName', 'The first name is required (R1.3)');
+    if (!names.lastName) throw badInput('input.lastName', 'The last name is required (R1.3)');
+  }
+  return names;
+}
+
+/** Refuses what a vendor contact may not have (R1.1). */
+function checkContactRestrictions(input: CreateUserInput): void {
+  const forbiddenForContacts: [keyof CreateUserInput, string][] = [
+    ['identifiers', 'identifiers'],
+    ['userGroup', 'a user group'],
+    ['password', 'a password'],
+    ['pinNumber', 'a PIN'],
+  ];
+  for (const [field, what] of forbiddenForContacts) {
+    const value = input[field];
+    if (value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0)) {
+      throw badInput(`input.${field}`, `Contact records cannot have ${what} (R1.1)`);
+    }
+  }
+}
+
+function checkAccountFields(input: CreateUserInput, institution: Institution, primaryIdentifier: string | null): void {
+  if (primaryIdentifier !== null && !matches(institution.primaryIdentifierRegex, primaryIdentifier)) {
+    throw badInput('input.primaryIdentifier', "The primary identifier does not match the institution's format");
+  }
+  if (input.pinNumber != null && !/^\d{4}$/.test(input.pinNumber)) throw badInput('input.pinNumber', 'The PIN must be exactly four digits');
+  if (input.password != null) {
+    if ((input.accountType ?? 'INTERNAL') !== 'INTERNAL') throw badInput('input.password', 'Only internal accounts have a password');
+    const problem = passwordProblem(input.password, primaryIdentifier);
+    if (problem) throw badInput('input.password', problem);
+  }
+  if (input.websiteUrl != null && !/^https?:\/\/\S+$/i.test(input.websiteUrl)) throw badInput('input.websiteUrl', 'The web site must be an http(s) URL');
+  if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) throw badInput('input.birthDate', 'The birth date is in the future');
+}
+
+/** The validated, normalised new user: what the service writes. */
+export function validateNewUser(input: CreateUserInput, institution: Institution) {
+  const recordType = input.recordType;
+  const isContact = recordType === 'CONTACT';
+  const primaryIdentifier = trimmed(input.primaryIdentifier);
+  if (isContact) checkContactRestrictions(input);
+  else if (!primaryIdentifier) throw badInput('input.primaryIdentifier', 'A primary identifier is required (R2.1)');
+  checkAccountFields(input, institution, primaryIdentifier);
+  const emails = input.emails ?? [];
+  if (institution.emailRequired && emails.length === 0) throw badInput('input.emails', 'At least one email is required (R1.7)');
+  return {
+    recordType,
+    accountType: input.accountType ?? 'INTERNAL',
+    primaryIdentifier,
+    ...validateNames(input, isContact),
+    identifiers: validateIdentifiers(input, primaryIdentifier),
+    emails: validateEmails(emails, recordType, institution),
+    addresses: validateAddresses(input.addresses ?? [], recordType, institution),
+    phones: validatePhones(input.phones ?? [], recordType, institution),
+  };
+}
+
+export type NewUserDraft = ReturnType<typeof validateNewUser>;

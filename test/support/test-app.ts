@@ -1,0 +1,54 @@
+import { createTokenIssuer } from '../../src/auth/tokens';
+import { createServer, CarrelServer } from '../../src/server';
+import { createTestDatabase, TestDatabase } from './test-db';
+
+export interface GraphQLResponse<T = any> {
+  data?: T;
+  errors?: { message: string; extensions?: Record<string, any> }[];
+}
+
+/** The real server (express + Apollo) on a free port, over a real database of its own. */
+export interface TestApp {
+  url: string;
+  db: TestDatabase;
+  server: CarrelServer;
+  /** POSTs a GraphQL request over HTTP, with a bearer token when given. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
+  /** Logs in over the API and returns the token; fails the test if login fails. */
+  login(identifier: string, password: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(opts: { production?: boolean } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const server = await createServer({
+    db: db.dataSource,
+    tokens: createTokenIssuer('test-secret', 3600),
+    production: opts.production ?? false,
+  });
+  const port = await server.listen(0);
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const gql = async (query: string, variables?: Record<string, unknown>, token?: string) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return res.json();
+  };
+  return {
+    url,
+    db,
+    server,
+    gql,
+    async login(identifier, password) {
+      const res = await gql(`mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`, { i: identifier, p: password });
+      if (!res.data?.login?.token) throw new Error(`login of ${identifier} failed: ${JSON.stringify(res.errors)}`);
+      return res.data.login.token;
+    },
+    async close() {
+      await server.stop();
+      await db.drop();
+    },
+  };
+}
