@@ -28,13 +28,13 @@ export async function startTestApp(opts: { production?: boolean } = {}): Promise
   });
   const port = await server.listen(0);
   const url = `http://127.0.0.1:${port}/graphql`;
-  const gql = async (query: string, variables?: Record<string, unknown>, token?: string) => {
+  const gql = async (query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse> => {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query, variables }),
     });
-    return res.json();
+    return (await res.json()) as GraphQLResponse;
   };
   return {
     url,
