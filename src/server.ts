@@ -29,12 +29,19 @@ export interface CarrelServer {
 export async function createServer(options: ServerOptions): Promise<CarrelServer> {
   const app = express();
   app.disable('x-powered-by');
+  // express shows a stack trace in its own error pages (a refused body: 413, malformed JSON: 400) unless its env
+  // is 'production'; it read NODE_ENV, so `production: true` alone still sent stack traces to clients.
+  app.set('env', options.production ? 'production' : 'development');
   const httpServer = http.createServer(app);
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema(),
     introspection: !options.production,
     includeStacktraceInErrorResponses: !options.production,
     formatError: formatError(options.production),
+    // main.ts owns SIGTERM/SIGINT (drain, close the database, exit 0). Apollo's own handlers (on by default
+    // outside NODE_ENV=test) ran first, so main's stop() awaited a barrier Apollo never resolves on success:
+    // the database was never closed and the process only ended once the pg pool's idle clients timed out.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // The cache-control plugin cost about 45% of list-page throughput here, and Carrel sends no cache hints.

@@ -1,4 +1,5 @@
 import { badInput } from './errors';
+import { isUuid } from './uuid';
 
 /** Opaque keyset cursors: base64url of the sort key and the id of a row. */
 export interface Cursor {
@@ -13,7 +14,7 @@ export function encodeCursor(cursor: Cursor): string {
 export function decodeCursor(text: string, field: string): Cursor {
   try {
     const [sortName, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (typeof sortName === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) return { sortName, id };
+    if (typeof sortName === 'string' && typeof id === 'string' && isUuid(id)) return { sortName, id };
   } catch {
     // fall through to the error below
   }

@@ -477,7 +477,7 @@ export type Query = {
   user: Maybe<User>;
   /** One user by the exact value of its primary identifier (case-insensitive) or an additional identifier (exact) (R2.3, R2.4). */
   userByIdentifier: Maybe<User>;
-  /** Users of the operator's institution, sorted by display name, a page at a time. */
+  /** Users of the operator's institution, a page at a time, sorted by last name then first name (preferred names where set), ignoring case. */
   users: UserConnection;
 };
 

@@ -1,19 +1,47 @@
 /**
- * The permission table as data (R4.2): which role types may perform each
- * action. Nothing outside this table is allowed (deny by default).
+ * The permission table as data (R4.2): for each action, the role types that
+ * grant it, and whether the grant is limited to patrons (PUBLIC records).
+ * Anything not granted here is refused: deny by default. The permission-matrix
+ * test is generated from this table.
  */
-export type Action = 'user.read' | 'user.create' | 'user.update';
+export type Action =
+  | 'user.read'
+  | 'user.create'
+  | 'user.update'
+  | 'role.assign'
+  | 'roleProfile.manage'
+  | 'apiKey.manage'
+  | 'report.namedUsers'
+  | 'report.staffLogin';
+
+export interface Grant {
+  role: string;
+  /** Circulation desk roles "may manage patrons" (R4.2): their grant covers PUBLIC records only. */
+  patronsOnly?: boolean;
+}
+
+const grants = (roles: readonly string[], opts: Omit<Grant, 'role'> = {}): Grant[] => roles.map((role) => ({ role, ...opts }));
 
 const USER_MANAGEMENT = ['USER_MANAGER', 'USER_ADMINISTRATOR'] as const;
 const CIRCULATION = ['CIRCULATION_DESK_MANAGER', 'CIRCULATION_DESK_OPERATOR'] as const;
+// "Fulfillment Services Operator may view users but not edit them" (R4.2).
 const FULFILLMENT_VIEWERS = ['FULFILLMENT_SERVICES_OPERATOR', 'FULFILLMENT_SERVICES_MANAGER'] as const;
 
-export const PERMISSIONS: Readonly<Record<Action, readonly string[]>> = {
-  'user.read': [...USER_MANAGEMENT, ...CIRCULATION, ...FULFILLMENT_VIEWERS],
-  'user.create': [...USER_MANAGEMENT],
-  'user.update': [...USER_MANAGEMENT],
+export const PERMISSIONS: Readonly<Record<Action, readonly Grant[]>> = {
+  'user.read': grants([...USER_MANAGEMENT, ...CIRCULATION, ...FULFILLMENT_VIEWERS]),
+  'user.create': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  'user.update': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  // Roles decide who may do what: only a User Administrator hands them out.
+  'role.assign': grants(['USER_ADMINISTRATOR']),
+  'roleProfile.manage': grants(['USER_ADMINISTRATOR']),
+  'apiKey.manage': grants(['USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR']),
+  // R4.4 and R11.1: the staff login report needs the General System Administrator role.
+  'report.namedUsers': grants(['USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR']),
+  'report.staffLogin': grants(['GENERAL_SYSTEM_ADMINISTRATOR']),
 };
 
-export function rolesFor(action: Action): readonly string[] {
+export const ACTIONS = Object.keys(PERMISSIONS) as Action[];
+
+export function grantsFor(action: Action): readonly Grant[] {
   return PERMISSIONS[action];
 }

@@ -1,8 +1,22 @@
 import { forbidden, unauthenticated } from '../common/errors';
-import type { Operator } from './operator';
-import { Action, rolesFor } from './permissions';
+import type { RecordType } from '../db/entities';
+import type { Operator, OperatorRole } from './operator';
+import { Action, grantsFor } from './permissions';
 import { isProtectedAccount } from './protected-accounts';
-import { OwnerScope, ownerScope } from './scope';
+import { coversOwner, OwnerScope, ownerScope, scopeOfRoles } from './scope';
+
+/** What the policy needs to know about a user an action targets. */
+export interface TargetUser {
+  primaryIdentifier: string | null;
+  recordType: RecordType;
+  isRestricted: boolean;
+}
+
+/** Where something applies: the institution (library null), a library, or a desk of a library. */
+export interface ScopeTarget {
+  libraryId: string | null;
+  deskId?: string | null;
+}
 
 /**
  * The one place that answers "may this operator do this?". Resolvers and
@@ -11,14 +25,37 @@ import { OwnerScope, ownerScope } from './scope';
 export interface Policy {
   /** The operator, or UNAUTHENTICATED (with the reason the token was refused, if any). */
   authenticated(): Operator;
-  /** Whether the operator holds a role the permission table grants `action` to. */
-  can(action: Action): boolean;
-  /** The operator, or FORBIDDEN when `can(action)` is false. */
-  assert(action: Action): Operator;
-  /** Refuses any change to a protected account (R4.5), whoever asks. */
-  assertChangeable(user: { primaryIdentifier: string | null }): void;
-  /** Which owners' notes, blocks, fines and statistics the operator may see (R5). */
+  /** Whether the operator holds a role the permission table grants `action` to (for this target user, if given). */
+  can(action: Action, target?: Pick<TargetUser, 'recordType'>): boolean;
+  /** The operator, or FORBIDDEN when `can` is false. */
+  assert(action: Action, target?: Pick<TargetUser, 'recordType'>): Operator;
+  /**
+   * Guards every change to a user: the action's grant must cover the target's
+   * record type; protected accounts (R4.5) are refused to everyone; operators
+   * marked "can't edit restricted users" are refused restricted users (R4.2).
+   */
+  assertCanChange(action: Action, target: TargetUser): Operator;
+  /**
+   * Refuses acting at a scope (e.g. assigning a role scoped there) that the
+   * roles granting `action` do not cover. An institution scope covers
+   * everything; a library or desk scope covers its library only.
+   */
+  assertScope(action: Action, target: ScopeTarget): void;
+  /** R5.3: with library independence on, an owned item may be created or changed only within the scopes granting `action`. */
+  assertOwner(action: Action, libraryId: string | null): void;
+  /** Which owners' notes, blocks, fines and statistics the operator may see (R5.2). */
   ownerScope(): OwnerScope;
+}
+
+function grantingRoles(operator: Operator, action: Action, target?: Pick<TargetUser, 'recordType'>): OperatorRole[] {
+  const grants = grantsFor(action);
+  return operator.roles.filter((role) =>
+    grants.some((g) => g.role === role.roleType && (!g.patronsOnly || !target || target.recordType === 'PUBLIC')),
+  );
+}
+
+function describe(action: Action): string {
+  return grantsFor(action).map((g) => (g.patronsOnly ? `${g.role} (patrons only)` : g.role)).join(', ');
 }
 
 /** `current` returns the request's operator; it can change once, when a login succeeds mid-request. */
@@ -28,24 +65,44 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
     if (!operator) throw unauthenticated(authFailure);
     return operator;
   };
-  const can = (action: Action): boolean => {
+  const can: Policy['can'] = (action, target) => {
     const operator = current();
-    if (!operator || operator.passwordChangeRequired) return false;
-    const allowed = rolesFor(action);
-    return operator.roles.some((r) => allowed.includes(r.roleType));
+    return !!operator && !operator.passwordChangeRequired && grantingRoles(operator, action, target).length > 0;
+  };
+  const assert: Policy['assert'] = (action, target) => {
+    const operator = authenticated();
+    if (operator.passwordChangeRequired) throw forbidden('A password change is required before anything else: use changePassword');
+    if (!can(action, target)) {
+      const what = target && target.recordType !== 'PUBLIC' ? ` on a ${target.recordType} user` : '';
+      throw forbidden(`Your roles do not allow ${action}${what} (needs one of: ${describe(action)})`);
+    }
+    return operator;
   };
   return {
     authenticated,
     can,
-    assert(action) {
-      const op = authenticated();
-      if (op.passwordChangeRequired) throw forbidden('A password change is required before anything else');
-      if (!can(action)) throw forbidden(`Your roles do not allow ${action} (needs one of: ${rolesFor(action).join(', ')})`);
-      return op;
+    assert,
+    assertCanChange(action, target) {
+      const operator = assert(action, target);
+      if (isProtectedAccount(target.primaryIdentifier)) {
+        throw forbidden(`${target.primaryIdentifier} is a protected account (R4.5): nobody may change it`);
+      }
+      if (target.isRestricted && operator.cannotEditRestricted) {
+        throw forbidden('You are marked "can\'t edit restricted users" and this user is restricted (R4.2)');
+      }
+      return operator;
     },
-    assertChangeable(user) {
-      if (isProtectedAccount(user.primaryIdentifier)) {
-        throw forbidden(`${user.primaryIdentifier} is a protected account (R4.5): nobody may change it`);
+    assertScope(action, target) {
+      const operator = assert(action);
+      if (!coversOwner(scopeOfRoles(grantingRoles(operator, action)), target.libraryId)) {
+        throw forbidden('That scope is outside the scopes of the roles that allow this (R5.3)');
+      }
+    },
+    assertOwner(action, libraryId) {
+      const operator = assert(action);
+      if (!operator.libraryIndependence) return;
+      if (!coversOwner(scopeOfRoles(grantingRoles(operator, action)), libraryId)) {
+        throw forbidden('That owner is outside the scopes of the roles that allow this (R5.3)');
       }
     },
     ownerScope: () => ownerScope(authenticated()),

@@ -9,6 +9,7 @@ import type { CreateUserInput, UsersFilter } from '../generated/graphql';
 import { recordHistory } from '../history/history.repository';
 import { findExistingCodes, findInstitution } from '../institutions/institution.repository';
 import { decodeCursor, encodeCursor } from '../common/cursor';
+import { isUuid } from '../common/uuid';
 import { countUsers, findPossibleDuplicates, findTakenIdentifiers, findUserByIdentifier, findUserPage } from './user.repository';
 import { NewUserDraft, validateNewUser } from './user.validation';
 
@@ -16,7 +17,7 @@ const MAX_PAGE = 100;
 
 export async function getUser(ctx: RequestContext, id: string): Promise<User | null> {
   ctx.policy.assert('user.read');
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  if (!isUuid(id)) return null;
   return ctx.loaders.userById.load(id);
 }
 
@@ -140,7 +141,7 @@ async function insertUser(tx: EntityManager, institutionId: string, actor: strin
 
 /** createUser (R1, R2): validation, then the user, identifiers, contact info, history and event in one transaction. */
 export async function createUser(ctx: RequestContext, input: CreateUserInput) {
-  const operator = ctx.policy.assert('user.create');
+  const operator = ctx.policy.assert('user.create', { recordType: input.recordType });
   const institution = await findInstitution(ctx.db.manager, operator.institutionId);
   if (!institution) throw notFound('The operator’s institution no longer exists');
   const draft = validateNewUser(input, institution);

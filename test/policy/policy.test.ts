@@ -2,7 +2,7 @@ import type { Operator, OperatorRole } from '../../src/policy/operator';
 import { PERMISSIONS } from '../../src/policy/permissions';
 import { createPolicy } from '../../src/policy/policy';
 import { isProtectedAccount, isTechnicalAccount } from '../../src/policy/protected-accounts';
-import { coversOwner, ownerScope } from '../../src/policy/scope';
+import { canSeeOwned, coversOwner, ownerScope } from '../../src/policy/scope';
 
 const LIB_A = '00000000-0000-0000-0000-00000000000a';
 const LIB_B = '00000000-0000-0000-0000-00000000000b';
@@ -33,14 +33,16 @@ test('R4.2 deny by default: an operator without a listed role is FORBIDDEN for e
 });
 
 test('R4.2 every role the permission table lists for an action is allowed it', () => {
-  for (const [action, roles] of Object.entries(PERMISSIONS) as [keyof typeof PERMISSIONS, readonly string[]][]) {
-    for (const roleType of roles) expect(createPolicy(() => operator([{ roleType }])).can(action)).toBe(true);
+  for (const [action, roles] of Object.entries(PERMISSIONS) as [keyof typeof PERMISSIONS, readonly { role: string }[]][]) {
+    for (const { role } of roles) expect(createPolicy(() => operator([{ roleType: role }])).can(action)).toBe(true);
   }
 });
 
-test('R4.2 createUser needs User Manager or User Administrator, not a circulation role', () => {
-  expect(PERMISSIONS['user.create']).toEqual(['USER_MANAGER', 'USER_ADMINISTRATOR']);
-  expect(createPolicy(() => operator([{ roleType: 'CIRCULATION_DESK_OPERATOR' }])).can('user.create')).toBe(false);
+test('R4.2 circulation desk roles may create patrons but not staff users', () => {
+  expect(createPolicy(() => operator([{ roleType: 'USER_MANAGER' }])).can('user.create', { recordType: 'STAFF' })).toBe(true);
+  const circ = createPolicy(() => operator([{ roleType: 'CIRCULATION_DESK_OPERATOR' }]));
+  expect(circ.can('user.create', { recordType: 'PUBLIC' })).toBe(true);
+  expect(circ.can('user.create', { recordType: 'STAFF' })).toBe(false);
 });
 
 test('no operator is UNAUTHENTICATED, with the reason the token was refused', () => {
@@ -61,8 +63,9 @@ test('R4.5 exl_*, rialto_* and leganto_guest are protected, case-insensitively; 
 
 test('R4.5 nobody may change a protected account, not even a User Administrator', () => {
   const policy = createPolicy(() => operator([{ roleType: 'USER_ADMINISTRATOR' }]));
-  expect(errorCode(() => policy.assertChangeable({ primaryIdentifier: 'exl_impl' }))).toBe('FORBIDDEN');
-  expect(errorCode(() => policy.assertChangeable({ primaryIdentifier: 'jdoe' }))).toBe('no error');
+  const user = (primaryIdentifier: string) => ({ primaryIdentifier, recordType: 'STAFF' as const, isRestricted: false });
+  expect(errorCode(() => policy.assertCanChange('user.update', user('exl_impl')))).toBe('FORBIDDEN');
+  expect(errorCode(() => policy.assertCanChange('user.update', user('jdoe')))).toBe('no error');
 });
 
 test('R4.5 exl_api and saas_admin are technical accounts', () => {
@@ -83,7 +86,7 @@ test('R5.2 a library scope and a desk scope cover their own library only, plus i
   ]));
   expect(coversOwner(scope, LIB_A)).toBe(true);
   expect(coversOwner(scope, LIB_B)).toBe(false);
-  expect(coversOwner(scope, null)).toBe(true);
+  expect(canSeeOwned(scope, null)).toBe(true);
 });
 
 test('R5.2 with library independence off, every owner is visible', () => {

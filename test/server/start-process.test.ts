@@ -24,11 +24,11 @@ let baseUrl: string;
 let readyAfterMs: number;
 let token: string;
 
-async function admin(sql: string): Promise<void> {
+async function admin(sql: string, params: unknown[] = []): Promise<any[]> {
   const client = new Client({ connectionString: process.env.CARREL_TEST_ADMIN_URL });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query(sql, params)).rows;
   } finally {
     await client.end();
   }
@@ -85,13 +85,14 @@ beforeAll(async () => {
 }, READY_TIMEOUT_MS + 30_000);
 
 afterAll(async () => {
-  if (running()) {
+  // The whole process group, whatever happened: a server orphaned by a dead npm would keep the port and this worker alive.
+  if (child?.pid) {
     try {
-      process.kill(-child.pid!, 'SIGKILL');
+      process.kill(-child.pid, 'SIGKILL');
     } catch {
-      /* already gone */
+      /* the group is gone already */
     }
-    await exited;
+    if (running()) await exited;
   }
   await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
@@ -106,7 +107,7 @@ async function gql(query: string, variables?: Record<string, unknown>, bearer?: 
   return (await res.json()) as { data?: any; errors?: { message: string }[] };
 }
 
-test('npm start with PORT=0 listens on a free port and prints it in the /graphql line', () => {
+test('npm start on an empty database migrates it, seeds the demo and prints the real port of PORT=0 in its /graphql line', () => {
   expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(Number(new URL(baseUrl).port)).toBeGreaterThan(0);
   expect(output).toMatch(/applied migration InitialSchema/);
@@ -135,12 +136,20 @@ test('me with that token is the admin operator', async () => {
 test('SIGTERM makes npm start exit with code 0 within 10 s and the port closes', async () => {
   const started = Date.now();
   child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
   const result = await Promise.race([
     exited,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running 10 s after SIGTERM; output:\n${output}`)), 10_000)),
-  ]);
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`still running 10 s after SIGTERM; output:\n${output}`)), 10_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
   expect(result).toEqual({ code: 0, signal: null });
   expect(Date.now() - started).toBeLessThan(10_000);
   expect(output).toMatch(/SIGTERM: draining requests and stopping/);
   await expect(fetch(`${baseUrl}/health`)).rejects.toThrow();
 }, 15_000);
+
+test('after SIGTERM the process has closed every connection to its database', async () => {
+  const [row] = await admin(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [dbName]);
+  expect(row.n).toBe(0);
+});
