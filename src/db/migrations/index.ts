@@ -1,4 +1,5 @@
 import { InitialSchema1764230400000 } from './1764230400000-InitialSchema';
+import { UniqueRoleAssignments1764316800000 } from './1764316800000-UniqueRoleAssignments';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
-export const migrations = [InitialSchema1764230400000];
+export const migrations = [InitialSchema1764230400000, UniqueRoleAssignments1764316800000];

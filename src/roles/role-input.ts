@@ -1,0 +1,66 @@
+import type { EntityManager } from 'typeorm';
+import { badInput } from '../common/errors';
+import { isUuid } from '../common/uuid';
+import type { ScopeType } from '../db/entities';
+import type { RoleInput } from '../generated/graphql';
+import { findDesks, findLibraries } from '../institutions/institution.repository';
+import type { RoleScopeRef } from './role-scope';
+import { roleTypeInfo } from './role-types';
+
+/** A role input checked against the catalogue and the institution's libraries and desks. */
+export interface ResolvedRole extends RoleScopeRef {
+  roleType: string;
+  isActive: boolean;
+  expiryDate: string | null;
+}
+
+async function resolveScope(db: EntityManager, institutionId: string, input: RoleInput, field: string): Promise<RoleScopeRef> {
+  const scope = input.scope!;
+  const id = (value: string | null | undefined, name: string) => {
+    if (!value || !isUuid(value)) throw badInput(`${field}.scope.${name}`, `A ${scope.type} scope needs a valid ${name}`);
+    return value;
+  };
+  switch (scope.type) {
+    case 'INSTITUTION':
+      if (scope.libraryId || scope.deskId) throw badInput(`${field}.scope`, 'An INSTITUTION scope takes no library or desk');
+      return { scopeType: 'INSTITUTION', scopeLibraryId: null, scopeDeskId: null };
+    case 'LIBRARY': {
+      const [library] = await findLibraries(db, institutionId, [id(scope.libraryId, 'libraryId')]);
+      if (!library) throw badInput(`${field}.scope.libraryId`, 'No such library in your institution');
+      if (scope.deskId) throw badInput(`${field}.scope.deskId`, 'A LIBRARY scope takes no desk');
+      return { scopeType: 'LIBRARY', scopeLibraryId: library.id, scopeDeskId: null };
+    }
+    case 'CIRCULATION_DESK': {
+      const [desk] = await findDesks(db, institutionId, [id(scope.deskId, 'deskId')]);
+      if (!desk) throw badInput(`${field}.scope.deskId`, 'No such circulation desk in your institution');
+      if (scope.libraryId && scope.libraryId !== desk.libraryId) throw badInput(`${field}.scope.libraryId`, 'The desk belongs to another library');
+      return { scopeType: 'CIRCULATION_DESK' as ScopeType, scopeLibraryId: desk.libraryId, scopeDeskId: desk.id };
+    }
+  }
+}
+
+/**
+ * R4.1, R4.3: the role type must be in the catalogue; a role that needs a
+ * scope and has none is kept, inactive; a role that needs none (Patron)
+ * applies to the institution.
+ */
+export async function resolveRoleInput(db: EntityManager, institutionId: string, input: RoleInput, field: string): Promise<ResolvedRole> {
+  const info = roleTypeInfo(input.roleType);
+  if (!info) throw badInput(`${field}.roleType`, `"${input.roleType}" is not a role type (see the roleTypes query)`);
+  const expiryDate = input.expiryDate ?? null;
+  if (input.scope) return { roleType: info.code, ...(await resolveScope(db, institutionId, input, field)), isActive: true, expiryDate };
+  if (info.needsScope) return { roleType: info.code, scopeType: null, scopeLibraryId: null, scopeDeskId: null, isActive: false, expiryDate };
+  return { roleType: info.code, scopeType: 'INSTITUTION', scopeLibraryId: null, scopeDeskId: null, isActive: true, expiryDate };
+}
+
+/** Two roles are the same assignment when type and scope match. */
+export function sameRole(a: { roleType: string } & RoleScopeRef, b: { roleType: string } & RoleScopeRef): boolean {
+  return a.roleType === b.roleType && a.scopeType === b.scopeType && a.scopeLibraryId === b.scopeLibraryId && a.scopeDeskId === b.scopeDeskId;
+}
+
+/** How a role reads in history and events: `USER_MANAGER@LIBRARY:<id>`. */
+export function describeRole(role: { roleType: string } & RoleScopeRef): string {
+  const where = role.scopeType === null ? 'no scope' : role.scopeType === 'INSTITUTION' ? 'INSTITUTION'
+    : `${role.scopeType}:${role.scopeDeskId ?? role.scopeLibraryId}`;
+  return `${role.roleType}@${where}`;
+}
