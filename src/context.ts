@@ -21,8 +21,19 @@ export interface RequestContext {
   actAs(operator: Operator): void;
 }
 
-export async function buildContext(db: DataSource, tokens: TokenIssuer, authorization: string | undefined): Promise<RequestContext> {
-  const auth = await authenticate(db.manager, tokens, authorization);
+/** The credentials a request may carry: a staff bearer token or a partner system's API key. */
+export interface Credentials {
+  authorization?: string;
+  apiKey?: string;
+}
+
+export function credentialsOf(headers: Record<string, string | string[] | undefined>): Credentials {
+  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  return { authorization: first(headers.authorization), apiKey: first(headers['x-api-key']) };
+}
+
+export async function buildContext(db: DataSource, tokens: TokenIssuer, credentials: Credentials): Promise<RequestContext> {
+  const auth = await authenticate(db.manager, tokens, credentials);
   let operator = auth.operator;
   const policy = createPolicy(() => operator, auth.operator ? undefined : auth.failure);
   const current = {} as Loaders;

@@ -7,6 +7,7 @@ import { scalarResolvers } from './common/scalars';
 import { fineResolvers } from './fines/fine.resolvers';
 import { institutionResolvers } from './institutions/institution.resolvers';
 import { proxyResolvers } from './proxies/proxy.resolvers';
+import { reportResolvers } from './reports/report.resolvers';
 import { roleResolvers } from './roles/role.resolvers';
 import { userResolvers } from './users/user.resolvers';
 
@@ -23,6 +24,6 @@ export function loadTypeDefs(): string[] {
 export function buildSchema() {
   return makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [scalarResolvers, authResolvers, userResolvers, roleResolvers, institutionResolvers, blockResolvers, fineResolvers, proxyResolvers],
+    resolvers: [scalarResolvers, authResolvers, userResolvers, roleResolvers, institutionResolvers, blockResolvers, fineResolvers, proxyResolvers, reportResolvers],
   });
 }

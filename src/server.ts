@@ -7,7 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import type { TokenIssuer } from './auth/tokens';
-import { buildContext, RequestContext } from './context';
+import { buildContext, credentialsOf, RequestContext } from './context';
 import { formatError } from './errors-format';
 import { buildSchema } from './schema';
 
@@ -63,7 +63,7 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
     '/graphql',
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => buildContext(options.db, options.tokens, req.headers.authorization),
+      context: async ({ req }) => buildContext(options.db, options.tokens, credentialsOf(req.headers)),
     }),
   );
 

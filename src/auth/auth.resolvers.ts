@@ -1,5 +1,6 @@
 import type { Resolvers } from '../generated/graphql';
 import { login } from './login.service';
+import { changePassword } from './password.service';
 
 export const authResolvers: Resolvers = {
   Query: {
@@ -10,5 +11,6 @@ export const authResolvers: Resolvers = {
   },
   Mutation: {
     login: (_parent, args, ctx) => login(ctx, args),
+    changePassword: (_parent, { currentPassword, newPassword }, ctx) => changePassword(ctx, currentPassword, newPassword),
   },
 };

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { Operator } from '../policy/operator';
 import { roleTypeInfo } from '../roles/role-types';
 import { findOperatorRow, OperatorRow } from './operator.repository';
+import type { Credentials } from '../context';
 import type { TokenIssuer } from './tokens';
 
 export type Authentication = { operator: Operator } | { operator: null; failure?: string };
@@ -34,7 +35,8 @@ export function toOperator(row: OperatorRow): Operator {
  * each time, so deactivation, losing every staff role or a password change
  * revokes a token at the next request.
  */
-export async function authenticate(db: EntityManager, tokens: TokenIssuer, header: string | undefined): Promise<Authentication> {
+export async function authenticate(db: EntityManager, tokens: TokenIssuer, credentials: Credentials): Promise<Authentication> {
+  const header = credentials.authorization;
   if (!header) return { operator: null };
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) return { operator: null, failure: 'Authorization header must be "Bearer <token>"' };

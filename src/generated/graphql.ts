@@ -395,6 +395,11 @@ export type Mutation = {
   assignRole: Role;
   /** Copy every role of a profile onto a user (R4.3); roles the user already holds with the same scope are kept once. */
   assignRoleProfile: User;
+  /**
+   * Change the operator's own password (R1.4): at least 8 characters, not containing the primary identifier.
+   * Allowed even when a password change is required; every earlier token stops working and a new one is returned.
+   */
+  changePassword: LoginPayload;
   /** Create a role assignment rule. */
   createRoleAssignmentRule: RoleAssignmentRule;
   /** Create a role profile. */
@@ -430,6 +435,13 @@ export type MutationAssignRoleArgs = {
 export type MutationAssignRoleProfileArgs = {
   profileId: Scalars['ID']['input'];
   userId: Scalars['ID']['input'];
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
 };
 
 
@@ -1292,6 +1304,7 @@ export type LoginPayloadResolvers<ContextType = RequestContext, ParentType exten
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   assignRole?: Resolver<ResolversTypes['Role'], ParentType, ContextType, RequireFields<MutationAssignRoleArgs, 'input' | 'userId'>>;
   assignRoleProfile?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationAssignRoleProfileArgs, 'profileId' | 'userId'>>;
+  changePassword?: Resolver<ResolversTypes['LoginPayload'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createRoleAssignmentRule?: Resolver<ResolversTypes['RoleAssignmentRule'], ParentType, ContextType, RequireFields<MutationCreateRoleAssignmentRuleArgs, 'input'>>;
   createRoleProfile?: Resolver<ResolversTypes['RoleProfile'], ParentType, ContextType, RequireFields<MutationCreateRoleProfileArgs, 'input'>>;
   createUser?: Resolver<ResolversTypes['CreateUserPayload'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;

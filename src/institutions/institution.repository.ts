@@ -11,6 +11,17 @@ export function findLibraries(db: EntityManager, institutionId: string, ids: str
     .getMany();
 }
 
+export function findAllLibraries(db: EntityManager, institutionId: string): Promise<Library[]> {
+  return db.getRepository(Library).createQueryBuilder('l').where('l.institution_id = :institutionId', { institutionId }).orderBy('l.name').getMany();
+}
+
+export function findDesksOfLibraries(db: EntityManager, institutionId: string, libraryIds: string[]): Promise<CirculationDesk[]> {
+  return db.getRepository(CirculationDesk).createQueryBuilder('d')
+    .where('d.institution_id = :institutionId AND d.library_id = ANY(:libraryIds::uuid[])', { institutionId, libraryIds })
+    .orderBy('d.name')
+    .getMany();
+}
+
 export function findDesks(db: EntityManager, institutionId: string, ids: string[]): Promise<CirculationDesk[]> {
   return db.getRepository(CirculationDesk).createQueryBuilder('d')
     .where('d.institution_id = :institutionId AND d.id = ANY(:ids::uuid[])', { institutionId, ids })

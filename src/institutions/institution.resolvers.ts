@@ -1,6 +1,13 @@
 import type { Resolvers } from '../generated/graphql';
+import { listLibraries } from './institution.service';
 
 export const institutionResolvers: Resolvers = {
+  Query: {
+    libraries: (_parent, _args, ctx) => listLibraries(ctx),
+  },
+  Library: {
+    desks: (library, _args, ctx) => ctx.loaders.desksByLibrary.load(library.id),
+  },
   CirculationDesk: {
     library: async (desk, _args, ctx) => (await ctx.loaders.libraryById.load(desk.libraryId))!,
   },

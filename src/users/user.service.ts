@@ -7,6 +7,7 @@ import { RoleAssignment, User, UserAddress, UserEmail, UserIdentifier, UserPhone
 import { appendEvents } from '../events/outbox.repository';
 import type { CreateUserInput, UsersFilter } from '../generated/graphql';
 import { recordHistory } from '../history/history.repository';
+import { applyAssignmentRules } from '../roles/role.service';
 import { findExistingCodes, findInstitution } from '../institutions/institution.repository';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { isUuid } from '../common/uuid';
@@ -152,6 +153,7 @@ export async function createUser(ctx: RequestContext, input: CreateUserInput) {
     : [];
   const user = await inTransaction(ctx.db, async (tx) => {
     const created = await insertUser(tx, institution.id, operator.label, input, draft, passwordHash);
+    await applyAssignmentRules(tx, operator, created);
     await recordHistory(tx, [{ institutionId: institution.id, userId: created.id, field: 'record', oldValue: null, newValue: 'created', changedBy: operator.label }]);
     await appendEvents(tx, [{
       institutionId: institution.id,
