@@ -2,10 +2,12 @@ import type { EntityManager } from 'typeorm';
 import { createBlockLoaders } from './blocks/block.loaders';
 import { createFineLoaders } from './fines/fine.loaders';
 import { createInstitutionLoaders } from './institutions/institution.loaders';
+import { createNoteLoaders } from './notes/note.loaders';
 import type { Operator } from './policy/operator';
 import { ownerScope } from './policy/scope';
 import { createProxyLoaders } from './proxies/proxy.loaders';
 import { createRoleLoaders } from './roles/role.loaders';
+import { createStatisticLoaders } from './statistics/statistic.loaders';
 import { createUserLoaders } from './users/user.loaders';
 
 /**
@@ -20,6 +22,8 @@ export function createLoaders(db: EntityManager, operator: Operator) {
     ...createRoleLoaders(db, operator.institutionId),
     ...createBlockLoaders(db, operator.institutionId, scope),
     ...createFineLoaders(db, operator.institutionId, scope),
+    ...createNoteLoaders(db, operator.institutionId, scope),
+    ...createStatisticLoaders(db, operator.institutionId, scope),
     ...createProxyLoaders(db, operator.institutionId),
     ...createInstitutionLoaders(db, operator.institutionId),
   };

@@ -1,14 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { apiKeyResolvers } from './apikeys/api-key.resolvers';
 import { authResolvers } from './auth/auth.resolvers';
 import { blockResolvers } from './blocks/block.resolvers';
 import { scalarResolvers } from './common/scalars';
 import { fineResolvers } from './fines/fine.resolvers';
 import { institutionResolvers } from './institutions/institution.resolvers';
+import { noteResolvers } from './notes/note.resolvers';
 import { proxyResolvers } from './proxies/proxy.resolvers';
 import { reportResolvers } from './reports/report.resolvers';
 import { roleResolvers } from './roles/role.resolvers';
+import { statisticResolvers } from './statistics/statistic.resolvers';
 import { userResolvers } from './users/user.resolvers';
 
 /** schema/*.graphql is the source of truth; it is read at start-up from the project folder. */
@@ -24,6 +27,19 @@ export function loadTypeDefs(): string[] {
 export function buildSchema() {
   return makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [scalarResolvers, authResolvers, userResolvers, roleResolvers, institutionResolvers, blockResolvers, fineResolvers, proxyResolvers, reportResolvers],
+    resolvers: [
+      scalarResolvers,
+      authResolvers,
+      userResolvers,
+      roleResolvers,
+      apiKeyResolvers,
+      institutionResolvers,
+      blockResolvers,
+      fineResolvers,
+      proxyResolvers,
+      noteResolvers,
+      statisticResolvers,
+      reportResolvers,
+    ],
   });
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Operator } from '../policy/operator';
 import { roleTypeInfo } from '../roles/role-types';
+import { authenticateApiKey } from './api-key-auth';
 import { findOperatorRow, OperatorRow } from './operator.repository';
 import type { Credentials } from '../context';
 import type { TokenIssuer } from './tokens';
@@ -31,15 +32,22 @@ export function toOperator(row: OperatorRow): Operator {
 }
 
 /**
- * Resolves the Authorization header on every request. The user is re-read
- * each time, so deactivation, losing every staff role or a password change
- * revokes a token at the next request.
+ * Resolves the credentials on every request: a staff bearer token, or a
+ * partner system's API key (R11.2) as `X-API-Key: <secret>` or
+ * `Authorization: ApiKey <secret>`. The user or key is re-read each time, so
+ * deactivation, losing every staff role, a password change or revoking a key
+ * takes effect at the next request.
  */
 export async function authenticate(db: EntityManager, tokens: TokenIssuer, credentials: Credentials): Promise<Authentication> {
   const header = credentials.authorization;
+  const apiKey = credentials.apiKey?.trim();
+  if (apiKey && header) return { operator: null, failure: 'Send one credential: either X-API-Key or Authorization, not both' };
+  if (apiKey) return authenticateApiKey(db, apiKey);
   if (!header) return { operator: null };
+  const key = /^ApiKey\s+(\S+)$/i.exec(header);
+  if (key) return authenticateApiKey(db, key[1]);
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) return { operator: null, failure: 'Authorization header must be "Bearer <token>"' };
+  if (!match) return { operator: null, failure: 'Authorization header must be "Bearer <token>" or "ApiKey <secret>"' };
   const claims = tokens.verify(match[1]);
   if (!claims) return { operator: null, failure: 'The token is invalid or expired: log in again' };
   const row = await findOperatorRow(db, claims.sub);

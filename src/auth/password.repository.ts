@@ -10,7 +10,8 @@ export async function findPasswordHash(tx: EntityManager, userId: string): Promi
 
 /** Stores a new hash; the new password_changed_at revokes every token issued before. */
 export async function storePassword(tx: EntityManager, userId: string, hash: string, changedBy: string): Promise<Date> {
-  const [row] = await tx.query(
+  // TypeORM answers an UPDATE ... RETURNING with [rows, affected count].
+  const [[row]] = await tx.query(
     `UPDATE app_user SET password_hash = $2, password_changed_at = clock_timestamp(), force_password_change = false,
             updated_by = $3, updated_at = now()
       WHERE id = $1 RETURNING password_changed_at AS "changedAt"`,

@@ -1,11 +1,24 @@
+import type DataLoader from 'dataloader';
 import type { EntityManager } from 'typeorm';
-import { keyedLoader } from '../common/loaders';
+import type { FineFee } from '../db/entities';
+import { groupedLoader, keyedLoader } from '../common/loaders';
 import type { OwnerScope } from '../policy/scope';
 import { emptyFineSummary } from './fine-summary';
-import { findFineSummariesOf } from './fine.repository';
+import { findFineSummariesOf, findFinesOf } from './fine.repository';
 
 export function createFineLoaders(db: EntityManager, institutionId: string, scope: OwnerScope) {
+  // One loader per status filter, so users asked with the same filter share one statement.
+  const byStatuses = new Map<string, DataLoader<string, FineFee[]>>();
   return {
     fineSummaryByUser: keyedLoader((ids) => findFineSummariesOf(db, institutionId, scope, ids), (s) => s.userId, emptyFineSummary),
+    finesByUser(statuses: readonly string[]): DataLoader<string, FineFee[]> {
+      const key = [...new Set(statuses)].sort().join(',');
+      let loader = byStatuses.get(key);
+      if (!loader) {
+        loader = groupedLoader((ids) => findFinesOf(db, institutionId, scope, key.split(','), ids), (f) => f.userId);
+        byStatuses.set(key, loader);
+      }
+      return loader;
+    },
   };
 }

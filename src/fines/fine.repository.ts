@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { FineFee } from '../db/entities';
 import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 import type { FineSummaryRow } from './fine-summary';
 
@@ -25,4 +26,15 @@ export function findFineSummariesOf(
       GROUP BY f.user_id, i.debt_limit`,
     [institutionId, userIds, ownerParam(scope)],
   );
+}
+
+/** Fines of many users with one of `statuses`, that the owner scope lets the operator see (R5.2, R7.9), newest first. */
+export function findFinesOf(db: EntityManager, institutionId: string, scope: OwnerScope, statuses: string[], userIds: string[]): Promise<FineFee[]> {
+  return db.getRepository(FineFee).createQueryBuilder('f')
+    .where('f.institution_id = :institutionId AND f.user_id = ANY(:userIds::uuid[])', { institutionId, userIds })
+    .andWhere('f.status = ANY(:statuses::text[])', { statuses })
+    .andWhere(ownerCondition('f.owner_library_id', ':owners'), { owners: ownerParam(scope) })
+    .orderBy('f.created_at', 'DESC')
+    .addOrderBy('f.id', 'ASC')
+    .getMany();
 }

@@ -3,7 +3,8 @@
  * named-user count, the staff login report). The same rule as
  * `isProtectedAccount` in protected-accounts.ts: a primary identifier
  * beginning `exl_` or `rialto_`, or equal to `leganto_guest`, compared
- * case-insensitively. The test of the named-user report checks both agree.
+ * case-insensitively. test/reports/named-users.test.ts covers each form, in
+ * mixed case too; change both files together.
  */
 const PROTECTED_PREFIXES = ['exl_', 'rialto_'] as const;
 const PROTECTED_IDENTIFIERS = ['leganto_guest'] as const;

@@ -1,3 +1,4 @@
+import { sqlStatementCount } from '../../src/db/sql-logger';
 import { createInstitution, createPerson, InstitutionFixture, PASSWORD, PersonSpec } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -183,6 +184,20 @@ test('R4.4 the listed users are full User objects, sorted by name', async () => 
     { primaryIdentifier: 'abe', displayName: 'Test Abbott', status: 'ACTIVE', protected: false, roles: [{ roleType: 'CATALOGER', countsAsNamedUser: true }] },
     { primaryIdentifier: 'zed', displayName: 'Test Zimmer', status: 'ACTIVE', protected: false, roles: [{ roleType: 'CATALOGER', countsAsNamedUser: true }] },
   ]);
+});
+
+test('R4.4 the report costs the same number of SQL statements for 2 or 20 named users', async () => {
+  const measure = async (n: number) => {
+    const t = await tenant();
+    for (let i = 0; i < n; i++) await t.add({ roles: [['PATRON', 'INSTITUTION'], ['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK']] });
+    const token = await app.login(t.operator, PASSWORD);
+    const before = sqlStatementCount();
+    const res = await app.gql(`{ namedUsersReport { count users { user { displayName roles { roleType } } countingRoles } } }`, {}, token);
+    const statements = sqlStatementCount() - before;
+    expect(res.data.namedUsersReport.count).toBe(n + 1);
+    return statements;
+  };
+  expect(await measure(20)).toBe(await measure(2));
 });
 
 test.each(['USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR'])('R4.4 a %s may run the named-user report', async (role) => {
