@@ -10,6 +10,7 @@ import type { TokenIssuer } from './auth/tokens';
 import { buildContext, credentialsOf, RequestContext } from './context';
 import { formatError } from './errors-format';
 import { buildSchema } from './schema';
+import { createQueryLimits } from './server/query-limits';
 
 export interface ServerOptions {
   db: DataSource;
@@ -33,6 +34,8 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   // is 'production'; it read NODE_ENV, so `production: true` alone still sent stack traces to clients.
   app.set('env', options.production ? 'production' : 'development');
   const httpServer = http.createServer(app);
+  // Depth, aliases, directives, tokens and cost: refused before execution (src/server/query-limits.ts).
+  const limits = createQueryLimits({ production: options.production });
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema(),
     introspection: !options.production,
@@ -42,11 +45,18 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
     // outside NODE_ENV=test) ran first, so main's stop() awaited a barrier Apollo never resolves on success:
     // the database was never closed and the process only ended once the pg pool's idle clients timed out.
     stopOnTerminationSignals: false,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    // Apollo 5's defaults, stated so they are not lost: a JSON array body (a batch) is refused with 400, and a request
+    // a browser could send cross-site without a preflight (no JSON content type, no apollo-require-preflight) too.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // The cache-control plugin cost about 45% of list-page throughput here, and Carrel sends no cache hints.
       ApolloServerPluginCacheControlDisabled(),
       options.production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      ...limits.plugins,
     ],
   });
   await apollo.start();

@@ -7,7 +7,6 @@
 export type Action =
   | 'user.read'
   | 'user.create'
-  | 'user.update'
   | 'role.assign'
   | 'roleProfile.manage'
   | 'apiKey.manage'
@@ -30,7 +29,6 @@ const FULFILLMENT_VIEWERS = ['FULFILLMENT_SERVICES_OPERATOR', 'FULFILLMENT_SERVI
 export const PERMISSIONS: Readonly<Record<Action, readonly Grant[]>> = {
   'user.read': grants([...USER_MANAGEMENT, ...CIRCULATION, ...FULFILLMENT_VIEWERS]),
   'user.create': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
-  'user.update': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
   // Roles decide who may do what: only a User Administrator hands them out.
   'role.assign': grants(['USER_ADMINISTRATOR']),
   'roleProfile.manage': grants(['USER_ADMINISTRATOR']),

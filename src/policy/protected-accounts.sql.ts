@@ -1,13 +1,10 @@
+import { PROTECTED_IDENTIFIERS, PROTECTED_PREFIXES } from './protected-accounts';
+
 /**
  * R4.5 in SQL, for statements that must leave protected accounts out (the
- * named-user count, the staff login report). The same rule as
- * `isProtectedAccount` in protected-accounts.ts: a primary identifier
- * beginning `exl_` or `rialto_`, or equal to `leganto_guest`, compared
- * case-insensitively. test/reports/named-users.test.ts covers each form, in
- * mixed case too; change both files together.
+ * named-user count, the staff login report), built from the same lists as
+ * `isProtectedAccount`.
  */
-const PROTECTED_PREFIXES = ['exl_', 'rialto_'] as const;
-const PROTECTED_IDENTIFIERS = ['leganto_guest'] as const;
 
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 

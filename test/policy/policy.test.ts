@@ -64,8 +64,8 @@ test('R4.5 exl_*, rialto_* and leganto_guest are protected, case-insensitively; 
 test('R4.5 nobody may change a protected account, not even a User Administrator', () => {
   const policy = createPolicy(() => operator([{ roleType: 'USER_ADMINISTRATOR' }]));
   const user = (primaryIdentifier: string) => ({ primaryIdentifier, recordType: 'STAFF' as const, isRestricted: false });
-  expect(errorCode(() => policy.assertCanChange('user.update', user('exl_impl')))).toBe('FORBIDDEN');
-  expect(errorCode(() => policy.assertCanChange('user.update', user('jdoe')))).toBe('no error');
+  expect(errorCode(() => policy.assertCanChange('role.assign', user('exl_impl')))).toBe('FORBIDDEN');
+  expect(errorCode(() => policy.assertCanChange('role.assign', user('jdoe')))).toBe('no error');
 });
 
 test('R4.5 exl_api and saas_admin are technical accounts', () => {

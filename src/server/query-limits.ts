@@ -1,0 +1,187 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import {
+  DocumentNode, getNamedType, getNullableType, GraphQLError, GraphQLSchema, isCompositeType, isListType, isObjectType,
+  OperationTypeNode, ParseOptions, ValidationRule,
+} from 'graphql';
+import { ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
+
+/**
+ * How big a query may be. Every limit is checked before anything executes
+ * (no resolver runs, no SQL is sent), and a refusal is an HTTP 400.
+ */
+export const QUERY_LIMITS = {
+  /** Nesting of selections. The users list page (`users { edges { node { roles { scope { library { code } } } } } }`) is 7. */
+  maxDepth: 10,
+  /** Aliased fields in one operation (aliases multiply the work of one field). */
+  maxAliases: 15,
+  /** Directives (`@include`, `@skip` ...) in one operation. */
+  maxDirectives: 20,
+  /** Lexical tokens of the query text (names, punctuation, values). */
+  maxTokens: 2000,
+  /** Largest accepted cost; see `fieldCost`. `users(first: 100)` with the list-page fields costs about 12,000. */
+  maxCost: 20_000,
+  /** The size assumed for a `first` argument that is not given and has no default in the schema. */
+  defaultFirst: 20,
+  /** The size assumed for a list field without `first` (a user's identifiers, roles, blocks, emails ...). */
+  assumedListSize: 10,
+  /** Fields the cost estimate visits, counting a fragment again at every spread; a fragment bomb stops here. */
+  maxCostedFields: 10_000,
+} as const;
+
+/** The `extensions.code` of a query refused for its cost. */
+export const QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX';
+
+export interface QueryLimits {
+  /** Apollo plugins: the cost limit and, in production, the removal of "Did you mean ..." suggestions. */
+  plugins: ApolloServerPlugin<any>[];
+  /** Depth, alias and directive limits, run with GraphQL validation (refused as GRAPHQL_VALIDATION_FAILED). */
+  validationRules: ValidationRule[];
+  /** The token limit, enforced by the GraphQL parser itself (refused as GRAPHQL_PARSE_FAILED). */
+  parseOptions: ParseOptions;
+}
+
+/**
+ * The query limits of the server: pass all three parts into the ApolloServer config.
+ *
+ * - depth, aliases, directives: graphql-armor's validation rules. graphql-armor reports them as BAD_USER_INPUT,
+ *   Apollo wraps every validation error as GRAPHQL_VALIDATION_FAILED (HTTP 400).
+ * - tokens: graphql's own parser limit (`parseOptions.maxTokens`), refused as GRAPHQL_PARSE_FAILED (HTTP 400).
+ *   graphql-armor's Apollo token plugin is off: it throws from `parsingDidStart`, which Apollo answers with HTTP 500,
+ *   and its `unexpectedErrorProcessingRequest` hook relabels ANY unexpected failure as GRAPHQL_VALIDATION_FAILED,
+ *   a client code that production error masking would let through.
+ * - cost: graphql-armor's cost limit is off (it counts fields, not list sizes); `costLimitPlugin` counts `first`.
+ * - field suggestions: hidden in production only (development keeps them for the analysts using Sandbox).
+ */
+export function createQueryLimits(options: { production: boolean }): QueryLimits {
+  const armor = new ApolloArmor({
+    maxDepth: { n: QUERY_LIMITS.maxDepth },
+    maxAliases: { n: QUERY_LIMITS.maxAliases },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    maxTokens: { enabled: false },
+    costLimit: { enabled: false },
+    blockFieldSuggestion: { enabled: options.production },
+  }).protect();
+  // protect() also returns allowBatchedHttpRequests and includeStacktraceInErrorResponses: server.ts sets those itself.
+  return {
+    plugins: [...armor.plugins, ...(options.production ? [hideEnumSuggestionsPlugin()] : []), costLimitPlugin()],
+    validationRules: armor.validationRules,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+  };
+}
+
+/**
+ * Refuses, after validation and before execution, an operation whose cost (`operationCost`) exceeds
+ * `QUERY_LIMITS.maxCost`, with QUERY_TOO_COMPLEX, the cost and the maximum.
+ */
+function costLimitPlugin(): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, operationName, request }) {
+          // No operation (an unknown operationName): Apollo refuses the request itself.
+          if (!operation) return;
+          const cost = operationCost(schema, document, operation.operation, operationName ?? undefined, request.variables ?? {});
+          if (cost > QUERY_LIMITS.maxCost) {
+            throw tooComplex(
+              `Query cost ${cost} exceeds the maximum of ${QUERY_LIMITS.maxCost}: ask for fewer items (first) or fewer nested lists.`,
+              { cost },
+            );
+          }
+        },
+      };
+    },
+  };
+}
+
+function tooComplex(message: string, extra: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: QUERY_TOO_COMPLEX, ...extra, maximumCost: QUERY_LIMITS.maxCost, http: { status: 400 } },
+  });
+}
+
+/** The cost of one operation of `document` with these variables (defaults of the schema and the operation applied). */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  kind: OperationTypeNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown>,
+): number {
+  const pagedTypes = pagedTypesOf(schema);
+  const rootType = schema.getRootType(kind);
+  // The costs of the root fields, added as they are estimated (see the catch below).
+  let rootTotal = 0;
+  const estimator = (args: ComplexityEstimatorArgs): number => {
+    const cost = fieldCost(args, pagedTypes);
+    if (args.type === rootType) rootTotal += cost;
+    return cost;
+  };
+  try {
+    return getComplexity({
+      schema, query: document, operationName, variables, estimators: [estimator], maxQueryNodes: QUERY_LIMITS.maxCostedFields,
+    });
+  } catch (e) {
+    if (e instanceof GraphQLError && /maximum allowed number of nodes/.test(e.message)) {
+      throw tooComplex(`The query has more than ${QUERY_LIMITS.maxCostedFields} fields once its fragments are expanded.`, {});
+    }
+    // getComplexity throws the first variable or argument it could not coerce, after costing the rest. Apollo's execution
+    // refuses the same problem (bad variables: nothing runs; a bad argument: that field alone fails, the others run), so
+    // the fields that were costed are exactly those that would run: their total is the cost.
+    return rootTotal;
+  }
+}
+
+/**
+ * A field costs 1 plus the cost of its selection, multiplied by the number of items it returns:
+ * - `first` (or the schema's default for it, or `defaultFirst`) when the field takes a `first` argument (`users`,
+ *   `staffLoginReport`); below 1 counts as 1, so a refused negative `first` cannot offset other fields;
+ * - 1 for a list directly inside what such a field returns (`UserConnection.edges`, `StaffLoginReport.attempts`):
+ *   `first` already counted it;
+ * - `assumedListSize` for any other list of objects (a user's `identifiers`, `roles`, `blocks`, `proxyFor` ...).
+ * Lists of scalars (`patronLetters`) cost 1, like a scalar. Introspection and `__typename` cost nothing.
+ */
+function fieldCost({ type, field, args, childComplexity }: ComplexityEstimatorArgs, pagedTypes: ReadonlySet<string>): number {
+  if (field.name.startsWith('__') || type.name.startsWith('__')) return 0;
+  const cost = 1 + childComplexity;
+  if (field.args.some((a) => a.name === 'first')) {
+    const first = typeof args.first === 'number' ? args.first : QUERY_LIMITS.defaultFirst;
+    return Math.max(first, 1) * cost;
+  }
+  const listOfObjects = isListType(getNullableType(field.type)) && isCompositeType(getNamedType(field.type));
+  if (listOfObjects && !pagedTypes.has(type.name)) return QUERY_LIMITS.assumedListSize * cost;
+  return cost;
+}
+
+/** Types returned by a field that takes `first` (UserConnection, StaffLoginReport): `first` sizes the lists they hold. */
+const pagedTypesCache = new WeakMap<GraphQLSchema, ReadonlySet<string>>();
+function pagedTypesOf(schema: GraphQLSchema): ReadonlySet<string> {
+  let paged = pagedTypesCache.get(schema);
+  if (!paged) {
+    const names = new Set<string>();
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type)) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (field.args.some((a) => a.name === 'first')) names.add(getNamedType(field.type).name);
+      }
+    }
+    pagedTypesCache.set(schema, (paged = names));
+  }
+  return paged;
+}
+
+/**
+ * graphql-armor hides `Did you mean "x"?` but not graphql's enum wording, `Did you mean the enum value "X"?`, which
+ * would name enum values a production client cannot introspect. Production only.
+ */
+function hideEnumSuggestionsPlugin(): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) error.message = error.message.replace(/ ?Did you mean the enum value ".+"\?/g, '');
+        },
+      };
+    },
+  };
+}

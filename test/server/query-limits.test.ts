@@ -1,0 +1,284 @@
+import { getIntrospectionQuery } from 'graphql';
+import { sqlStatementCount } from '../../src/db/sql-logger';
+import { QUERY_LIMITS } from '../../src/server/query-limits';
+import { createInstitution, createPerson, PASSWORD } from '../support/fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/**
+ * Abusive queries (too deep, too many aliases, directives or tokens, too many
+ * nested list items) are refused before anything executes, with HTTP 400 and
+ * a code a client can act on; ordinary list pages pass.
+ */
+let dev: TestApp;
+let prod: TestApp;
+let devToken: string;
+let prodToken: string;
+
+beforeAll(async () => {
+  [dev, prod] = await Promise.all([startTestApp(), startTestApp({ production: true })]);
+  for (const app of [dev, prod]) {
+    const inst = await createInstitution(app.db.dataSource);
+    await createPerson(app.db.dataSource, inst, { primaryIdentifier: 'limitsmgr', roles: [['USER_MANAGER', 'INSTITUTION']] });
+  }
+  [devToken, prodToken] = await Promise.all([dev.login('limitsmgr', PASSWORD), prod.login('limitsmgr', PASSWORD)]);
+});
+afterAll(async () => {
+  await Promise.all([dev?.close(), prod?.close()]);
+});
+
+interface Answer {
+  status: number;
+  body: any;
+}
+
+/** POSTs a JSON body (a request, or anything else) and returns the HTTP status and the parsed answer. */
+async function post(app: TestApp, body: unknown, token?: string): Promise<Answer> {
+  const res = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** The answer to `request`, and how many SQL statements the server sent beyond authenticating the token. */
+async function statementsBeyondAuthentication(app: TestApp, request: unknown, token: string): Promise<{ answer: Answer; statements: number }> {
+  let before = sqlStatementCount();
+  await post(app, { query: '{ __typename }' }, token);
+  const authentication = sqlStatementCount() - before;
+  before = sqlStatementCount();
+  const answer = await post(app, request, token);
+  return { answer, statements: sqlStatementCount() - before - authentication };
+}
+
+/** The list page's fields: cost about 12,000 at first: 100. */
+const LIST_PAGE = (first: number) => `{
+  users(first: ${first}) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id displayName
+      identifiers { type value }
+      roles { roleType scope { type library { code } } }
+      blocks { type }
+      fineSummary { activeBalance }
+    } }
+  }
+}`;
+
+/** Proxies of proxies: 3 nested lists under each user (cost 2,223 per user; depth 9). */
+const NESTED_LISTS = `edges { node { proxyFor { sponsor { proxyFor { sponsor { roles { roleType } } } } } } }`;
+const nestedLists = (first: number) => `{ users(first: ${first}) { ${NESTED_LISTS} } }`;
+
+const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+
+// ---------------------------------------------------------------- depth
+
+test('a query nested deeper than 10 levels is refused as GRAPHQL_VALIDATION_FAILED with HTTP 400, before authentication is even checked', async () => {
+  const deep = `{ users { edges { node { proxyFor { sponsor { proxyFor { sponsor { proxyFor { sponsor { roles { roleType } } } } } } } } } } }`;
+  const { status, body } = await post(dev, { query: deep });
+  expect(status).toBe(400);
+  expect(body.data).toBeUndefined();
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors[0].message).toMatch(/depth limit of 10 exceeded, found 11/);
+  // Executing would have refused the missing token (UNAUTHENTICATED): nothing executed.
+  expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+});
+
+test('a query exactly 10 levels deep passes the depth limit (without a token it reaches execution: UNAUTHENTICATED)', async () => {
+  const ten = `{ me { roles { scope { desk { library { desks { library { desks { library { code } } } } } } } } } }`;
+  const { body } = await post(dev, { query: ten });
+  expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+});
+
+test('a query refused for its depth sends no SQL beyond authenticating the operator', async () => {
+  const deep = `{ users { edges { node { proxyFor { sponsor { proxyFor { sponsor { proxyFor { sponsor { roles { roleType } } } } } } } } } } }`;
+  const { answer, statements } = await statementsBeyondAuthentication(dev, { query: deep }, devToken);
+  expect(answer.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect(statements).toBe(0);
+});
+
+// ---------------------------------------------------------------- aliases, directives, tokens
+
+test('more than 15 aliases are refused as GRAPHQL_VALIDATION_FAILED with HTTP 400', async () => {
+  const { status, body } = await post(dev, { query: aliases(16) });
+  expect(status).toBe(400);
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors[0].message).toMatch(/Aliases limit of 15 exceeded, found 16/);
+  expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+});
+
+test('15 aliases pass the alias limit', async () => {
+  const { body } = await post(dev, { query: aliases(15) }, devToken);
+  expect(body.errors).toBeUndefined();
+  expect(Object.keys(body.data)).toHaveLength(15);
+});
+
+test('more than 20 directives are refused as GRAPHQL_VALIDATION_FAILED with HTTP 400', async () => {
+  const query = `{ ${Array.from({ length: 21 }, (_, i) => `t${i}: __typename @include(if: true)`).join(' ')} }`;
+  const { status, body } = await post(dev, { query });
+  expect(status).toBe(400);
+  expect(body.errors[0].message).toMatch(/Directives limit of 20 exceeded, found 21/);
+  expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+});
+
+test('a query text of more than 2000 tokens is refused as GRAPHQL_PARSE_FAILED with HTTP 400', async () => {
+  const query = `{ ${'__typename '.repeat(2001)}}`;
+  const { status, body } = await post(dev, { query });
+  expect(status).toBe(400);
+  expect(body.errors[0].message).toMatch(/2000 tokens/);
+  expect(body.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+});
+
+// ---------------------------------------------------------------- cost
+
+test('nested lists under users(first: 100) are refused as QUERY_TOO_COMPLEX with the cost, the maximum and HTTP 400', async () => {
+  const { status, body } = await post(dev, { query: nestedLists(100) }, devToken);
+  expect(status).toBe(400);
+  expect(body.data).toBeUndefined();
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors[0].message).toMatch(/cost 222300 exceeds the maximum of 20000/);
+  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 222_300, maximumCost: QUERY_LIMITS.maxCost });
+});
+
+test('a query refused for its cost sends no SQL beyond authenticating the operator', async () => {
+  const { answer, statements } = await statementsBeyondAuthentication(dev, { query: nestedLists(100) }, devToken);
+  expect(answer.body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+  expect(statements).toBe(0);
+});
+
+test('users(first: 100) with the list-page fields is accepted', async () => {
+  const { status, body } = await post(dev, { query: LIST_PAGE(100) }, devToken);
+  expect(body.errors).toBeUndefined();
+  expect(status).toBe(200);
+  expect(body.data.users.edges.map((e: any) => e.node.displayName)).toHaveLength(body.data.users.totalCount);
+});
+
+test('cost scales with first: the nested lists refused at first: 100 are accepted at first: 5', async () => {
+  const { body } = await post(dev, { query: nestedLists(5) }, devToken);
+  expect(body.errors).toBeUndefined();
+  expect(body.data.users.edges.length).toBeGreaterThan(0);
+});
+
+test('users without first is costed at its schema default of 20', async () => {
+  const { body } = await post(dev, { query: `{ users { ${NESTED_LISTS} } }` }, devToken);
+  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 20 * 2223 });
+});
+
+test('a first supplied through a variable is counted', async () => {
+  const query = `query($n: Int) { users(first: $n) { ${NESTED_LISTS} } }`;
+  const refused = await post(dev, { query, variables: { n: 100 } }, devToken);
+  expect(refused.body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 222_300 });
+  const accepted = await post(dev, { query, variables: { n: 5 } }, devToken);
+  expect(accepted.body.errors).toBeUndefined();
+});
+
+test('the cost of several root fields adds up', async () => {
+  // Each users(first: 5) costs 11,115: one passes, two do not.
+  const { body } = await post(dev, { query: `{ a: users(first: 5) { ${NESTED_LISTS} } b: users(first: 5) { ${NESTED_LISTS} } }` }, devToken);
+  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 22_230 });
+});
+
+test('a negative first does not lower the cost of the other fields', async () => {
+  const query = `{ a: users(first: -1000000) { totalCount } b: users(first: 100) { ${NESTED_LISTS} } }`;
+  const { body } = await post(dev, { query }, devToken);
+  expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+});
+
+test('an argument that fails at run time does not hide the cost of the other fields', async () => {
+  // $id has a default, so it may stand where ID! is needed; an explicit null then fails only the user field.
+  const query = `query($id: ID = "none") { user(id: $id) { id } users(first: 100) { ${NESTED_LISTS} } }`;
+  const { body } = await post(dev, { query, variables: { id: null } }, devToken);
+  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 222_300 + 0 });
+});
+
+test('a variable of the wrong type is still refused by GraphQL as BAD_USER_INPUT with HTTP 400', async () => {
+  const { status, body } = await post(dev, { query: `query($n: Int) { users(first: $n) { totalCount } }`, variables: { n: 'many' } }, devToken);
+  expect(status).toBe(400);
+  expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  expect(body.errors[0].message).toMatch(/\$n/);
+});
+
+test('a fragment spread again and again (a fragment bomb) is refused as QUERY_TOO_COMPLEX', async () => {
+  const spreads = (name: string) => Array.from({ length: 10 }, () => `...${name}`).join(' ');
+  const query = `{ me { ...F1 } }
+    fragment F1 on User { ${spreads('F2')} }
+    fragment F2 on User { ${spreads('F3')} }
+    fragment F3 on User { ${spreads('F4')} }
+    fragment F4 on User { ${spreads('F5')} }
+    fragment F5 on User { id }`;
+  const { status, body } = await post(dev, { query }, devToken);
+  expect(status).toBe(400);
+  console.log(body.errors[0].message);
+  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', maximumCost: QUERY_LIMITS.maxCost });
+  expect(body.errors[0].message).toMatch(/fragments/);
+});
+
+test('development: the full introspection query (Apollo Sandbox) passes every limit', async () => {
+  const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
+  const { body } = await post(dev, { query });
+  expect(body.errors).toBeUndefined();
+  expect(body.data.__schema.types.length).toBeGreaterThan(10);
+});
+
+// ---------------------------------------------------------------- production
+
+test('production: QUERY_TOO_COMPLEX reaches the client unmasked, with cost and maximumCost and HTTP 400', async () => {
+  const { status, body } = await post(prod, { query: nestedLists(100) }, prodToken);
+  expect(status).toBe(400);
+  expect(body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', cost: 222_300, maximumCost: QUERY_LIMITS.maxCost });
+});
+
+test('production: a depth refusal reaches the client as GRAPHQL_VALIDATION_FAILED with its message', async () => {
+  const deep = `{ users { edges { node { proxyFor { sponsor { proxyFor { sponsor { proxyFor { sponsor { roles { roleType } } } } } } } } } } }`;
+  const { status, body } = await post(prod, { query: deep }, prodToken);
+  expect(status).toBe(400);
+  expect(body.errors[0]).toMatchObject({ message: expect.stringMatching(/depth limit of 10/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+});
+
+test('production: a misspelt field is refused without suggesting the right name', async () => {
+  const { body } = await post(prod, { query: `{ me { displayNam } }` }, prodToken);
+  expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect(body.errors[0].message).toMatch(/Cannot query field "displayNam" on type "User"/);
+  expect(JSON.stringify(body)).not.toMatch(/Did you mean|"displayName"/);
+});
+
+test('production: a misspelt enum value is refused without suggesting the values', async () => {
+  const { body } = await post(prod, { query: `{ users(filter: { status: ACTIVE_NOT_EXPIRD }) { totalCount } }` }, prodToken);
+  expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect(JSON.stringify(body)).not.toMatch(/Did you mean|ACTIVE_NOT_EXPIRED/);
+});
+
+test('development: a misspelt field is refused with the "Did you mean" suggestion', async () => {
+  const { body } = await post(dev, { query: `{ me { displayNam } }` }, devToken);
+  expect(body.errors[0].message).toMatch(/Did you mean "displayName"\?/);
+});
+
+test('development: a misspelt enum value is refused with the suggested value', async () => {
+  const { body } = await post(dev, { query: `{ users(filter: { status: ACTIVE_NOT_EXPIRD }) { totalCount } }` }, devToken);
+  expect(body.errors[0].message).toMatch(/Did you mean the enum value "ACTIVE_NOT_EXPIRED"\?/);
+});
+
+// ---------------------------------------------------------------- HTTP
+
+test('a batched request (a JSON array of operations) is refused with HTTP 400', async () => {
+  const { status, body } = await post(dev, [{ query: '{ __typename }' }, { query: '{ __typename }' }]);
+  expect(status).toBe(400);
+  expect(JSON.stringify(body)).toMatch(/batching disabled/i);
+});
+
+test('CSRF prevention refuses a GET without a preflight header with HTTP 400', async () => {
+  const res = await fetch(`${dev.url}?query=${encodeURIComponent('{ __typename }')}`);
+  expect(res.status).toBe(400);
+  expect(await res.text()).toMatch(/Cross-Site Request Forgery/);
+});
+
+test('a query text over the 1 MB body limit is refused with HTTP 413 before it is parsed', async () => {
+  const spy = jest.spyOn(console, 'error').mockImplementation(() => {});
+  try {
+    const res = await fetch(dev.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ ${'__typename '.repeat(100_000)}}` }) });
+    expect(res.status).toBe(413);
+  } finally {
+    spy.mockRestore();
+  }
+});
