@@ -45,6 +45,7 @@ async function resolveKeyRoles(ctx: RequestContext, institutionId: string, input
     if (role.scopeType === null) throw badInput(`${field}.scope`, `${role.roleType} needs a scope: an API key's roles must be usable`);
     if (roles.some((r) => sameRole(r, role))) throw badInput(field, `${describeRole(role)} is listed twice`);
     ctx.policy.assertScope('apiKey.manage', { libraryId: role.scopeLibraryId, deskId: role.scopeDeskId });
+    ctx.policy.assertCanGrant({ roleType: role.roleType, libraryId: role.scopeLibraryId });
     roles.push(role);
   }
   return roles;

@@ -1,3 +1,4 @@
+import { forbidden } from '../common/errors';
 import type { Resolvers } from '../generated/graphql';
 import { login } from './login.service';
 import { changePassword } from './password.service';
@@ -6,6 +7,7 @@ export const authResolvers: Resolvers = {
   Query: {
     me: async (_parent, _args, ctx) => {
       const operator = ctx.policy.authenticated();
+      if (operator.kind !== 'USER') throw forbidden('An API key is not a user: me is for staff sessions (see apiKeys)');
       return (await ctx.loaders.userById.load(operator.id))!;
     },
   },

@@ -12,7 +12,7 @@ function error(code: ErrorCode, message: string, extra: Record<string, unknown> 
 
 /** Invalid input; `field` is the input path of the offending value (e.g. `input.emails[0].address`). */
 export const badInput = (field: string, message: string) => error('BAD_USER_INPUT', message, { field });
-export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token>') =>
+export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token> (staff) or X-API-Key: <key> (partner systems)') =>
   error('UNAUTHENTICATED', message);
 export const forbidden = (message: string) => error('FORBIDDEN', message);
 export const notFound = (message: string) => error('NOT_FOUND', message);

@@ -41,6 +41,12 @@ export interface Policy {
    * everything; a library or desk scope covers its library only.
    */
   assertScope(action: Action, target: ScopeTarget): void;
+  /**
+   * Refuses handing a role to someone else (an API key) unless the operator
+   * could assign it ('role.assign' covering its scope) or holds that role type
+   * at a scope covering it: nobody gives away more than they have.
+   */
+  assertCanGrant(role: { roleType: string; libraryId: string | null }): void;
   /** R5.3: with library independence on, an owned item may be created or changed only within the scopes granting `action`. */
   assertOwner(action: Action, libraryId: string | null): void;
   /** Which owners' notes, blocks, fines and statistics the operator may see (R5.2). */
@@ -97,6 +103,12 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
       if (!coversOwner(scopeOfRoles(grantingRoles(operator, action)), target.libraryId)) {
         throw forbidden('That scope is outside the scopes of the roles that allow this (R5.3)');
       }
+    },
+    assertCanGrant(role) {
+      const operator = authenticated();
+      const assignable = coversOwner(scopeOfRoles(grantingRoles(operator, 'role.assign')), role.libraryId);
+      const held = coversOwner(scopeOfRoles(operator.roles.filter((r) => r.roleType === role.roleType)), role.libraryId);
+      if (!assignable && !held) throw forbidden(`You may not grant ${role.roleType} there: you neither hold it nor may assign roles at that scope`);
     },
     assertOwner(action, libraryId) {
       const operator = assert(action);

@@ -170,8 +170,15 @@ describe('managing keys', () => {
     expect(row.revoked_at).toBeNull();
   });
 
+  test('nobody gives a key more than they have: a General System Administrator cannot grant a role it neither holds nor may assign', async () => {
+    const before = await db().query(`SELECT count(*)::int AS n FROM api_key`);
+    const res = await createKeyRequest(systemAdmin, { name: uniqueName('escalation'), roles: [institutionRole('USER_ADMINISTRATOR')] });
+    expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(await db().query(`SELECT count(*)::int AS n FROM api_key`)).toEqual(before);
+  });
+
   test('R4.2 a General System Administrator may create, list and revoke keys', async () => {
-    const created = await createKeyRequest(systemAdmin, { name: uniqueName('by gsa'), roles: [institutionRole('FULFILLMENT_SERVICES_OPERATOR')] });
+    const created = await createKeyRequest(systemAdmin, { name: uniqueName('by gsa'), roles: [institutionRole('GENERAL_SYSTEM_ADMINISTRATOR')] });
     expect(created.errors).toBeUndefined();
     const id = created.data.createApiKey.apiKey.id;
     expect((await app.gql(LIST, {}, systemAdmin)).data.apiKeys.map((k: { id: string }) => k.id)).toContain(id);

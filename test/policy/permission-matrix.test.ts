@@ -80,10 +80,15 @@ const CASES: Record<Action, ActionCase> = {
     succeeded: (res) => !!res.data?.createRoleProfile?.id,
   },
   'apiKey.manage': {
-    mutation: false,
-    hasOutOfScope: false,
-    run: () => Promise.resolve({ data: {} }),
-    succeeded: () => true,
+    mutation: true,
+    hasOutOfScope: true,
+    run: (token, target) => {
+      serial += 1;
+      // A role the operator may hand on (it holds it), so only apiKey.manage and the scope decide.
+      return app.gql(`mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret } }`,
+        { in: { name: `matrix key ${serial}`, roles: [{ roleType: 'GENERAL_SYSTEM_ADMINISTRATOR', scope: { type: 'LIBRARY', libraryId: libraryOf(target) } }] } }, token);
+    },
+    succeeded: (res) => typeof res.data?.createApiKey?.secret === 'string',
   },
   'report.namedUsers': {
     mutation: false,

@@ -141,3 +141,20 @@ test('libraries lists the institution libraries with their desks', async () => {
   const res = await app.gql(`{ libraries { code desks { code } } }`, {}, admin);
   expect(res.data.libraries).toEqual([{ code: 'LAW', desks: [{ code: 'LAW_DESK' }] }, { code: 'MAIN', desks: [{ code: 'MAIN_DESK' }] }]);
 });
+
+test('R4.2 an operator marked "can\'t edit restricted users" may not change a restricted user', async () => {
+  const limited = await createPerson(db(), inst, { primaryIdentifier: 'ua_limited', roles: [['USER_ADMINISTRATOR', 'INSTITUTION']] });
+  await db().query(`UPDATE app_user SET cannot_edit_restricted_users = true WHERE id = $1`, [limited]);
+  const restricted = await staff();
+  await db().query(`UPDATE app_user SET is_restricted = true WHERE id = $1`, [restricted]);
+  const res = await app.gql(ASSIGN, { u: restricted, in: { roleType: 'CATALOGER', scope: { type: 'INSTITUTION' } } }, await app.login('ua_limited', PASSWORD));
+  expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  expect(await rolesOf(restricted)).toHaveLength(1);
+});
+
+test('R4.2 the same operator may change users that are not restricted', async () => {
+  const limited = await createPerson(db(), inst, { primaryIdentifier: 'ua_limited2', roles: [['USER_ADMINISTRATOR', 'INSTITUTION']] });
+  await db().query(`UPDATE app_user SET cannot_edit_restricted_users = true WHERE id = $1`, [limited]);
+  const res = await app.gql(ASSIGN, { u: await staff(), in: { roleType: 'CATALOGER', scope: { type: 'INSTITUTION' } } }, await app.login('ua_limited2', PASSWORD));
+  expect(res.data?.assignRole.id).toBeTruthy();
+});

@@ -186,10 +186,11 @@ test('a negative first does not lower the cost of the other fields', async () =>
 });
 
 test('an argument that fails at run time does not hide the cost of the other fields', async () => {
-  // $id has a default, so it may stand where ID! is needed; an explicit null then fails only the user field.
+  // $id has a default, so it may stand where ID! is needed; an explicit null then fails only the user field, which is
+  // therefore not costed (222,300 is the users field alone), but the users field still is.
   const query = `query($id: ID = "none") { user(id: $id) { id } users(first: 100) { ${NESTED_LISTS} } }`;
   const { body } = await post(dev, { query, variables: { id: null } }, devToken);
-  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 222_300 + 0 });
+  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 222_300 });
 });
 
 test('a variable of the wrong type is still refused by GraphQL as BAD_USER_INPUT with HTTP 400', async () => {
@@ -200,18 +201,17 @@ test('a variable of the wrong type is still refused by GraphQL as BAD_USER_INPUT
 });
 
 test('a fragment spread again and again (a fragment bomb) is refused as QUERY_TOO_COMPLEX', async () => {
-  const spreads = (name: string) => Array.from({ length: 10 }, () => `...${name}`).join(' ');
+  // 25 x 25 x 25 spreads of one field: 15,626 fields once expanded, each cheap enough that the cost alone would pass.
+  const spreads = (name: string) => Array.from({ length: 25 }, () => `...${name}`).join(' ');
   const query = `{ me { ...F1 } }
     fragment F1 on User { ${spreads('F2')} }
     fragment F2 on User { ${spreads('F3')} }
     fragment F3 on User { ${spreads('F4')} }
-    fragment F4 on User { ${spreads('F5')} }
-    fragment F5 on User { id }`;
+    fragment F4 on User { id }`;
   const { status, body } = await post(dev, { query }, devToken);
   expect(status).toBe(400);
-  console.log(body.errors[0].message);
   expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', maximumCost: QUERY_LIMITS.maxCost });
-  expect(body.errors[0].message).toMatch(/fragments/);
+  expect(body.errors[0].message).toMatch(/more than 10000 fields once its fragments are expanded/);
 });
 
 test('development: the full introspection query (Apollo Sandbox) passes every limit', async () => {
@@ -256,7 +256,7 @@ test('development: a misspelt field is refused with the "Did you mean" suggestio
 
 test('development: a misspelt enum value is refused with the suggested value', async () => {
   const { body } = await post(dev, { query: `{ users(filter: { status: ACTIVE_NOT_EXPIRD }) { totalCount } }` }, devToken);
-  expect(body.errors[0].message).toMatch(/Did you mean the enum value "ACTIVE_NOT_EXPIRED"\?/);
+  expect(body.errors[0].message).toMatch(/Did you mean the enum value "ACTIVE_NOT_EXPIRED"/);
 });
 
 // ---------------------------------------------------------------- HTTP
@@ -274,10 +274,15 @@ test('CSRF prevention refuses a GET without a preflight header with HTTP 400', a
 });
 
 test('a query text over the 1 MB body limit is refused with HTTP 413 before it is parsed', async () => {
-  const spy = jest.spyOn(console, 'error').mockImplementation(() => {});
+  // express logs the refused body (console.error) once, after answering: wait for that line, keep it out of the output.
+  let logged!: () => void;
+  const spy = jest.spyOn(console, 'error').mockImplementation(() => logged());
+  const log = new Promise<void>((resolve) => (logged = resolve));
   try {
-    const res = await fetch(dev.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ ${'__typename '.repeat(100_000)}}` }) });
+    const query = `{ ${'__typename '.repeat(100_000)}}`;
+    const res = await fetch(dev.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
     expect(res.status).toBe(413);
+    await log;
   } finally {
     spy.mockRestore();
   }
