@@ -50,6 +50,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  console.error('[carrel] failed to start:', e instanceof Error ? e.message : e);
+  console.error('[carrel] failed to start:', e instanceof Error ? e.message : String(e));
   process.exit(1);
 });

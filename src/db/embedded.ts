@@ -40,7 +40,13 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     log(`initialising embedded PostgreSQL in ${databaseDir}`);
     await pg.initialise();
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (e) {
+    // The package rejects without a reason when postgres exits at start-up.
+    throw new Error(`the embedded PostgreSQL server did not start on port ${port} (${e instanceof Error ? e.message : 'it exited'}): `
+      + `is another Carrel already running with the data folder ${dataDir} or the port? Set CARREL_PG_PORT or DATABASE_URL otherwise.`);
+  }
   if (fresh) await pg.createDatabase(DATABASE);
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${DATABASE}`,

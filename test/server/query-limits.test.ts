@@ -273,6 +273,13 @@ test('CSRF prevention refuses a GET without a preflight header with HTTP 400', a
   expect(await res.text()).toMatch(/Cross-Site Request Forgery/);
 });
 
+test('CSRF prevention refuses a text/plain POST (what a cross-site form can send) with HTTP 400', async () => {
+  const body = JSON.stringify({ query: 'mutation { login(identifier: "limitsmgr", password: "x") { token } }' });
+  const res = await fetch(dev.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+  expect(res.status).toBe(400);
+  expect(await res.text()).toMatch(/Cross-Site Request Forgery/);
+});
+
 test('a query text over the 1 MB body limit is refused with HTTP 413 before it is parsed', async () => {
   // express logs the refused body (console.error) once, after answering: wait for that line, keep it out of the output.
   let logged!: () => void;
