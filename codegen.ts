@@ -46,6 +46,8 @@ const config: CodegenConfig = {
           Owner: '../common/owner#OwnerRef',
           FineSummary: '../fines/fine-summary#FineSummaryRow',
           UserConnection: '../users/user.service#UserPage',
+          HistoryEntry: entity('HistoryEntry'),
+          HistoryConnection: '../history/history.service#HistoryPage',
         },
       },
     },

@@ -13,6 +13,10 @@ import { reportResolvers } from './reports/report.resolvers';
 import { roleResolvers } from './roles/role.resolvers';
 import { statisticResolvers } from './statistics/statistic.resolvers';
 import { userResolvers } from './users/user.resolvers';
+import { userEditResolvers } from './users/user-edit.resolvers';
+import { historyResolvers } from './history/history.resolvers';
+import { identifierResolvers } from './identifiers/identifier.resolvers';
+import { contactResolvers } from './contacts/contact.resolvers';
 
 /** schema/*.graphql is the source of truth; it is read at start-up from the project folder. */
 export const SCHEMA_DIR = path.resolve(__dirname, '..', fs.existsSync(path.resolve(__dirname, '..', 'schema')) ? '' : '..', 'schema');
@@ -31,6 +35,10 @@ export function buildSchema() {
       scalarResolvers,
       authResolvers,
       userResolvers,
+      userEditResolvers,
+      historyResolvers,
+      identifierResolvers,
+      contactResolvers,
       roleResolvers,
       apiKeyResolvers,
       institutionResolvers,

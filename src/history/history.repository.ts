@@ -1,4 +1,6 @@
 import type { EntityManager } from 'typeorm';
+import { HistoryEntry } from '../db/entities';
+import { ownerCondition } from '../policy/scope';
 
 /** One recorded change of a user (R9.1): a field's old and new value, by whom. */
 export interface HistoryChange {
@@ -27,4 +29,29 @@ export async function recordHistory(tx: EntityManager, changes: HistoryChange[])
       changes.map((c) => c.changedBy),
     ],
   );
+}
+
+/** Which of a user's entries a reader may see: its institution's, and only those whose owner the scope reaches (R5.2). */
+function visibleHistory(db: EntityManager, req: { institutionId: string; userId: string; owners: string[] | null }) {
+  return db.getRepository(HistoryEntry).createQueryBuilder('h')
+    .where('h.institution_id = :institutionId AND h.user_id = :userId', { institutionId: req.institutionId, userId: req.userId })
+    .andWhere(ownerCondition('h.owner_library_id', ':owners'), { owners: req.owners });
+}
+
+/**
+ * One page of a user's history, newest first, plus one extra row that tells
+ * whether a next page exists. Keyset on the bigserial id (served by
+ * history_entry_user_idx), so deep pages cost the same as the first.
+ */
+export function findHistoryPage(
+  db: EntityManager,
+  req: { institutionId: string; userId: string; owners: string[] | null; first: number; beforeId: string | null },
+): Promise<HistoryEntry[]> {
+  const qb = visibleHistory(db, req);
+  if (req.beforeId !== null) qb.andWhere('h.id < :beforeId', { beforeId: req.beforeId });
+  return qb.orderBy('h.id', 'DESC').limit(req.first + 1).getMany();
+}
+
+export function countHistory(db: EntityManager, req: { institutionId: string; userId: string; owners: string[] | null }): Promise<number> {
+  return visibleHistory(db, req).getCount();
 }

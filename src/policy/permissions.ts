@@ -7,6 +7,12 @@
 export type Action =
   | 'user.read'
   | 'user.create'
+  | 'user.update'
+  | 'user.toggleAccountType'
+  | 'note.manage'
+  | 'block.manage'
+  | 'statistic.manage'
+  | 'proxy.manage'
   | 'role.assign'
   | 'roleProfile.manage'
   | 'apiKey.manage'
@@ -29,6 +35,15 @@ const FULFILLMENT_VIEWERS = ['FULFILLMENT_SERVICES_OPERATOR', 'FULFILLMENT_SERVI
 export const PERMISSIONS: Readonly<Record<Action, readonly Grant[]>> = {
   'user.read': grants([...USER_MANAGEMENT, ...CIRCULATION, ...FULFILLMENT_VIEWERS]),
   'user.create': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  // Editing a user covers its identifiers, contact information and status.
+  'user.update': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  // R3.1: only User Manager or User Administrator toggle internal/external.
+  'user.toggleAccountType': grants(USER_MANAGEMENT),
+  // Owned items (R5.3 adds the owner-scope check on top of these grants).
+  'note.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  'block.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  'statistic.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  'proxy.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
   // Roles decide who may do what: only a User Administrator hands them out.
   'role.assign': grants(['USER_ADMINISTRATOR']),
   'roleProfile.manage': grants(['USER_ADMINISTRATOR']),

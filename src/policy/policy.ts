@@ -47,8 +47,12 @@ export interface Policy {
    * at a scope covering it: nobody gives away more than they have.
    */
   assertCanGrant(role: { roleType: string; libraryId: string | null }): void;
-  /** R5.3: with library independence on, an owned item may be created or changed only within the scopes granting `action`. */
-  assertOwner(action: Action, libraryId: string | null): void;
+  /**
+   * R5.3: with library independence on, an owned item may be created or
+   * changed only within the scopes of the roles granting `action` for the
+   * item's user (a patrons-only grant gives no reach over staff users' items).
+   */
+  assertOwner(action: Action, libraryId: string | null, target?: Pick<TargetUser, 'recordType'>): void;
   /** Which owners' notes, blocks, fines and statistics the operator may see (R5.2). */
   ownerScope(): OwnerScope;
 }
@@ -110,10 +114,10 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
       const held = coversOwner(scopeOfRoles(operator.roles.filter((r) => r.roleType === role.roleType)), role.libraryId);
       if (!assignable && !held) throw forbidden(`You may not grant ${role.roleType} there: you neither hold it nor may assign roles at that scope`);
     },
-    assertOwner(action, libraryId) {
-      const operator = assert(action);
+    assertOwner(action, libraryId, target) {
+      const operator = assert(action, target);
       if (!operator.libraryIndependence) return;
-      if (!coversOwner(scopeOfRoles(grantingRoles(operator, action)), libraryId)) {
+      if (!coversOwner(scopeOfRoles(grantingRoles(operator, action, target)), libraryId)) {
         throw forbidden('That owner is outside the scopes of the roles that allow this (R5.3)');
       }
     },

@@ -1,9 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import { groupedLoader } from '../common/loaders';
-import { findProxyLinksOf } from './proxy.repository';
+import { findProxyLinksFor, findProxyLinksOf } from './proxy.repository';
 
 export function createProxyLoaders(db: EntityManager, institutionId: string) {
   return {
     proxyLinksByProxy: groupedLoader((ids) => findProxyLinksOf(db, institutionId, ids), (p) => p.proxyUserId),
+    proxyLinksBySponsor: groupedLoader((ids) => findProxyLinksFor(db, institutionId, ids), (p) => p.sponsorUserId),
   };
 }

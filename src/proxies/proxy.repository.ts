@@ -8,3 +8,48 @@ export function findProxyLinksOf(db: EntityManager, institutionId: string, proxy
     .orderBy('p.created_at', 'ASC')
     .getMany();
 }
+
+/** Proxy links in which each of the users is the sponsor (R8). */
+export function findProxyLinksFor(db: EntityManager, institutionId: string, sponsorUserIds: string[]): Promise<ProxyLink[]> {
+  return db.getRepository(ProxyLink).createQueryBuilder('p')
+    .where('p.institution_id = :institutionId AND p.sponsor_user_id = ANY(:sponsorUserIds::uuid[])', { institutionId, sponsorUserIds })
+    .orderBy('p.created_at', 'ASC')
+    .addOrderBy('p.id', 'ASC')
+    .getMany();
+}
+
+export function findProxyLink(db: EntityManager, institutionId: string, id: string): Promise<ProxyLink | null> {
+  return db.getRepository(ProxyLink).findOneBy({ institutionId, id });
+}
+
+/** The links of a proxy that block a new one: the same sponsor again, or any fulfillment link (R8.2). */
+export function findBlockingLinks(db: EntityManager, institutionId: string, proxyUserId: string, sponsorUserId: string): Promise<ProxyLink[]> {
+  return db.getRepository(ProxyLink).createQueryBuilder('p')
+    .where('p.institution_id = :institutionId AND p.proxy_user_id = :proxyUserId', { institutionId, proxyUserId })
+    .andWhere('(p.sponsor_user_id = :sponsorUserId OR p.is_fulfillment)', { sponsorUserId })
+    .getMany();
+}
+
+/** Whether the user holds a Patron role in force: active and not past its expiry date. */
+export async function holdsActivePatronRole(db: EntityManager, institutionId: string, userId: string): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM role_assignment
+      WHERE institution_id = $1 AND user_id = $2 AND role_type = 'PATRON' AND is_active
+        AND (expiry_date IS NULL OR expiry_date >= current_date)
+      LIMIT 1`,
+    [institutionId, userId],
+  );
+  return rows.length > 0;
+}
+
+export function insertProxyLink(
+  tx: EntityManager,
+  link: Pick<ProxyLink, 'institutionId' | 'proxyUserId' | 'sponsorUserId' | 'isFulfillment' | 'createdBy'>,
+): Promise<ProxyLink> {
+  const repo = tx.getRepository(ProxyLink);
+  return repo.save(repo.create(link));
+}
+
+export async function deleteProxyLink(tx: EntityManager, institutionId: string, id: string): Promise<void> {
+  await tx.getRepository(ProxyLink).delete({ institutionId, id });
+}

@@ -1,23 +1,36 @@
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { User } from '../db/entities';
 import type { UsersFilter } from '../generated/graphql';
+import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 
 /** Every read of users goes through here, always scoped to one institution. */
 
+/** The sort keys of the users list: each matches an index of app_user, with id as the tie-breaker. */
+export const SORT_KEYS = {
+  NAME: { expression: 'u.sort_name', cast: 'text' },
+  PRIMARY_IDENTIFIER: { expression: "coalesce(lower(u.primary_identifier), '')", cast: 'text' },
+  EXPIRY_DATE: { expression: "coalesce(u.expiry_date, 'infinity'::date)", cast: 'date' },
+} as const;
+
+export type SortField = keyof typeof SORT_KEYS;
+
 export interface UserPageRequest {
   institutionId: string;
+  /** The operator's owner scope: the hasActiveBlock filter counts only blocks it may see (R5.2). */
+  scope: OwnerScope;
   filter: UsersFilter;
+  sort: { field: SortField; direction: 'ASC' | 'DESC' };
   first: number;
-  /** Keyset position: the sort key and id of the last user of the previous page. */
-  after: { sortName: string; id: string } | null;
+  /** Keyset position: the sort key (as text) and id of the last user of the previous page. */
+  after: { key: string; id: string } | null;
 }
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Applies the users-list filters; each one is served by an index on app_user. */
-function applyFilter(qb: SelectQueryBuilder<User>, institutionId: string, filter: UsersFilter): SelectQueryBuilder<User> {
+/** Applies the users-list filters; each one is served by an index. */
+function applyFilter(qb: SelectQueryBuilder<User>, institutionId: string, filter: UsersFilter, scope: OwnerScope): SelectQueryBuilder<User> {
   qb.where('u.institution_id = :institutionId', { institutionId });
   if (filter.accountType) qb.andWhere('u.account_type = :accountType', { accountType: filter.accountType });
   if (filter.recordType) qb.andWhere('u.record_type = :recordType', { recordType: filter.recordType });
@@ -30,24 +43,49 @@ function applyFilter(qb: SelectQueryBuilder<User>, institutionId: string, filter
     // search_text holds main and preferred names (R1.3); a trigram index serves the LIKE.
     qb.andWhere(`u.search_text LIKE :word${i}`, { [`word${i}`]: `%${escapeLike(word)}%` });
   });
+  if (filter.userGroup) qb.andWhere('u.user_group = :userGroup', { userGroup: filter.userGroup });
+  if (filter.jobCategory) qb.andWhere('u.job_category = :jobCategory', { jobCategory: filter.jobCategory });
+  if (filter.campus) qb.andWhere('u.campus = :campus', { campus: filter.campus });
+  if (filter.expiringBefore) qb.andWhere('u.expiry_date < :expiringBefore', { expiringBefore: filter.expiringBefore });
+  if (filter.roleType) {
+    qb.andWhere(`EXISTS (SELECT 1 FROM role_assignment r WHERE r.institution_id = :institutionId AND r.role_type = :roleType
+                 AND r.user_id = u.id AND r.is_active)`, { roleType: filter.roleType });
+  }
+  if (filter.email) {
+    qb.andWhere(`EXISTS (SELECT 1 FROM user_email e WHERE e.institution_id = :institutionId AND lower(e.address) = lower(:email)
+                 AND e.user_id = u.id)`, { email: filter.email.trim() });
+  }
+  if (filter.identifier) {
+    qb.andWhere(`(lower(u.primary_identifier) = lower(:identifier) OR EXISTS (SELECT 1 FROM user_identifier i
+                 WHERE i.institution_id = :institutionId AND i.value = :identifier AND i.user_id = u.id))`, { identifier: filter.identifier.trim() });
+  }
+  if (typeof filter.hasActiveBlock === 'boolean') {
+    const activeBlock = `EXISTS (SELECT 1 FROM user_block b WHERE b.user_id = u.id AND (b.expiry_date IS NULL OR b.expiry_date > now())
+                         AND ${ownerCondition('b.owner_library_id', ':blockOwners')})`;
+    qb.andWhere(filter.hasActiveBlock ? activeBlock : `NOT ${activeBlock}`, { blockOwners: ownerParam(scope) });
+  }
   return qb;
 }
 
-/** One page of users sorted by display name, plus one extra row that tells whether a next page exists. */
-export async function findUserPage(db: EntityManager, req: UserPageRequest): Promise<{ users: (User & { sortName: string })[] }> {
-  const qb = applyFilter(db.getRepository(User).createQueryBuilder('u'), req.institutionId, req.filter);
-  if (req.after) qb.andWhere('(u.sort_name, u.id) > (:afterSort, :afterId)', { afterSort: req.after.sortName, afterId: req.after.id });
+/** One page of users in the requested order, plus one extra row that tells whether a next page exists. */
+export async function findUserPage(db: EntityManager, req: UserPageRequest): Promise<{ users: (User & { sortKey: string })[] }> {
+  const { expression, cast } = SORT_KEYS[req.sort.field];
+  const qb = applyFilter(db.getRepository(User).createQueryBuilder('u'), req.institutionId, req.filter, req.scope);
+  if (req.after) {
+    const op = req.sort.direction === 'ASC' ? '>' : '<';
+    qb.andWhere(`(${expression}, u.id) ${op} (CAST(:afterKey AS ${cast}), :afterId)`, { afterKey: req.after.key, afterId: req.after.id });
+  }
   const { entities, raw } = await qb
-    .addSelect('u.sort_name', 'sort_name')
-    .orderBy('u.sort_name', 'ASC')
-    .addOrderBy('u.id', 'ASC')
+    .addSelect(`(${expression})::text`, 'sort_key')
+    .orderBy(expression, req.sort.direction)
+    .addOrderBy('u.id', req.sort.direction)
     .limit(req.first + 1)
-    .getRawAndEntities<{ sort_name: string }>();
-  return { users: entities.map((u, i) => Object.assign(u, { sortName: raw[i].sort_name })) };
+    .getRawAndEntities<{ sort_key: string }>();
+  return { users: entities.map((u, i) => Object.assign(u, { sortKey: raw[i].sort_key })) };
 }
 
-export async function countUsers(db: EntityManager, institutionId: string, filter: UsersFilter): Promise<number> {
-  return applyFilter(db.getRepository(User).createQueryBuilder('u'), institutionId, filter).getCount();
+export async function countUsers(db: EntityManager, institutionId: string, filter: UsersFilter, scope: OwnerScope): Promise<number> {
+  return applyFilter(db.getRepository(User).createQueryBuilder('u'), institutionId, filter, scope).getCount();
 }
 
 export async function findUsersByIds(db: EntityManager, institutionId: string, ids: readonly string[]): Promise<User[]> {

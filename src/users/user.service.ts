@@ -5,9 +5,10 @@ import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
 import { RoleAssignment, User, UserAddress, UserEmail, UserIdentifier, UserPhone } from '../db/entities';
 import { appendEvents } from '../events/outbox.repository';
-import type { CreateUserInput, UsersFilter } from '../generated/graphql';
+import type { CreateUserInput, UserSort, UsersFilter } from '../generated/graphql';
 import { recordHistory } from '../history/history.repository';
 import { applyAssignmentRules } from '../roles/role.service';
+import { linkFulfillmentProxy } from '../proxies/fulfillment-proxy';
 import { findExistingCodes, findInstitution } from '../institutions/institution.repository';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { isUuid } from '../common/uuid';
@@ -31,15 +32,21 @@ export async function getUserByIdentifier(ctx: RequestContext, value: string): P
 export type UserPage = Awaited<ReturnType<typeof listUsers>>;
 
 /** A page of users as a Relay connection; totalCount is counted only when asked for. */
-export async function listUsers(ctx: RequestContext, args: { first?: number | null; after?: string | null; filter?: UsersFilter | null }) {
+export async function listUsers(
+  ctx: RequestContext,
+  args: { first?: number | null; after?: string | null; filter?: UsersFilter | null; sort?: UserSort | null },
+) {
   const operator = ctx.policy.assert('user.read');
   const first = args.first ?? 20;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}`);
-  const after = args.after ? decodeCursor(args.after, 'after') : null;
+  const sort = { field: args.sort?.field ?? 'NAME', direction: args.sort?.direction ?? 'ASC' } as const;
+  const order = `${sort.field}:${sort.direction}`;
+  const after = args.after ? decodeCursor(args.after, 'after', order) : null;
   const filter = args.filter ?? {};
-  const { users } = await findUserPage(ctx.db.manager, { institutionId: operator.institutionId, filter, first, after });
+  const scope = ctx.policy.ownerScope();
+  const { users } = await findUserPage(ctx.db.manager, { institutionId: operator.institutionId, scope, filter, sort, first, after });
   const page = users.slice(0, first);
-  const edges = page.map((user) => ({ cursor: encodeCursor({ sortName: user.sortName, id: user.id }), node: user as User }));
+  const edges = page.map((user) => ({ cursor: encodeCursor({ order, key: user.sortKey, id: user.id }), node: user as User }));
   for (const user of page) ctx.loaders.userById.prime(user.id, user);
   return {
     edges,
@@ -49,7 +56,7 @@ export async function listUsers(ctx: RequestContext, args: { first?: number | nu
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
-    totalCount: () => countUsers(ctx.db.manager, operator.institutionId, filter),
+    totalCount: () => countUsers(ctx.db.manager, operator.institutionId, filter, scope),
   };
 }
 
@@ -163,6 +170,8 @@ export async function createUser(ctx: RequestContext, input: CreateUserInput) {
       payload: { primaryIdentifier: created.primaryIdentifier, recordType: created.recordType, accountType: created.accountType },
       actor: operator.label,
     }]);
+    // Last, so the proxy's history and events follow USER_CREATED; a refused sponsor rolls the whole user back.
+    if (input.fulfillmentProxyFor != null) await linkFulfillmentProxy(ctx, tx, created, input.fulfillmentProxyFor);
     return created;
   });
   return {

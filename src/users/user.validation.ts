@@ -1,6 +1,6 @@
 import { badInput, conflict } from '../common/errors';
 import type { Institution, RecordType } from '../db/entities';
-import type { AddressInput, CreateUserInput, EmailInput, PhoneInput } from '../generated/graphql';
+import type { AddressInput, CreateUserInput, EmailInput, IdentifierInput, PhoneInput } from '../generated/graphql';
 
 /**
  * The synchronous rules of R1, R2 and R1.7 for a new user. Each refusal names
@@ -20,7 +20,7 @@ const VENDOR_CONTACT_TYPES = {
   phone: ['ORDER', 'PAYMENT', 'CLAIM', 'RETURNS'],
 };
 
-const trimmed = (value: string | null | undefined): string | null => {
+export const trimmed = (value: string | null | undefined): string | null => {
   const t = value?.trim();
   return t ? t : null;
 };
@@ -49,58 +49,81 @@ function withOnePreferred<T extends { preferred?: boolean | null }>(field: strin
   return items.map((item, i) => ({ ...item, preferred: marked === 0 ? i === 0 : !!item.preferred }));
 }
 
-function checkTypes(field: string, items: { type: string }[], allowed: string[]): void {
-  items.forEach((item, i) => {
-    if (!allowed.includes(item.type)) throw badInput(`${field}[${i}].type`, `Type must be one of ${allowed.join(', ')}`);
-  });
+export type ContactKind = keyof typeof CONTACT_TYPES;
+
+/** R1.7: the email, address or phone types a record type may use (vendor contacts have their own). */
+export function contactTypes(kind: ContactKind, recordType: RecordType): string[] {
+  return (recordType === 'CONTACT' ? VENDOR_CONTACT_TYPES : CONTACT_TYPES)[kind];
 }
 
-function validateEmails(emails: EmailInput[], recordType: RecordType, institution: Institution) {
-  checkTypes('input.emails', emails, (recordType === 'CONTACT' ? VENDOR_CONTACT_TYPES : CONTACT_TYPES).email);
-  emails.forEach((e, i) => {
-    checkDates(`input.emails[${i}]`, e);
-    if (!matches(institution.emailRegex, e.address)) throw badInput(`input.emails[${i}].address`, "The email does not match the institution's format");
-  });
-  return withOnePreferred('input.emails', emails);
+/*
+ * The per-item checks below take the item's input path as `field`:
+ * `input.emails[0]` inside createUser, `input` when one item is added or
+ * edited on its own, so both name the same offending value.
+ */
+
+export function checkContactType(field: string, type: string, allowed: string[]): void {
+  if (!allowed.includes(type)) throw badInput(`${field}.type`, `Type must be one of ${allowed.join(', ')}`);
 }
 
-function validateAddresses(addresses: AddressInput[], recordType: RecordType, institution: Institution) {
-  checkTypes('input.addresses', addresses, (recordType === 'CONTACT' ? VENDOR_CONTACT_TYPES : CONTACT_TYPES).address);
-  addresses.forEach((a, i) => {
-    checkDates(`input.addresses[${i}]`, a);
-    if (!trimmed(a.line1)) throw badInput(`input.addresses[${i}].line1`, 'The first address line is required');
-    if (a.postalCode && !matches(institution.postalCodeRegex, a.postalCode)) {
-      throw badInput(`input.addresses[${i}].postalCode`, "The postal code does not match the institution's format");
-    }
-  });
-  return withOnePreferred('input.addresses', addresses);
+export function checkEmail(field: string, e: EmailInput, institution: Institution): void {
+  checkDates(field, e);
+  if (!matches(institution.emailRegex, e.address)) throw badInput(`${field}.address`, "The email does not match the institution's format");
 }
 
-function validatePhones(phones: PhoneInput[], recordType: RecordType, institution: Institution) {
-  checkTypes('input.phones', phones, (recordType === 'CONTACT' ? VENDOR_CONTACT_TYPES : CONTACT_TYPES).phone);
-  phones.forEach((p, i) => {
-    checkDates(`input.phones[${i}]`, p);
-    if (!trimmed(p.number)) throw badInput(`input.phones[${i}].number`, 'The phone number is required');
-    if (!matches(institution.phoneRegex, p.number)) throw badInput(`input.phones[${i}].number`, "The phone number does not match the institution's format");
-  });
-  return withOnePreferred('input.phones', phones);
+export function checkAddress(field: string, a: AddressInput, institution: Institution): void {
+  checkDates(field, a);
+  if (!trimmed(a.line1)) throw badInput(`${field}.line1`, 'The first address line is required');
+  if (a.postalCode && !matches(institution.postalCodeRegex, a.postalCode)) {
+    throw badInput(`${field}.postalCode`, "The postal code does not match the institution's format");
+  }
+}
+
+export function checkPhone(field: string, p: PhoneInput, institution: Institution): void {
+  checkDates(field, p);
+  if (!trimmed(p.number)) throw badInput(`${field}.number`, 'The phone number is required');
+  if (!matches(institution.phoneRegex, p.number)) throw badInput(`${field}.number`, "The phone number does not match the institution's format");
+}
+
+/** Every item's type first, then each item's own checks, then the preferred flags. */
+function validateItems<T extends { type: string; preferred?: boolean | null }>(
+  field: string,
+  items: T[],
+  allowed: string[],
+  check: (field: string, item: T) => void,
+) {
+  items.forEach((item, i) => checkContactType(`${field}[${i}]`, item.type, allowed));
+  items.forEach((item, i) => check(`${field}[${i}]`, item));
+  return withOnePreferred(field, items);
+}
+
+/** R2.1, R1.7: the institution's primary identifier format. */
+export function checkPrimaryIdentifierFormat(field: string, value: string, institution: Institution): void {
+  if (!matches(institution.primaryIdentifierRegex, value)) throw badInput(field, "The primary identifier does not match the institution's format");
+}
+
+/** R2.2: an identifier with its type and value trimmed, both required. */
+export function normalizeIdentifier<T extends IdentifierInput>(field: string, identifier: T): T {
+  const normal = { ...identifier, type: identifier.type.trim(), value: identifier.value.trim() };
+  if (!normal.type) throw badInput(`${field}.type`, 'The identifier type is required');
+  if (!normal.value) throw badInput(`${field}.value`, 'The identifier value is required');
+  return normal;
 }
 
 /** R2.2, R2.4: no value twice within the same user (the primary compared case-insensitively). */
 function validateIdentifiers(input: CreateUserInput, primaryIdentifier: string | null) {
-  const identifiers = (input.identifiers ?? []).map((i) => ({ ...i, type: i.type.trim(), value: i.value.trim() }));
+  const identifiers = input.identifiers ?? [];
   const seen = new Set<string>();
-  identifiers.forEach((identifier, i) => {
+  return identifiers.map((given, i) => {
     const field = `input.identifiers[${i}]`;
-    if (!identifier.type) throw badInput(`${field}.type`, 'The identifier type is required');
-    if (!identifier.value) throw badInput(`${field}.value`, 'The identifier value is required');
+    const identifier = normalizeIdentifier(field, given);
     const clashesWithPrimary = primaryIdentifier !== null && identifier.value.toLowerCase() === primaryIdentifier.toLowerCase();
     if (seen.has(identifier.value) || clashesWithPrimary) {
       throw conflict(`Identifier "${identifier.value}" is given twice`, { field: `${field}.value`, value: identifier.value });
     }
     seen.add(identifier.value);
+    return identifier;
   });
-  return identifiers;
 }
 
 function validateNames(input: CreateUserInput, isContact: boolean) {
@@ -135,18 +158,21 @@ function checkContactRestrictions(input: CreateUserInput): void {
   }
 }
 
-function checkAccountFields(input: CreateUserInput, institution: Institution, primaryIdentifier: string | null): void {
-  if (primaryIdentifier !== null && !matches(institution.primaryIdentifierRegex, primaryIdentifier)) {
-    throw badInput('input.primaryIdentifier', "The primary identifier does not match the institution's format");
-  }
+/** R1.4: the formats of the PIN, the web site and the birth date (createUser and updateUser). */
+export function checkGeneralFields(input: { pinNumber?: string | null; websiteUrl?: string | null; birthDate?: string | null }): void {
   if (input.pinNumber != null && !/^\d{4}$/.test(input.pinNumber)) throw badInput('input.pinNumber', 'The PIN must be exactly four digits');
+  if (input.websiteUrl != null && !/^https?:\/\/\S+$/i.test(input.websiteUrl)) throw badInput('input.websiteUrl', 'The web site must be an http(s) URL');
+  if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) throw badInput('input.birthDate', 'The birth date is in the future');
+}
+
+function checkAccountFields(input: CreateUserInput, institution: Institution, primaryIdentifier: string | null): void {
+  if (primaryIdentifier !== null) checkPrimaryIdentifierFormat('input.primaryIdentifier', primaryIdentifier, institution);
+  checkGeneralFields(input);
   if (input.password != null) {
     if ((input.accountType ?? 'INTERNAL') !== 'INTERNAL') throw badInput('input.password', 'Only internal accounts have a password');
     const problem = passwordProblem(input.password, primaryIdentifier);
     if (problem) throw badInput('input.password', problem);
   }
-  if (input.websiteUrl != null && !/^https?:\/\/\S+$/i.test(input.websiteUrl)) throw badInput('input.websiteUrl', 'The web site must be an http(s) URL');
-  if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) throw badInput('input.birthDate', 'The birth date is in the future');
 }
 
 /** The validated, normalised new user: what the service writes. */
@@ -165,9 +191,9 @@ export function validateNewUser(input: CreateUserInput, institution: Institution
     primaryIdentifier,
     ...validateNames(input, isContact),
     identifiers: validateIdentifiers(input, primaryIdentifier),
-    emails: validateEmails(emails, recordType, institution),
-    addresses: validateAddresses(input.addresses ?? [], recordType, institution),
-    phones: validatePhones(input.phones ?? [], recordType, institution),
+    emails: validateItems('input.emails', emails, contactTypes('email', recordType), (f, e) => checkEmail(f, e, institution)),
+    addresses: validateItems('input.addresses', input.addresses ?? [], contactTypes('address', recordType), (f, a) => checkAddress(f, a, institution)),
+    phones: validateItems('input.phones', input.phones ?? [], contactTypes('phone', recordType), (f, p) => checkPhone(f, p, institution)),
   };
 }
 

@@ -12,36 +12,128 @@ import { GraphQLResponse, startTestApp, TestApp } from '../support/test-app';
 let app: TestApp;
 let inst: InstitutionFixture;
 let admin: string;
+let patronId: string;
+let profileId: string;
 const db = () => app.db.dataSource;
-const protectedIds = new Map<string, { userId: string; roleId: string }>();
 
-type Attempt = (token: string, target: { userId: string; roleId: string }, profileId: string) => Promise<GraphQLResponse>;
+/** A protected user and one item of each kind on it, so update/remove mutations have something to aim at. */
+interface Target {
+  userId: string;
+  roleId: string;
+  identifierId: string;
+  emailId: string;
+  addressId: string;
+  phoneId: string;
+  noteId: string;
+  blockId: string;
+  statisticId: string;
+  proxyLinkId: string;
+}
+const targets = new Map<string, Target>();
+
+type Attempt = (token: string, t: Target) => Promise<GraphQLResponse>;
+const call = (query: string, variables: (t: Target) => Record<string, unknown>): Attempt => (token, t) => app.gql(query, variables(t), token);
+const byId = (mutation: string, key: keyof Target, selection = '{ id }') =>
+  call(`mutation($id: ID!) { ${mutation}(id: $id) ${selection} }`, (t) => ({ id: t[key] }));
+const withInput = (mutation: string, key: keyof Target, input: string) =>
+  call(`mutation($id: ID!) { ${mutation}(id: $id, input: ${input}) { id } }`, (t) => ({ id: t[key] }));
+const addTo = (mutation: string, input: string) =>
+  call(`mutation($u: ID!) { ${mutation}(userId: $u, input: ${input}) { id } }`, (t) => ({ u: t.userId }));
+
+const EMAIL = '{ address: "x@example.edu", type: "WORK" }';
+const ADDRESS = '{ type: "WORK", line1: "1 Library Way" }';
+const PHONE = '{ number: "555-0100", type: "OFFICE" }';
 
 const AGAINST_A_USER: Record<string, Attempt> = {
-  assignRole: (token, t) => app.gql(`mutation($u: ID!) { assignRole(userId: $u, input: { roleType: "CATALOGER", scope: { type: INSTITUTION } }) { id } }`, { u: t.userId }, token),
-  removeRole: (token, t) => app.gql(`mutation($r: ID!) { removeRole(roleId: $r) { removedRoleId } }`, { r: t.roleId }, token),
-  setRoleActive: (token, t) => app.gql(`mutation($r: ID!) { setRoleActive(roleId: $r, active: false) { id } }`, { r: t.roleId }, token),
-  assignRoleProfile: (token, t, profileId) => app.gql(`mutation($u: ID!, $p: ID!) { assignRoleProfile(userId: $u, profileId: $p) { id } }`, { u: t.userId, p: profileId }, token),
+  assignRole: addTo('assignRole', '{ roleType: "CATALOGER", scope: { type: INSTITUTION } }'),
+  removeRole: call(`mutation($r: ID!) { removeRole(roleId: $r) { removedRoleId } }`, (t) => ({ r: t.roleId })),
+  setRoleActive: call(`mutation($r: ID!) { setRoleActive(roleId: $r, active: false) { id } }`, (t) => ({ r: t.roleId })),
+  assignRoleProfile: call(`mutation($u: ID!, $p: ID!) { assignRoleProfile(userId: $u, profileId: $p) { id } }`, (t) => ({ u: t.userId, p: profileId })),
+  updateUser: withInput('updateUser', 'userId', '{ title: "Dr" }'),
+  toggleAccountType: call(`mutation($u: ID!) { toggleAccountType(userId: $u) { id } }`, (t) => ({ u: t.userId })),
+  deactivateUser: byId('deactivateUser', 'userId'),
+  reactivateUser: byId('reactivateUser', 'userId'),
+  addIdentifier: addTo('addIdentifier', '{ type: "BARCODE", value: "PROTECTED-NEW" }'),
+  updateIdentifier: withInput('updateIdentifier', 'identifierId', '{ type: "BARCODE", value: "PROTECTED-CHANGED" }'),
+  removeIdentifier: byId('removeIdentifier', 'identifierId'),
+  changePrimaryIdentifier: call(`mutation($u: ID!) { changePrimaryIdentifier(userId: $u, value: "renamed_protected") { id } }`, (t) => ({ u: t.userId })),
+  addEmail: addTo('addEmail', EMAIL),
+  updateEmail: withInput('updateEmail', 'emailId', EMAIL),
+  removeEmail: byId('removeEmail', 'emailId'),
+  addAddress: addTo('addAddress', ADDRESS),
+  updateAddress: withInput('updateAddress', 'addressId', ADDRESS),
+  removeAddress: byId('removeAddress', 'addressId'),
+  addPhone: addTo('addPhone', PHONE),
+  updatePhone: withInput('updatePhone', 'phoneId', PHONE),
+  removePhone: byId('removePhone', 'phoneId'),
+  addNote: addTo('addNote', '{ text: "x" }'),
+  updateNote: withInput('updateNote', 'noteId', '{ text: "y" }'),
+  removeNote: byId('removeNote', 'noteId'),
+  addBlock: addTo('addBlock', '{ type: "GENERAL" }'),
+  updateBlock: withInput('updateBlock', 'blockId', '{ type: "GENERAL", note: "changed" }'),
+  removeBlock: byId('removeBlock', 'blockId'),
+  addStatistic: addTo('addStatistic', '{ categoryType: "T", category: "C" }'),
+  updateStatistic: withInput('updateStatistic', 'statisticId', '{ categoryType: "T", category: "C" }'),
+  removeStatistic: byId('removeStatistic', 'statisticId'),
+  addProxy: call(`mutation($p: ID!, $s: ID!) { addProxy(proxyUserId: $p, sponsorUserId: $s) { id } }`, (t) => ({ p: t.userId, s: patronId })),
+  removeProxy: byId('removeProxy', 'proxyLinkId'),
 };
 
-/** Mutations that take no user as their target (the operator's own session, configuration, keys). */
+/** Mutations that take no existing user as their target (the operator's own session, new users, configuration, keys). */
 const NOT_AGAINST_A_USER = [
   'login', 'changePassword', 'createUser', 'createRoleProfile', 'updateRoleProfile', 'deleteRoleProfile',
   'createRoleAssignmentRule', 'deleteRoleAssignmentRule', 'createApiKey', 'revokeApiKey',
 ];
 
-let profileId: string;
+const PROTECTED = ['exl_impl', 'rialto_support', 'leganto_guest', 'EXL_Mixed'];
+
+async function insertItem(sql: string, params: unknown[]): Promise<string> {
+  const [row] = await db().query(sql, params);
+  return row.id;
+}
+
+async function protectedUser(pid: string): Promise<Target> {
+  const userId = await createPerson(db(), inst, { primaryIdentifier: pid, withPassword: false, roles: [['GENERAL_SYSTEM_ADMINISTRATOR', 'INSTITUTION']] });
+  const [role] = await db().query(`SELECT id FROM role_assignment WHERE user_id = $1`, [userId]);
+  const own = [inst.id, userId];
+  return {
+    userId,
+    roleId: role.id,
+    identifierId: await insertItem(`INSERT INTO user_identifier (institution_id, user_id, id_type, value) VALUES ($1, $2, 'BARCODE', $3) RETURNING id`, [...own, `B-${pid}`]),
+    emailId: await insertItem(`INSERT INTO user_email (institution_id, user_id, address, email_type, is_preferred) VALUES ($1, $2, $3, 'WORK', true) RETURNING id`, [...own, `${pid}@vendor.example`]),
+    addressId: await insertItem(`INSERT INTO user_address (institution_id, user_id, address_type, line1) VALUES ($1, $2, 'WORK', '1 Vendor Road') RETURNING id`, own),
+    phoneId: await insertItem(`INSERT INTO user_phone (institution_id, user_id, phone_number, phone_type) VALUES ($1, $2, '555-0199', 'OFFICE') RETURNING id`, own),
+    noteId: await insertItem(`INSERT INTO user_note (institution_id, user_id, text, created_by) VALUES ($1, $2, 'vendor note', 'test') RETURNING id`, own),
+    blockId: await insertItem(`INSERT INTO user_block (institution_id, user_id, block_type, created_by) VALUES ($1, $2, 'GENERAL', 'test') RETURNING id`, own),
+    statisticId: await insertItem(`INSERT INTO user_statistic (institution_id, user_id, category_type, category) VALUES ($1, $2, 'T', 'C') RETURNING id`, own),
+    proxyLinkId: await insertItem(`INSERT INTO proxy_link (institution_id, proxy_user_id, sponsor_user_id, created_by) VALUES ($1, $2, $3, 'test') RETURNING id`, [...own, patronId]),
+  };
+}
+
+/** Everything a mutation could change about a user, as one comparable value. */
+async function snapshot(userId: string): Promise<unknown> {
+  const [row] = await db().query(`SELECT u.status, u.account_type, u.primary_identifier, u.title, u.updated_at,
+    (SELECT json_agg(r.* ORDER BY r.id) FROM role_assignment r WHERE r.user_id = u.id) AS roles,
+    (SELECT json_agg(i.* ORDER BY i.id) FROM user_identifier i WHERE i.user_id = u.id) AS identifiers,
+    (SELECT json_agg(e.* ORDER BY e.id) FROM user_email e WHERE e.user_id = u.id) AS emails,
+    (SELECT json_agg(a.* ORDER BY a.id) FROM user_address a WHERE a.user_id = u.id) AS addresses,
+    (SELECT json_agg(p.* ORDER BY p.id) FROM user_phone p WHERE p.user_id = u.id) AS phones,
+    (SELECT json_agg(n.* ORDER BY n.id) FROM user_note n WHERE n.user_id = u.id) AS notes,
+    (SELECT json_agg(b.* ORDER BY b.id) FROM user_block b WHERE b.user_id = u.id) AS blocks,
+    (SELECT json_agg(s.* ORDER BY s.id) FROM user_statistic s WHERE s.user_id = u.id) AS statistics,
+    (SELECT json_agg(l.* ORDER BY l.id) FROM proxy_link l WHERE l.proxy_user_id = u.id OR l.sponsor_user_id = u.id) AS proxies,
+    (SELECT count(*) FROM history_entry h WHERE h.user_id = u.id) AS history
+    FROM app_user u WHERE u.id = $1`, [userId]);
+  return row;
+}
 
 beforeAll(async () => {
   app = await startTestApp();
   inst = await createInstitution(db());
   await createPerson(db(), inst, { primaryIdentifier: 'admin', roles: [['USER_ADMINISTRATOR', 'INSTITUTION'], ['GENERAL_SYSTEM_ADMINISTRATOR', 'INSTITUTION']] });
   admin = await app.login('admin', PASSWORD);
-  for (const id of ['exl_impl', 'rialto_support', 'leganto_guest', 'EXL_Mixed']) {
-    const userId = await createPerson(db(), inst, { primaryIdentifier: id, withPassword: false, roles: [['GENERAL_SYSTEM_ADMINISTRATOR', 'INSTITUTION']] });
-    const [role] = await db().query(`SELECT id FROM role_assignment WHERE user_id = $1`, [userId]);
-    protectedIds.set(id, { userId, roleId: role.id });
-  }
+  patronId = await createPerson(db(), inst, { recordType: 'PUBLIC', withPassword: false, roles: [['PATRON', 'INSTITUTION']] });
+  for (const pid of PROTECTED) targets.set(pid, await protectedUser(pid));
   const res = await app.gql(`mutation { createRoleProfile(input: { name: "P", roles: [{ roleType: "CATALOGER", scope: { type: INSTITUTION } }] }) { id } }`, {}, admin);
   profileId = res.data.createRoleProfile.id;
 });
@@ -52,14 +144,13 @@ test('R4.5 every mutation of the schema is classified for this test', () => {
   expect([...Object.keys(AGAINST_A_USER), ...NOT_AGAINST_A_USER].filter((m) => mutations.includes(m)).sort()).toEqual(mutations);
 });
 
-const cases = Object.keys(AGAINST_A_USER).flatMap((mutation) =>
-  ['exl_impl', 'rialto_support', 'leganto_guest', 'EXL_Mixed'].map((account) => [mutation, account] as const));
+const cases = Object.keys(AGAINST_A_USER).flatMap((mutation) => PROTECTED.map((account) => [mutation, account] as const));
 
 test.each(cases)('R4.5 %s against %s is refused even for the User Administrator, and changes nothing', async (mutation, account) => {
-  const target = protectedIds.get(account)!;
-  const before = await db().query(`SELECT role_type, is_active FROM role_assignment WHERE user_id = $1 ORDER BY id`, [target.userId]);
-  const res = await AGAINST_A_USER[mutation](admin, target, profileId);
+  const target = targets.get(account)!;
+  const before = await snapshot(target.userId);
+  const res = await AGAINST_A_USER[mutation](admin, target);
   expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   expect(res.errors?.[0].message).toMatch(/protected account/);
-  expect(await db().query(`SELECT role_type, is_active FROM role_assignment WHERE user_id = $1 ORDER BY id`, [target.userId])).toEqual(before);
+  expect(await snapshot(target.userId)).toEqual(before);
 });

@@ -1,0 +1,94 @@
+import type { EntityManager } from 'typeorm';
+import { hashPassword } from '../auth/password';
+import { badInput } from '../common/errors';
+import type { RequestContext } from '../context';
+import { inTransaction } from '../db/transaction';
+import { User } from '../db/entities';
+import { appendEvents } from '../events/outbox.repository';
+import type { UpdateUserInput } from '../generated/graphql';
+import { FieldChange, recordUserChange } from '../history/record-change';
+import { findExistingCodes } from '../institutions/institution.repository';
+import type { Operator } from '../policy/operator';
+import { applyAssignmentRules } from '../roles/role.service';
+import { lockUserForChange } from './user-target';
+import { planUserUpdate, UserUpdatePlan } from './user-update.validation';
+
+/** The fields R9.1 records, as named in history; the rest (gender, last patron activity date ...) change silently. */
+const RECORDED = [
+  'firstName', 'middleName', 'lastName', 'preferredFirstName', 'preferredMiddleName', 'preferredLastName', 'title', 'pinNumber',
+  'jobDescription', 'campus', 'userGroup', 'preferredLanguage', 'expiryDate', 'purgeDate', 'resourceSharingLibraries',
+  'catalogerLevel', 'recordType',
+] as const;
+
+/** Secrets whose change history records as a fact only: a PIN opens self-check machines (SIP2). */
+const SECRET: ReadonlySet<string> = new Set(['pinNumber']);
+
+const COLUMN_OF: Partial<Record<string, keyof User>> = { restricted: 'isRestricted' };
+
+const asText = (value: unknown): string | null =>
+  value === null || value === undefined ? null : Array.isArray(value) ? (value.length > 0 ? value.join(', ') : null) : String(value);
+
+/** A secret's change: that it changed or was removed, never its value. */
+export const secretChange = (field: string, next: unknown): FieldChange =>
+  ({ field, oldValue: null, newValue: next === null ? '(removed)' : '(changed)' });
+
+function historyOf(user: User, plan: UserUpdatePlan): FieldChange[] {
+  const changes: FieldChange[] = RECORDED.filter((field) => field in plan.changes).map((field) =>
+    SECRET.has(field)
+      ? secretChange(field, plan.changes[field])
+      : { field, oldValue: asText(user[field]), newValue: asText(plan.changes[field]) });
+  if (plan.password !== undefined) changes.push(secretChange('password', plan.password));
+  return changes;
+}
+
+/** The configured-code rules of createUser for the codes that change. */
+async function checkConfiguredCodes(tx: EntityManager, institutionId: string, changes: UserUpdatePlan['changes']): Promise<void> {
+  const codeFields = [['userGroup', 'USER_GROUP'], ['jobCategory', 'JOB_CATEGORY'], ['campus', 'CAMPUS']] as const;
+  for (const [field, kind] of codeFields) {
+    const code = changes[field];
+    if (typeof code === 'string' && (await findExistingCodes(tx, institutionId, kind, [code])).length === 0) {
+      throw badInput(`input.${field}`, `"${code}" is not a configured ${kind.toLowerCase().replace('_', ' ')}`);
+    }
+  }
+}
+
+/** Writes the changed columns; a password set or removed moves password_changed_at, which revokes the user's tokens. */
+async function writeChanges(tx: EntityManager, operator: Operator, user: User, plan: UserUpdatePlan): Promise<User> {
+  const columns = Object.fromEntries(Object.entries(plan.changes).map(([field, value]) => [COLUMN_OF[field] ?? field, value]));
+  const password = plan.password === undefined ? {} : {
+    passwordHash: plan.password === null ? null : await hashPassword(plan.password),
+    passwordChangedAt: () => 'clock_timestamp()',
+  };
+  await tx.getRepository(User).update({ id: user.id }, { ...columns, ...password, updatedBy: operator.label });
+  return tx.getRepository(User).findOneByOrFail({ id: user.id });
+}
+
+/**
+ * updateUser (R1.4, R3.3, R9.1): one transaction that locks the user (the
+ * policy decides, for the record type it has and, when it changes, the one
+ * it gets), checks the input, writes only what changes, re-applies role
+ * assignment rules when the job category or user group changes (R4.3), and
+ * records one history entry per changed R9.1 field plus a USER_UPDATED event.
+ */
+export async function updateUser(ctx: RequestContext, id: string, input: UpdateUserInput): Promise<User> {
+  return inTransaction(ctx.db, async (tx) => {
+    const { operator, user } = await lockUserForChange(ctx, tx, 'user.update', id, 'id');
+    if (input.recordType && input.recordType !== user.recordType) ctx.policy.assert('user.update', { recordType: input.recordType });
+    const plan = planUserUpdate(input, user);
+    const changed = [...Object.keys(plan.changes), ...(plan.password === undefined ? [] : ['password'])];
+    if (changed.length === 0) return user;
+    await checkConfiguredCodes(tx, operator.institutionId, plan.changes);
+    const updated = await writeChanges(tx, operator, user, plan);
+    if ('jobCategory' in plan.changes || 'userGroup' in plan.changes) await applyAssignmentRules(tx, operator, updated);
+    const history = historyOf(user, plan);
+    // Fields outside R9.1 leave no history but partners still hear that the user changed (by field name only).
+    if (history.length > 0) await recordUserChange(tx, operator, user.id, 'USER_UPDATED', history, { fields: changed });
+    else {
+      await appendEvents(tx, [{
+        institutionId: operator.institutionId, eventType: 'USER_UPDATED', aggregateType: 'USER', aggregateId: user.id,
+        payload: { fields: changed, changes: [] }, actor: operator.label,
+      }]);
+    }
+    return updated;
+  });
+}

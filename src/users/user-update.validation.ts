@@ -1,0 +1,153 @@
+import { badInput } from '../common/errors';
+import type { User } from '../db/entities';
+import type { KeptField, UpdateUserInput } from '../generated/graphql';
+import { checkGeneralFields, passwordProblem, trimmed } from './user.validation';
+
+/**
+ * The synchronous rules of updateUser: the same as createUser's for the
+ * fields it touches (R1.3 names, R1.4 PIN, web site, birth date, password
+ * policy, R1.1 contacts), plus what only an edit has: which fields may be
+ * cleared, the record type switch, and R3.3 (the SIS owns most fields of an
+ * external user). Configured codes need the database: the service checks them.
+ */
+
+type Kind = 'name' | 'text' | 'date' | 'list' | 'flag' | 'enum' | 'kept';
+type Field = Exclude<keyof UpdateUserInput, 'password'>;
+
+/** Each input field, the column it writes and how its value is normalised. */
+const FIELDS: Record<Field, { column: keyof User; kind: Kind }> = {
+  firstName: { column: 'firstName', kind: 'name' },
+  middleName: { column: 'middleName', kind: 'text' },
+  lastName: { column: 'lastName', kind: 'name' },
+  preferredFirstName: { column: 'preferredFirstName', kind: 'text' },
+  preferredMiddleName: { column: 'preferredMiddleName', kind: 'text' },
+  preferredLastName: { column: 'preferredLastName', kind: 'text' },
+  title: { column: 'title', kind: 'text' },
+  pinNumber: { column: 'pinNumber', kind: 'text' },
+  jobCategory: { column: 'jobCategory', kind: 'text' },
+  jobDescription: { column: 'jobDescription', kind: 'text' },
+  gender: { column: 'gender', kind: 'enum' },
+  userGroup: { column: 'userGroup', kind: 'text' },
+  campus: { column: 'campus', kind: 'text' },
+  websiteUrl: { column: 'websiteUrl', kind: 'text' },
+  preferredLanguage: { column: 'preferredLanguage', kind: 'text' },
+  birthDate: { column: 'birthDate', kind: 'date' },
+  expiryDate: { column: 'expiryDate', kind: 'date' },
+  purgeDate: { column: 'purgeDate', kind: 'date' },
+  lastPatronActivityDate: { column: 'lastPatronActivityDate', kind: 'date' },
+  resourceSharingLibraries: { column: 'resourceSharingLibraries', kind: 'list' },
+  purchaseRequestLibraries: { column: 'purchaseRequestLibraries', kind: 'list' },
+  catalogerLevel: { column: 'catalogerLevel', kind: 'text' },
+  patronLetters: { column: 'patronLetters', kind: 'list' },
+  recordType: { column: 'recordType', kind: 'enum' },
+  forcePasswordChange: { column: 'forcePasswordChange', kind: 'flag' },
+  restricted: { column: 'isRestricted', kind: 'flag' },
+  mfaEnabled: { column: 'mfaEnabled', kind: 'flag' },
+  keptFields: { column: 'keptFields', kind: 'kept' },
+};
+
+/** Fields that must keep a value: an explicit null is refused. */
+const NOT_CLEARABLE: ReadonlySet<Field> = new Set(['recordType', 'forcePasswordChange', 'restricted', 'mfaEnabled']);
+
+/**
+ * R3.3: the general fields staff may change on an EXTERNAL account; the SIS
+ * owns the rest. The seed names the fields whose manual value can be kept
+ * from the SIS (KeptField) and the preferred names; the dates and flags are
+ * local administration the SIS does not send.
+ */
+export const EXTERNAL_EDITABLE: ReadonlySet<keyof UpdateUserInput> = new Set<keyof UpdateUserInput>([
+  'preferredFirstName', 'preferredMiddleName', 'preferredLastName', 'title', 'preferredLanguage', 'pinNumber', 'jobCategory',
+  'userGroup', 'campus', 'catalogerLevel', 'patronLetters', 'resourceSharingLibraries', 'purchaseRequestLibraries',
+  'expiryDate', 'purgeDate', 'restricted', 'forcePasswordChange', 'keptFields',
+]);
+
+/** The enum's order, so a stored set compares equal however it was sent. */
+const KEPT_FIELD_ORDER: readonly KeptField[] = [
+  'TITLE', 'PIN_NUMBER', 'JOB_CATEGORY', 'USER_GROUP', 'CAMPUS', 'PREFERRED_LANGUAGE', 'RESOURCE_SHARING_LIBRARIES', 'CATALOGER_LEVEL', 'PATRON_LETTERS',
+];
+
+export const isKeptField = (value: string): value is KeptField => (KEPT_FIELD_ORDER as readonly string[]).includes(value);
+
+type Value = string | boolean | string[] | null;
+
+function normalise(kind: Kind, value: unknown): Value {
+  switch (kind) {
+    case 'name':
+    case 'text':
+      return trimmed(value as string | null);
+    case 'list':
+      return [...new Set(((value as string[] | null) ?? []).map((v) => v.trim()).filter(Boolean))];
+    case 'kept':
+      return KEPT_FIELD_ORDER.filter((f) => ((value as string[] | null) ?? []).includes(f));
+    default:
+      return (value as Value) ?? null;
+  }
+}
+
+function same(a: Value, b: Value): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === b;
+}
+
+/** What updateUser writes: changed columns by input field, and the password when one is set or removed. */
+export interface UserUpdatePlan {
+  changes: Partial<Record<Field, Value>>;
+  /** undefined: untouched; null: removed; a string: the new password (already checked against R1.4). */
+  password: string | null | undefined;
+}
+
+function checkRecordType(user: User, next: Value): void {
+  if (next === user.recordType) return;
+  if (next === 'CONTACT' || user.recordType === 'CONTACT') {
+    throw badInput('input.recordType', 'A record switches between PUBLIC and STAFF only: it never becomes or stops being a CONTACT (R1.1)');
+  }
+}
+
+function checkContact(user: User, changes: UserUpdatePlan['changes'], password: string | null | undefined): void {
+  if (user.recordType !== 'CONTACT') return;
+  const forbidden: [Field | 'password', string, unknown][] = [
+    ['userGroup', 'a user group', changes.userGroup], ['pinNumber', 'a PIN', changes.pinNumber], ['password', 'a password', password],
+  ];
+  for (const [field, what, value] of forbidden) {
+    if (value !== undefined && value !== null) throw badInput(`input.${field}`, `Contact records cannot have ${what} (R1.1)`);
+  }
+}
+
+function checkPassword(user: User, password: string | null | undefined): void {
+  if (password === undefined) return;
+  if (user.accountType !== 'INTERNAL') throw badInput('input.password', 'Only internal accounts have a password (R1.4)');
+  const problem = password === null ? null : passwordProblem(password, user.primaryIdentifier);
+  if (problem) throw badInput('input.password', problem);
+}
+
+/**
+ * Checks the input against the user as it is and returns only what changes.
+ * A field sent with its current value is no change: a form may send every
+ * field, and R3.3 refuses changing the SIS's fields, not repeating them.
+ */
+export function planUserUpdate(input: UpdateUserInput, user: User): UserUpdatePlan {
+  const changes: UserUpdatePlan['changes'] = {};
+  for (const field of Object.keys(FIELDS) as Field[]) {
+    if (input[field] === undefined) continue;
+    const { column, kind } = FIELDS[field];
+    if (input[field] === null && NOT_CLEARABLE.has(field)) throw badInput(`input.${field}`, `${field} cannot be cleared`);
+    const next = normalise(kind, input[field]);
+    if (kind === 'name' && next === null && user.recordType !== 'CONTACT') throw badInput(`input.${field}`, `The ${field === 'firstName' ? 'first' : 'last'} name is required (R1.3)`);
+    if (!same(next, user[column] as Value)) changes[field] = next;
+  }
+  // A password is never compared with the stored one: sending one is a change (and a removal only when there is one).
+  const password = input.password === undefined || (input.password === null && user.passwordHash === null) ? undefined : input.password;
+  if (user.accountType === 'EXTERNAL') {
+    const owned = [...Object.keys(changes), ...(password === undefined ? [] : ['password'])].find((f) => !EXTERNAL_EDITABLE.has(f as Field));
+    if (owned) throw badInput(`input.${owned}`, `The SIS owns ${owned} of an external user: only some general fields are editable here (R3.3)`);
+  }
+  if (changes.recordType !== undefined) checkRecordType(user, changes.recordType);
+  checkContact(user, changes, password);
+  checkGeneralFields({
+    pinNumber: changes.pinNumber as string | null | undefined,
+    websiteUrl: changes.websiteUrl as string | null | undefined,
+    birthDate: changes.birthDate as string | null | undefined,
+  });
+  checkPassword(user, password);
+  return { changes, password };
+}
