@@ -1,4 +1,4 @@
-import { createInstitution, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
+import { InstitutionFixture, PASSWORD, PersonSpec, createInstitution, createPatron, createPerson, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 let app: TestApp;
@@ -12,8 +12,7 @@ const REMOVE = `mutation($id: ID!) { removeBlock(id: $id) { id hasActiveBlock bl
 const USER = `query($id: ID!) { user(id: $id) { hasActiveBlock blocks(activeOnly: false) { id active } } }`;
 
 const db = () => app.db.dataSource;
-const patron = (spec: Parameters<typeof createPerson>[2] = {}) =>
-  createPerson(db(), inst, { recordType: 'PUBLIC', roles: [['PATRON', 'INSTITUTION']], withPassword: false, ...spec });
+const patron = (spec: PersonSpec = {}) => createPatron(db(), inst, spec);
 const libraryId = (code: 'MAIN' | 'LAW') => inst.libraries[code].id;
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 
@@ -38,16 +37,12 @@ beforeAll(async () => {
   app = await startTestApp();
   inst = await createInstitution(db());
   await db().query(`INSERT INTO code_value (institution_id, kind, code, description) VALUES ($1, 'BLOCK_TYPE', 'OVERDUE', 'Overdue items')`, [inst.id]);
-  const operators: [string, [string, string]][] = [
-    ['um', ['USER_MANAGER', 'INSTITUTION']],
-    ['um_law', ['USER_MANAGER', 'LAW']],
-    ['circ_main', ['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK']],
-    ['fso', ['FULFILLMENT_SERVICES_OPERATOR', 'INSTITUTION']],
-  ];
-  for (const [id, role] of operators) {
-    await createPerson(db(), inst, { primaryIdentifier: id, roles: [role] });
-    tokens[id] = await app.login(id, PASSWORD);
-  }
+  Object.assign(tokens, await loginOperators(app, inst, {
+    um: ['USER_MANAGER', 'INSTITUTION'],
+    um_law: ['USER_MANAGER', 'LAW'],
+    circ_main: ['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK'],
+    fso: ['FULFILLMENT_SERVICES_OPERATOR', 'INSTITUTION'],
+  }));
 });
 afterAll(() => app.close());
 

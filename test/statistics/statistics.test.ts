@@ -1,4 +1,4 @@
-import { createInstitution, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
+import { InstitutionFixture, PASSWORD, PersonSpec, createInstitution, createPatron, createPerson, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 let app: TestApp;
@@ -11,8 +11,7 @@ const UPDATE = `mutation($id: ID!, $in: StatisticInput!) { updateStatistic(id: $
 const REMOVE = `mutation($id: ID!) { removeStatistic(id: $id) { id statistics { id } } }`;
 
 const db = () => app.db.dataSource;
-const patron = (spec: Parameters<typeof createPerson>[2] = {}) =>
-  createPerson(db(), inst, { recordType: 'PUBLIC', roles: [['PATRON', 'INSTITUTION']], withPassword: false, ...spec });
+const patron = (spec: PersonSpec = {}) => createPatron(db(), inst, spec);
 const libraryId = (code: 'MAIN' | 'LAW') => inst.libraries[code].id;
 const lawDept = (ownerLibraryId?: string | null) => ({ categoryType: 'FACULTY_DEPT', category: 'DEPT_LAW', ownerLibraryId });
 
@@ -41,16 +40,12 @@ beforeAll(async () => {
     `INSERT INTO code_value (institution_id, kind, code, description) VALUES ($1, 'STATISTIC_CATEGORY', 'DEPT_LAW', 'Law'), ($1, 'STATISTIC_CATEGORY', 'DEPT_HISTORY', 'History')`,
     [inst.id],
   );
-  const operators: [string, [string, string]][] = [
-    ['um', ['USER_MANAGER', 'INSTITUTION']],
-    ['um_law', ['USER_MANAGER', 'LAW']],
-    ['circ_main', ['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK']],
-    ['fso', ['FULFILLMENT_SERVICES_OPERATOR', 'INSTITUTION']],
-  ];
-  for (const [id, role] of operators) {
-    await createPerson(db(), inst, { primaryIdentifier: id, roles: [role] });
-    tokens[id] = await app.login(id, PASSWORD);
-  }
+  Object.assign(tokens, await loginOperators(app, inst, {
+    um: ['USER_MANAGER', 'INSTITUTION'],
+    um_law: ['USER_MANAGER', 'LAW'],
+    circ_main: ['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK'],
+    fso: ['FULFILLMENT_SERVICES_OPERATOR', 'INSTITUTION'],
+  }));
 });
 afterAll(() => app.close());
 

@@ -94,3 +94,22 @@ export async function userTableCounts(db: DataSource): Promise<Record<string, nu
   const [row] = await db.query(`SELECT ${tables.map((t) => `(SELECT count(*)::int FROM ${t}) AS ${t}`).join(', ')}`);
   return row;
 }
+
+/** A patron: a PUBLIC record holding the Patron role, without a password. */
+export function createPatron(db: DataSource, inst: InstitutionFixture, spec: PersonSpec = {}): Promise<string> {
+  return createPerson(db, inst, { recordType: 'PUBLIC', roles: [['PATRON', 'INSTITUTION']], withPassword: false, ...spec });
+}
+
+/** Staff operators holding one role each, logged in through the API: identifier -> token. */
+export async function loginOperators(
+  app: { login(identifier: string, password: string): Promise<string>; db: { dataSource: DataSource } },
+  inst: InstitutionFixture,
+  operators: Record<string, [roleType: string, scope: string]>,
+): Promise<Record<string, string>> {
+  const tokens: Record<string, string> = {};
+  for (const [identifier, role] of Object.entries(operators)) {
+    await createPerson(app.db.dataSource, inst, { primaryIdentifier: identifier, roles: [role] });
+    tokens[identifier] = await app.login(identifier, PASSWORD);
+  }
+  return tokens;
+}
