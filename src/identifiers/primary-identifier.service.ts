@@ -4,7 +4,6 @@ import { inTransaction } from '../db/transaction';
 import type { User } from '../db/entities';
 import { recordUserChange } from '../history/record-change';
 import { findInstitution } from '../institutions/institution.repository';
-import { isProtectedAccount } from '../policy/protected-accounts';
 import { lockUserForChange } from '../users/user-target';
 import { findTakenIdentifiers } from '../users/user.repository';
 import { checkPrimaryIdentifierFormat } from '../users/user.validation';
@@ -29,8 +28,6 @@ export function changePrimaryIdentifier(ctx: RequestContext, userId: string, val
     const institution = await findInstitution(tx, operator.institutionId);
     if (!institution) throw notFound('The operator’s institution no longer exists');
     checkPrimaryIdentifierFormat('value', next, institution);
-    // Renaming into a vendor account's name would make the user unchangeable for everyone (R4.5).
-    if (isProtectedAccount(next)) throw badInput('value', `"${next}" is the name of a protected vendor account (R4.5)`);
     if (next.toLowerCase() !== previous?.toLowerCase()) {
       const [taken] = await findTakenIdentifiers(tx, operator.institutionId, { primary: next, additional: [] });
       if (taken !== undefined) throw conflict(`Identifier "${next}" is already in use`, { field: 'value', value: next });

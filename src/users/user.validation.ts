@@ -1,4 +1,5 @@
 import { badInput, conflict } from '../common/errors';
+import { isProtectedAccount } from '../policy/protected-accounts';
 import type { Institution, RecordType } from '../db/entities';
 import type { AddressInput, CreateUserInput, EmailInput, IdentifierInput, PhoneInput } from '../generated/graphql';
 
@@ -97,9 +98,14 @@ function validateItems<T extends { type: string; preferred?: boolean | null }>(
   return withOnePreferred(field, items);
 }
 
-/** R2.1, R1.7: the institution's primary identifier format. */
+/**
+ * R2.1, R1.7: the institution's primary identifier format. R4.5: the names of
+ * protected vendor accounts are reserved: an account given one could never be
+ * changed or removed again.
+ */
 export function checkPrimaryIdentifierFormat(field: string, value: string, institution: Institution): void {
   if (!matches(institution.primaryIdentifierRegex, value)) throw badInput(field, "The primary identifier does not match the institution's format");
+  if (isProtectedAccount(value)) throw badInput(field, `"${value}" is the name of a protected vendor account (R4.5)`);
 }
 
 /** R2.2: an identifier with its type and value trimmed, both required. */

@@ -527,3 +527,10 @@ test('refuses createUser without a token, as UNAUTHENTICATED', async () => {
   const error = await refusedCreate(validInput(), null);
   expect(error.extensions?.code).toBe('UNAUTHENTICATED');
 });
+
+test('R4.5 the name of a protected vendor account is reserved: createUser refuses it, naming the field', async () => {
+  const before = await userTableCounts(db());
+  const res = await app.gql(`mutation($in: CreateUserInput!) { createUser(input: $in) { user { id } } }`, { in: validInput({ primaryIdentifier: 'exl_newvendor' }) }, manager);
+  expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.primaryIdentifier' });
+  expect(await userTableCounts(db())).toEqual(before);
+});
