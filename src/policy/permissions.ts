@@ -13,6 +13,8 @@ export type Action =
   | 'block.manage'
   | 'statistic.manage'
   | 'proxy.manage'
+  | 'fine.manage'
+  | 'fine.waive'
   | 'role.assign'
   | 'roleProfile.manage'
   | 'apiKey.manage'
@@ -44,6 +46,11 @@ export const PERMISSIONS: Readonly<Record<Action, readonly Grant[]>> = {
   'block.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
   'statistic.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
   'proxy.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  // Fines and fees (R7): charged, paid, disputed and restored at the desk. R7.1 (only Patron-role holders
+  // have fines) decides which users, so no patrons-only limit here; R5.3 limits owners to the operator's scopes.
+  'fine.manage': grants([...USER_MANAGEMENT, ...CIRCULATION]),
+  // Waiving gives money away: a separate action, so an institution can narrow it without touching payments.
+  'fine.waive': grants([...USER_MANAGEMENT, ...CIRCULATION]),
   // Roles decide who may do what: only a User Administrator hands them out.
   'role.assign': grants(['USER_ADMINISTRATOR']),
   'roleProfile.manage': grants(['USER_ADMINISTRATOR']),
