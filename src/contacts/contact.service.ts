@@ -11,7 +11,7 @@ import { checkContactType, contactTypes } from '../users/user.validation';
 import type { ContactInput, ContactKindSpec, ContactRow } from './contact-kinds';
 import { deleteContact, findContactsOfUser, insertContact, saveContact } from './contact.repository';
 import { lockItemForChange, refuseExternal } from './user-item';
-import { markUserUpdated } from './user-item.repository';
+import { markUserUpdated } from '../users/user.repository';
 
 /**
  * Adding, editing and removing a user's emails, addresses and phones (R1.7,
@@ -49,7 +49,7 @@ async function setPreferred<Row extends ContactRow>(tx: EntityManager, spec: Con
 /** The user's updated by/date, one history entry per changed item and one event for the whole change. */
 async function finish(tx: EntityManager, operator: Operator, user: User, eventType: string, kind: string, itemId: string, changes: FieldChange[]) {
   if (changes.length === 0) return;
-  await markUserUpdated(tx, operator, user);
+  await markUserUpdated(tx, user, operator.label);
   await recordUserChange(tx, operator, user.id, eventType, changes, { kind, itemId });
 }
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { badInput, conflict } from '../common/errors';
 import { lockItemForChange, refuseExternal } from '../contacts/user-item';
-import { markUserUpdated } from '../contacts/user-item.repository';
+import { markUserUpdated } from '../users/user.repository';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
 import { User, UserIdentifier } from '../db/entities';
@@ -44,7 +44,7 @@ async function checkIdentifier(tx: EntityManager, institutionId: string, input: 
 async function recordIdentifierChange(
   tx: EntityManager, operator: Operator, user: User, eventType: string, identifierId: string, oldValue: string | null, newValue: string | null,
 ) {
-  await markUserUpdated(tx, operator, user);
+  await markUserUpdated(tx, user, operator.label);
   await recordUserChange(tx, operator, user.id, eventType, [{ field: 'identifiers', oldValue, newValue }], { identifierId });
 }
 

@@ -35,11 +35,3 @@ export async function deleteOwnedItemRow<Row extends OwnedItemRow>(tx: EntityMan
   await tx.getRepository(entity).createQueryBuilder().delete().where('id = :id', { id }).execute();
 }
 
-/** Stamps the user's "last updated by / at" (the seeds do so when a note or block is added). */
-export async function stampUserUpdated(tx: EntityManager, userId: string, actor: string): Promise<Date> {
-  const [row]: { updated_at: Date }[] = await tx.query(
-    `UPDATE app_user SET updated_by = $1, updated_at = now() WHERE id = $2 RETURNING updated_at`,
-    [actor, userId],
-  );
-  return row.updated_at;
-}

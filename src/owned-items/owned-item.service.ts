@@ -9,8 +9,9 @@ import { findLibraries } from '../institutions/institution.repository';
 import type { Operator } from '../policy/operator';
 import type { Action } from '../policy/permissions';
 import { lockUserForChange } from '../users/user-target';
+import { markUserUpdated } from '../users/user.repository';
 import type { OwnedItemKind, OwnedItemRow, OwnerInput } from './owned-item-kind';
-import { deleteOwnedItemRow, findOwnedItem, insertOwnedItemRow, stampUserUpdated, updateOwnedItemRow } from './owned-item.repository';
+import { deleteOwnedItemRow, findOwnedItem, insertOwnedItemRow, updateOwnedItemRow } from './owned-item.repository';
 
 /**
  * The life cycle shared by notes, blocks and statistics (R5, R6, R3.3, R9):
@@ -81,8 +82,7 @@ async function record<Row extends OwnedItemRow, Input extends OwnerInput>(
     recorded = true;
   }
   if (recorded && kind.touchesUser) {
-    user.updatedAt = await stampUserUpdated(tx, user.id, operator.label);
-    user.updatedBy = operator.label;
+    await markUserUpdated(tx, user, operator.label);
   }
 }
 

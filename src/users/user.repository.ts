@@ -102,6 +102,19 @@ export function findUserForUpdate(tx: EntityManager, institutionId: string, id: 
     .getOne();
 }
 
+/**
+ * R1.4: any change to a user's items is a change of the user (updated by,
+ * updated date). Updates the row and the loaded entity alike.
+ */
+export async function markUserUpdated(tx: EntityManager, user: User, actor: string): Promise<void> {
+  // TypeORM answers an UPDATE ... RETURNING with [rows, affected count].
+  const [[row]]: [{ updated_at: Date }[], number] = await tx.query(
+    `UPDATE app_user SET updated_by = $3, updated_at = now() WHERE institution_id = $1 AND id = $2 RETURNING updated_at`,
+    [user.institutionId, user.id, actor],
+  );
+  Object.assign(user, { updatedBy: actor, updatedAt: row.updated_at });
+}
+
 /** R2.3, R2.4: exact match on an additional identifier, case-insensitive match on the primary identifier. */
 export async function findUserByIdentifier(db: EntityManager, institutionId: string, value: string): Promise<User | null> {
   return db.getRepository(User).createQueryBuilder('u')

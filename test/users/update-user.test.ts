@@ -380,3 +380,17 @@ test('R1.4 an explicit null removes the password: recorded as removed, and the u
   expect(await historyOf(id)).toEqual([{ field: 'password', old_value: null, new_value: '(removed)', changed_by: 'um_update' }]);
   expect((await app.gql(`{ me { id } }`, {}, token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
 });
+
+test('R1.4 changing a user\'s items (an email, a note) sets its updated by and updated date', async () => {
+  const userId = await createPerson(db(), inst, { recordType: 'PUBLIC', withPassword: false, roles: [['PATRON', 'INSTITUTION']] });
+  const before = new Date();
+  for (const mutation of [
+    `mutation($u: ID!) { addEmail(userId: $u, input: { address: "touched@example.edu", type: "PERSONAL" }) { id } }`,
+    `mutation($u: ID!) { addNote(userId: $u, input: { text: "touched" }) { id } }`,
+  ]) {
+    expect((await app.gql(mutation, { u: userId }, manager)).errors).toBeUndefined();
+    const res = await app.gql(`query($u: ID!) { user(id: $u) { updatedBy updatedAt } }`, { u: userId }, manager);
+    expect(res.data.user.updatedBy).toBe('um_update');
+    expect(new Date(res.data.user.updatedAt).getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+  }
+});
