@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { ApiKey } from '../db/entities';
 import type { OperatorRole } from '../policy/operator';
+import { returningRows } from '../db/returning';
 
 /** The institution's API keys, newest first. */
 export function findApiKeys(db: EntityManager, institutionId: string): Promise<ApiKey[]> {
@@ -33,7 +34,7 @@ export function insertApiKey(
 
 /** Sets `revoked_at` to the transaction's time and returns the key as stored. */
 export async function markRevoked(tx: EntityManager, key: ApiKey): Promise<ApiKey> {
-  const [row] = await tx.query(`UPDATE api_key SET revoked_at = now() WHERE id = $1 RETURNING revoked_at AS "revokedAt"`, [key.id]);
+  const [row] = await returningRows<{ revokedAt: Date }>(tx, `UPDATE api_key SET revoked_at = now() WHERE id = $1 RETURNING revoked_at AS "revokedAt"`, [key.id]);
   return Object.assign(key, { revokedAt: row.revokedAt as Date });
 }
 

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { returningRows } from '../db/returning';
 
 export async function findPasswordHash(tx: EntityManager, userId: string): Promise<{ hash: string | null; primaryIdentifier: string | null; accountType: string } | undefined> {
   const [row] = await tx.query(
@@ -10,8 +11,7 @@ export async function findPasswordHash(tx: EntityManager, userId: string): Promi
 
 /** Stores a new hash; the new password_changed_at revokes every token issued before. */
 export async function storePassword(tx: EntityManager, userId: string, hash: string, changedBy: string): Promise<Date> {
-  // TypeORM answers an UPDATE ... RETURNING with [rows, affected count].
-  const [[row]] = await tx.query(
+  const [row] = await returningRows<{ changedAt: Date }>(tx,
     `UPDATE app_user SET password_hash = $2, password_changed_at = clock_timestamp(), force_password_change = false,
             updated_by = $3, updated_at = now()
       WHERE id = $1 RETURNING password_changed_at AS "changedAt"`,

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { User, UserIdentifier } from '../db/entities';
 import type { Operator } from '../policy/operator';
+import { returningRows } from '../db/returning';
 
 export function insertIdentifier(tx: EntityManager, values: Pick<UserIdentifier, 'institutionId' | 'userId' | 'idType' | 'value' | 'note'>): Promise<UserIdentifier> {
   const repository = tx.getRepository(UserIdentifier);
@@ -23,7 +24,7 @@ export async function deleteIdentifier(tx: EntityManager, identifier: UserIdenti
  * identifier-clash trigger runs for renames and not for every other change.
  */
 export async function updatePrimaryIdentifier(tx: EntityManager, operator: Operator, user: User, primaryIdentifier: string): Promise<void> {
-  const [row]: { updated_at: Date }[] = await tx.query(
+  const [row] = await returningRows<{ updated_at: Date }>(tx,
     `UPDATE app_user SET primary_identifier = $3, updated_by = $4, updated_at = now() WHERE institution_id = $1 AND id = $2 RETURNING updated_at`,
     [operator.institutionId, user.id, primaryIdentifier, operator.label],
   );

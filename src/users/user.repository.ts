@@ -2,6 +2,7 @@ import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { User } from '../db/entities';
 import type { UsersFilter } from '../generated/graphql';
 import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
+import { returningRows } from '../db/returning';
 
 /** Every read of users goes through here, always scoped to one institution. */
 
@@ -107,8 +108,7 @@ export function findUserForUpdate(tx: EntityManager, institutionId: string, id: 
  * updated date). Updates the row and the loaded entity alike.
  */
 export async function markUserUpdated(tx: EntityManager, user: User, actor: string): Promise<void> {
-  // TypeORM answers an UPDATE ... RETURNING with [rows, affected count].
-  const [[row]]: [{ updated_at: Date }[], number] = await tx.query(
+  const [row] = await returningRows<{ updated_at: Date }>(tx,
     `UPDATE app_user SET updated_by = $3, updated_at = now() WHERE institution_id = $1 AND id = $2 RETURNING updated_at`,
     [user.institutionId, user.id, actor],
   );
