@@ -6,6 +6,7 @@ import { authResolvers } from './auth/auth.resolvers';
 import { blockResolvers } from './blocks/block.resolvers';
 import { scalarResolvers } from './common/scalars';
 import { fineResolvers } from './fines/fine.resolvers';
+import { fineWaiveResolvers } from './fines/fine-waive.resolvers';
 import { institutionResolvers } from './institutions/institution.resolvers';
 import { noteResolvers } from './notes/note.resolvers';
 import { proxyResolvers } from './proxies/proxy.resolvers';
@@ -44,6 +45,7 @@ export function buildSchema() {
       institutionResolvers,
       blockResolvers,
       fineResolvers,
+      fineWaiveResolvers,
       proxyResolvers,
       noteResolvers,
       statisticResolvers,

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { FineFee } from '../db/entities';
+import { CodeValue, FineFee, FineFeeAction, FineFeeType } from '../db/entities';
 import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 import type { FineSummaryRow } from './fine-summary';
 
@@ -36,5 +36,49 @@ export function findFinesOf(db: EntityManager, institutionId: string, scope: Own
     .andWhere(ownerCondition('f.owner_library_id', ':owners'), { owners: ownerParam(scope) })
     .orderBy('f.created_at', 'DESC')
     .addOrderBy('f.id', 'ASC')
+    .getMany();
+}
+
+/**
+ * The fines among `ids` that the operator may see (R5.2), in no particular
+ * order: a fine outside the owner scope is not retrieved at all, so acting
+ * on it is indistinguishable from acting on a missing one.
+ */
+export function findFinesInScope(db: EntityManager, institutionId: string, scope: OwnerScope, ids: string[]): Promise<FineFee[]> {
+  return db.getRepository(FineFee).createQueryBuilder('f')
+    .where('f.institution_id = :institutionId AND f.id = ANY(:ids::uuid[])', { institutionId, ids })
+    .andWhere(ownerCondition('f.owner_library_id', ':owners'), { owners: ownerParam(scope) })
+    .getMany();
+}
+
+/** The ledger of many fines in one statement, oldest first; a CREATE sorts before what the same transaction added after it. */
+export function findActionsOf(db: EntityManager, institutionId: string, fineIds: string[]): Promise<FineFeeAction[]> {
+  return db.getRepository(FineFeeAction).createQueryBuilder('a')
+    .where('a.institution_id = :institutionId AND a.fine_id = ANY(:fineIds::uuid[])', { institutionId, fineIds })
+    .orderBy('a.created_at', 'ASC')
+    .addOrderBy(`CASE WHEN a.action_type = 'CREATE' THEN 0 ELSE 1 END`, 'ASC')
+    .addOrderBy('a.id', 'ASC')
+    .getMany();
+}
+
+export function insertFine(tx: EntityManager, values: Omit<FineFee, 'id' | 'createdAt' | 'statusDate'>): Promise<FineFee> {
+  const repo = tx.getRepository(FineFee);
+  return repo.save(repo.create(values));
+}
+
+/** The institution's fine/fee types (R7.2), by code. */
+export function findFineTypes(db: EntityManager, institutionId: string): Promise<FineFeeType[]> {
+  return db.getRepository(FineFeeType).createQueryBuilder('t').where('t.institution_id = :institutionId', { institutionId }).orderBy('t.code').getMany();
+}
+
+export function findFineType(db: EntityManager, institutionId: string, code: string): Promise<FineFeeType | null> {
+  return db.getRepository(FineFeeType).findOneBy({ institutionId, code });
+}
+
+/** The institution's configured waive reasons (R7.4), by code. */
+export function findWaiveReasons(db: EntityManager, institutionId: string): Promise<CodeValue[]> {
+  return db.getRepository(CodeValue).createQueryBuilder('c')
+    .where(`c.institution_id = :institutionId AND c.kind = 'WAIVE_REASON'`, { institutionId })
+    .orderBy('c.code')
     .getMany();
 }

@@ -1,6 +1,7 @@
 import { buildSchema } from '../../src/schema';
 import { createInstitution, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
 import { GraphQLResponse, startTestApp, TestApp } from '../support/test-app';
+import { configureFines, givenFine } from '../fines/fine-fixtures';
 
 /**
  * R4.5: nobody changes exl_*, rialto_* or leganto_guest, the User
@@ -28,6 +29,8 @@ interface Target {
   blockId: string;
   statisticId: string;
   proxyLinkId: string;
+  fineId: string;
+  disputedFineId: string;
 }
 const targets = new Map<string, Target>();
 
@@ -75,6 +78,12 @@ const AGAINST_A_USER: Record<string, Attempt> = {
   addStatistic: addTo('addStatistic', '{ categoryType: "T", category: "C" }'),
   updateStatistic: withInput('updateStatistic', 'statisticId', '{ categoryType: "T", category: "C" }'),
   removeStatistic: byId('removeStatistic', 'statisticId'),
+  addFine: addTo('addFine', '{ type: "OVERDUEFINE", amount: "1.00" }'),
+  payFine: withInput('payFine', 'fineId', '{ method: CASH }'),
+  payFines: call(`mutation($f: ID!) { payFines(input: { fineIds: [$f], method: CASH }) { id } }`, (t) => ({ f: t.fineId })),
+  disputeFine: call(`mutation($f: ID!) { disputeFine(id: $f, comment: "no") { id } }`, (t) => ({ f: t.fineId })),
+  restoreFine: byId('restoreFine', 'disputedFineId'),
+  waiveFines: call(`mutation($f: ID!) { waiveFines(input: { fineIds: [$f], reason: "GOODWILL" }) { count } }`, (t) => ({ f: t.fineId })),
   addProxy: call(`mutation($p: ID!, $s: ID!) { addProxy(proxyUserId: $p, sponsorUserId: $s) { id } }`, (t) => ({ p: t.userId, s: patronId })),
   removeProxy: byId('removeProxy', 'proxyLinkId'),
 };
@@ -107,6 +116,8 @@ async function protectedUser(pid: string): Promise<Target> {
     blockId: await insertItem(`INSERT INTO user_block (institution_id, user_id, block_type, created_by) VALUES ($1, $2, 'GENERAL', 'test') RETURNING id`, own),
     statisticId: await insertItem(`INSERT INTO user_statistic (institution_id, user_id, category_type, category) VALUES ($1, $2, 'T', 'C') RETURNING id`, own),
     proxyLinkId: await insertItem(`INSERT INTO proxy_link (institution_id, proxy_user_id, sponsor_user_id, created_by) VALUES ($1, $2, $3, 'test') RETURNING id`, [...own, patronId]),
+    fineId: await givenFine(db(), inst, userId, '5.00', { owner: null }),
+    disputedFineId: await givenFine(db(), inst, userId, '5.00', { owner: null, status: 'IN_DISPUTE' }),
   };
 }
 
@@ -122,6 +133,8 @@ async function snapshot(userId: string): Promise<unknown> {
     (SELECT json_agg(b.* ORDER BY b.id) FROM user_block b WHERE b.user_id = u.id) AS blocks,
     (SELECT json_agg(s.* ORDER BY s.id) FROM user_statistic s WHERE s.user_id = u.id) AS statistics,
     (SELECT json_agg(l.* ORDER BY l.id) FROM proxy_link l WHERE l.proxy_user_id = u.id OR l.sponsor_user_id = u.id) AS proxies,
+    (SELECT json_agg(f.* ORDER BY f.id) FROM fine_fee f WHERE f.user_id = u.id) AS fines,
+    (SELECT count(*) FROM fine_fee_action a JOIN fine_fee f ON f.id = a.fine_id WHERE f.user_id = u.id) AS fine_actions,
     (SELECT count(*) FROM history_entry h WHERE h.user_id = u.id) AS history
     FROM app_user u WHERE u.id = $1`, [userId]);
   return row;
@@ -130,6 +143,7 @@ async function snapshot(userId: string): Promise<unknown> {
 beforeAll(async () => {
   app = await startTestApp();
   inst = await createInstitution(db());
+  await configureFines(db(), inst);
   await createPerson(db(), inst, { primaryIdentifier: 'admin', roles: [['USER_ADMINISTRATOR', 'INSTITUTION'], ['GENERAL_SYSTEM_ADMINISTRATOR', 'INSTITUTION']] });
   admin = await app.login('admin', PASSWORD);
   patronId = await createPerson(db(), inst, { recordType: 'PUBLIC', withPassword: false, roles: [['PATRON', 'INSTITUTION']] });

@@ -1,0 +1,55 @@
+import type { EntityManager } from 'typeorm';
+import { FineFee, User } from '../db/entities';
+import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
+
+/** What a waive needs from the institution, read in one statement at the start of its transaction. */
+export interface WaiveSettings {
+  /** `waiving_fines_fees_limit` (R7.4). */
+  limit: number;
+  reasonKnown: boolean;
+  /** The transaction's timestamp: what `now()` writes into status_date, so the payload shows the stored value. */
+  now: Date;
+}
+
+export async function findWaiveSettings(tx: EntityManager, institutionId: string, reason: string): Promise<WaiveSettings> {
+  const [row] = await tx.query(
+    `SELECT i.waiving_fines_fees_limit AS "limit",
+            EXISTS (SELECT 1 FROM code_value c WHERE c.institution_id = i.id AND c.kind = 'WAIVE_REASON' AND c.code = $2) AS "reasonKnown",
+            now() AS now
+       FROM institution i WHERE i.id = $1`,
+    [institutionId, reason],
+  );
+  return row;
+}
+
+export interface WaiveFilter {
+  userId: string;
+  types: string[] | null;
+  ownerLibraryId: string | null;
+}
+
+/**
+ * Locks the fines a filter selects: the user's ACTIVE fines with something
+ * left to pay (credits never match), visible under the owner scope (R5.2), in
+ * id order like `lockFines`. At most `max` rows, so a filter matching
+ * thousands is refused after locking only one more than the cap. Under
+ * READ COMMITTED, PostgreSQL re-checks the conditions on a row it had to wait
+ * for, so a fine a concurrent payment just closed drops out instead of being
+ * waived twice.
+ */
+export function lockFilteredFines(tx: EntityManager, institutionId: string, scope: OwnerScope, filter: WaiveFilter, max: number): Promise<FineFee[]> {
+  const qb = tx.getRepository(FineFee).createQueryBuilder('f')
+    .where('f.institution_id = :institutionId AND f.user_id = :userId', { institutionId, userId: filter.userId })
+    .andWhere(`f.status = 'ACTIVE' AND f.remaining_amount > 0`)
+    .andWhere(ownerCondition('f.owner_library_id', ':owners'), { owners: ownerParam(scope) });
+  if (filter.types) qb.andWhere('f.fine_type = ANY(:types::text[])', { types: filter.types });
+  if (filter.ownerLibraryId) qb.andWhere('f.owner_library_id = :ownerLibraryId', { ownerLibraryId: filter.ownerLibraryId });
+  return qb.orderBy('f.id', 'ASC').limit(max).setLock('pessimistic_write').getMany();
+}
+
+/** The users the policy must judge (record type, protected, restricted), read without locking: a waive changes fines, never the user row. */
+export function findUsersById(tx: EntityManager, institutionId: string, ids: string[]): Promise<User[]> {
+  return tx.getRepository(User).createQueryBuilder('u')
+    .where('u.institution_id = :institutionId AND u.id = ANY(:ids::uuid[])', { institutionId, ids })
+    .getMany();
+}
