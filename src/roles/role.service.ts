@@ -8,7 +8,7 @@ import { appendEvents } from '../events/outbox.repository';
 import type { RoleInput } from '../generated/graphql';
 import { recordHistory } from '../history/history.repository';
 import type { Operator } from '../policy/operator';
-import { findUserForUpdate } from '../users/user.repository';
+import { lockUserForChange } from '../users/user-target';
 import { describeRole, ResolvedRole, resolveRoleInput, sameRole } from './role-input';
 import type { RoleScopeRef } from './role-scope';
 import { findEntriesByRules, findProfileEntries, findRoleForUpdate, findRoleProfiles, findRolesOf, insertRoles } from './role.repository';
@@ -19,11 +19,11 @@ import { findEntriesByRules, findProfileEntries, findRoleForUpdate, findRoleProf
  * the roles, their history and their events consistent.
  */
 
-async function lockTargetUser(tx: EntityManager, operator: Operator, userId: string): Promise<User> {
-  const user = isUuid(userId) ? await findUserForUpdate(tx, operator.institutionId, userId) : null;
-  if (!user) throw notFound('No such user in your institution');
-  if (user.recordType === 'CONTACT') throw badInput('userId', 'Contact records hold no roles (R1.1)');
-  return user;
+/** Locks the user whose roles change, with the policy's checks; contacts hold no roles (R1.1). */
+async function lockRoleHolder(ctx: RequestContext, tx: EntityManager, userId: string): Promise<{ operator: Operator; user: User }> {
+  const target = await lockUserForChange(ctx, tx, 'role.assign', userId);
+  if (target.user.recordType === 'CONTACT') throw badInput('userId', 'Contact records hold no roles (R1.1)');
+  return target;
 }
 
 /** History and an event for each role added to or removed from a user, in the caller's transaction. */
@@ -52,8 +52,7 @@ export async function assignRole(ctx: RequestContext, userId: string, input: Rol
   const role = await resolveRoleInput(ctx.db.manager, operator.institutionId, input, 'input');
   assertRolesInScope(ctx, [role]);
   return inTransaction(ctx.db, async (tx) => {
-    const user = await lockTargetUser(tx, operator, userId);
-    ctx.policy.assertCanChange('role.assign', user);
+    const { user } = await lockRoleHolder(ctx, tx, userId);
     const held = await findRolesOf(tx, operator.institutionId, [user.id]);
     if (held.some((h) => sameRole(h, role))) throw conflict(`The user already holds ${describeRole(role)}`, { field: 'input' });
     const [created] = await insertRoles(tx, { institutionId: operator.institutionId, userId: user.id }, [role], operator.label);
@@ -66,8 +65,7 @@ export async function assignRole(ctx: RequestContext, userId: string, input: Rol
 async function lockRoleAndUser(ctx: RequestContext, tx: EntityManager, operator: Operator, roleId: string) {
   const role = isUuid(roleId) ? await findRoleForUpdate(tx, operator.institutionId, roleId) : null;
   if (!role || !role.userId) throw notFound('No such role assignment in your institution');
-  const user = await lockTargetUser(tx, operator, role.userId);
-  ctx.policy.assertCanChange('role.assign', user);
+  const { user } = await lockRoleHolder(ctx, tx, role.userId);
   if (role.scopeType !== null) ctx.policy.assertScope('role.assign', { libraryId: role.scopeLibraryId });
   return { role, user };
 }
@@ -125,8 +123,7 @@ export async function assignRoleProfile(ctx: RequestContext, userId: string, pro
   const roles = (await findProfileEntries(ctx.db.manager, operator.institutionId, [profile.id])).map(entryToRole);
   assertRolesInScope(ctx, roles);
   return inTransaction(ctx.db, async (tx) => {
-    const user = await lockTargetUser(tx, operator, userId);
-    ctx.policy.assertCanChange('role.assign', user);
+    const { user } = await lockRoleHolder(ctx, tx, userId);
     await copyRolesOnto(tx, operator, user, roles);
     return user;
   });
