@@ -1,4 +1,3 @@
-import { forbidden } from '../common/errors';
 import type { Resolvers } from '../generated/graphql';
 import { login } from './login.service';
 import { changePassword } from './password.service';
@@ -6,8 +5,7 @@ import { changePassword } from './password.service';
 export const authResolvers: Resolvers = {
   Query: {
     me: async (_parent, _args, ctx) => {
-      const operator = ctx.policy.authenticated();
-      if (operator.kind !== 'USER') throw forbidden('An API key is not a user: me is for staff sessions (see apiKeys)');
+      const operator = ctx.policy.staffSession('me is for staff sessions (see apiKeys)');
       return (await ctx.loaders.userById.load(operator.id))!;
     },
   },

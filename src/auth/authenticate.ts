@@ -1,20 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import type { Operator } from '../policy/operator';
-import { roleTypeInfo } from '../roles/role-types';
+import { staffSessionRefusal } from '../policy/staff-session';
 import { authenticateApiKey } from './api-key-auth';
 import { findOperatorRow, OperatorRow } from './operator.repository';
 import type { Credentials } from '../context';
 import type { TokenIssuer } from './tokens';
 
 export type Authentication = { operator: Operator } | { operator: null; failure?: string };
-
-/** Whether a user may act as a staff operator right now: active, not expired, holding a staff role. */
-export function staffRefusal(row: OperatorRow): string | null {
-  if (row.recordType === 'CONTACT') return 'Contact records cannot log in';
-  if (!row.active) return 'The account is inactive or expired';
-  if (!row.roles.some((r) => roleTypeInfo(r.roleType)?.staff)) return 'The account holds no staff role';
-  return null;
-}
 
 export function toOperator(row: OperatorRow): Operator {
   return {
@@ -53,7 +45,7 @@ export async function authenticate(db: EntityManager, tokens: TokenIssuer, crede
   const row = await findOperatorRow(db, claims.sub);
   if (!row) return { operator: null, failure: 'The token is no longer valid: log in again' };
   if ((row.passwordChangedAt?.getTime() ?? 0) !== claims.pwd) return { operator: null, failure: 'The password changed since this token was issued: log in again' };
-  const refusal = staffRefusal(row);
+  const refusal = staffSessionRefusal(row);
   if (refusal) return { operator: null, failure: `${refusal}: the token is no longer accepted` };
   return { operator: toOperator(row) };
 }

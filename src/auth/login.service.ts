@@ -1,7 +1,7 @@
 import { badInput, unauthenticated } from '../common/errors';
 import type { RequestContext } from '../context';
-import { isTechnicalAccount } from '../policy/protected-accounts';
-import { staffRefusal, toOperator } from './authenticate';
+import { staffSessionRefusal } from '../policy/staff-session';
+import { toOperator } from './authenticate';
 import { findLoginCandidates, findOperatorRow, recordLoginAttempt } from './operator.repository';
 import { verifyPassword } from './password';
 
@@ -27,9 +27,8 @@ export async function login(ctx: RequestContext, args: { identifier: string; pas
   const passwordOk = await verifyPassword(candidate?.passwordHash ?? DUMMY_HASH, args.password);
   if (!candidate) throw await refuse('unknown identifier');
   if (!passwordOk) throw await refuse('wrong password');
-  if (isTechnicalAccount(candidate.primaryIdentifier)) throw await refuse('technical account', 'Technical accounts cannot log in as staff');
   const row = await findOperatorRow(db, candidate.id);
-  const refusal = row ? staffRefusal(row) : 'unknown user';
+  const refusal = row ? staffSessionRefusal(row) : 'unknown user';
   if (!row || refusal) throw await refuse(refusal!, `Login refused: ${refusal}`);
   await recordLoginAttempt(db, { institutionId: row.institutionId, userId: row.id, identifier: args.identifier, succeeded: true, reason: null });
   const operator = toOperator(row);

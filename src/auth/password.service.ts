@@ -1,4 +1,4 @@
-import { badInput, forbidden, unauthenticated } from '../common/errors';
+import { badInput, unauthenticated } from '../common/errors';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
 import { appendEvents } from '../events/outbox.repository';
@@ -13,8 +13,7 @@ import { findPasswordHash, storePassword } from './password.repository';
  * a new one and no longer has to change the password.
  */
 export async function changePassword(ctx: RequestContext, currentPassword: string, newPassword: string) {
-  const operator = ctx.policy.authenticated();
-  if (operator.kind !== 'USER') throw forbidden('An API key has no password');
+  const operator = ctx.policy.staffSession('it has no password');
   const current = await findPasswordHash(ctx.db.manager, operator.id);
   if (!current || !(await verifyPassword(current.hash, currentPassword))) throw unauthenticated('The current password is wrong');
   if (current.accountType !== 'INTERNAL') throw badInput('newPassword', 'Only internal accounts have a password here');

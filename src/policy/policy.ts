@@ -25,6 +25,8 @@ export interface ScopeTarget {
 export interface Policy {
   /** The operator, or UNAUTHENTICATED (with the reason the token was refused, if any). */
   authenticated(): Operator;
+  /** The operator when it is a staff user's session; an API key is FORBIDDEN (`what` says what it lacks). */
+  staffSession(what: string): Operator;
   /** Whether the operator holds a role the permission table grants `action` to (for this target user, if given). */
   can(action: Action, target?: Pick<TargetUser, 'recordType'>): boolean;
   /** The operator, or FORBIDDEN when `can` is false. */
@@ -90,6 +92,11 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
   };
   return {
     authenticated,
+    staffSession(what) {
+      const operator = authenticated();
+      if (operator.kind !== 'USER') throw forbidden(`An API key is not a staff user: ${what}`);
+      return operator;
+    },
     can,
     assert,
     assertCanChange(action, target) {

@@ -73,7 +73,7 @@ test('a user without a staff role cannot log in', async () => {
 test('R4.5 the technical account exl_api cannot log in as staff', async () => {
   await createPerson(app.db.dataSource, inst, { primaryIdentifier: 'exl_api', roles: [['GENERAL_SYSTEM_ADMINISTRATOR', 'INSTITUTION']] });
   const res = await app.gql(LOGIN, { i: 'exl_api', p: PASSWORD });
-  expect(res.errors?.[0]).toMatchObject({ message: 'Technical accounts cannot log in as staff', extensions: { code: 'UNAUTHENTICATED' } });
+  expect(res.errors?.[0]).toMatchObject({ message: 'Login refused: Technical accounts cannot log in as staff', extensions: { code: 'UNAUTHENTICATED' } });
 });
 
 test('every operation but login needs a token: me without one is UNAUTHENTICATED', async () => {

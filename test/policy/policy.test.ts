@@ -2,6 +2,7 @@ import type { Operator, OperatorRole } from '../../src/policy/operator';
 import { PERMISSIONS } from '../../src/policy/permissions';
 import { createPolicy } from '../../src/policy/policy';
 import { isProtectedAccount, isTechnicalAccount } from '../../src/policy/protected-accounts';
+import { staffSessionRefusal } from '../../src/policy/staff-session';
 import { canSeeOwned, coversOwner, ownerScope } from '../../src/policy/scope';
 
 const LIB_A = '00000000-0000-0000-0000-00000000000a';
@@ -92,4 +93,17 @@ test('R5.2 a library scope and a desk scope cover their own library only, plus i
 test('R5.2 with library independence off, every owner is visible', () => {
   const scope = ownerScope(operator([{ scopeType: 'LIBRARY', libraryId: LIB_A }], { libraryIndependence: false }));
   expect(coversOwner(scope, LIB_B)).toBe(true);
+});
+
+test('R4.5 a technical account never gets a staff session, whatever its roles', () => {
+  const candidate = { primaryIdentifier: 'saas_admin', recordType: 'STAFF', active: true, roles: operator([{ roleType: 'USER_ADMINISTRATOR' }]).roles };
+  expect(staffSessionRefusal(candidate)).toBe('Technical accounts cannot log in as staff');
+  expect(staffSessionRefusal({ ...candidate, primaryIdentifier: 'jdoe' })).toBeNull();
+});
+
+test('R1.5 an inactive or expired account, a contact, or one without a staff role gets no staff session', () => {
+  const ok = { primaryIdentifier: 'jdoe', recordType: 'STAFF', active: true, roles: operator([{ roleType: 'CATALOGER' }]).roles };
+  expect(staffSessionRefusal({ ...ok, active: false })).toMatch(/inactive or expired/);
+  expect(staffSessionRefusal({ ...ok, recordType: 'CONTACT' })).toMatch(/Contact/);
+  expect(staffSessionRefusal({ ...ok, roles: operator([{ roleType: 'PATRON' }]).roles })).toMatch(/no staff role/);
 });

@@ -1,0 +1,762 @@
+/**
+ * `npm run bench`: throughput and latency of the staff list page and of a
+ * point lookup, with 100,000 users, against the real server started as a
+ * child process (`node src/main.ts` through the swc register hook,
+ * NODE_ENV=production) pinned to core 0 with `taskset`, while this process
+ * (the load generator) runs on the other cores.
+ *
+ * Scenarios, each warmed up, then measured for a fixed time with 10 keep-alive
+ * connections, twice (the table shows the median of the runs, and each run):
+ *   1. list page: users(first: 50, filter: { recordType: PUBLIC }) with identifiers, roles, blocks, fine summary
+ *   2. point lookup: userByIdentifier(value) with identifiers and roles, a different existing primary identifier per request
+ *   3. the list page filtered by name "an"
+ *   4. the list page with hasActiveBlock: true, sorted by expiry date
+ * It also reports the SQL statements one request of each scenario sends
+ * (counted with sqlStatementCount() around one request to an in-process
+ * server on the same database), EXPLAIN (ANALYZE, BUFFERS) of the statements
+ * that read app_user, exactly as the server sent them, and the CPU the server
+ * process and this database's PostgreSQL backends used during each run.
+ *
+ * The load generator is plain node:http (no dependency): closed loop, each of
+ * the connections sends its next request when the previous response has been
+ * read in full, and every response is checked (HTTP 200, no GraphQL errors).
+ *
+ * The database: a new one on the server of BENCH_ADMIN_URL, else of
+ * DATABASE_URL, else postgres://postgres@127.0.0.1:5432, dropped at the end;
+ * when none answers, an embedded PostgreSQL in a temporary folder.
+ *
+ * Options: --users N (100000, demo users included), --duration S (10),
+ * --warmup S (3), --runs N (2), --connections N (10), --profile (afterwards,
+ * one more list-page run against a second child started with --cpu-prof, and
+ * the functions with the most self time during that run).
+ */
+import 'reflect-metadata';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import { createTokenIssuer } from '../src/auth/tokens';
+import { loadConfig } from '../src/config';
+import { Database, openDatabase } from '../src/db/connect';
+import { startEmbeddedPostgres } from '../src/db/embedded';
+import { sqlLogger, sqlStatementCount } from '../src/db/sql-logger';
+import { generateUsers } from '../src/seed/bulk-users';
+import { seedDemoIfEmpty } from '../src/seed/demo-data';
+import { DEMO_INSTITUTION_CODE } from '../src/seed/demo-reference';
+import { createServer } from '../src/server';
+
+const ROOT = path.resolve(__dirname, '..');
+const log = (line: string) => console.log(`[bench] ${line}`);
+const quiet = () => {};
+
+// ---------------------------------------------------------------- options
+
+interface Options {
+  users: number;
+  durationS: number;
+  warmupS: number;
+  runs: number;
+  connections: number;
+  profile: boolean;
+}
+
+const USAGE = `usage: npm run bench -- [--users N] [--duration S] [--warmup S] [--runs N] [--connections N] [--profile]`;
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { users: 100_000, durationS: 10, warmupS: 3, runs: 2, connections: 10, profile: false };
+  const numeric: Record<string, keyof Options> = {
+    '--users': 'users', '--duration': 'durationS', '--warmup': 'warmupS', '--runs': 'runs', '--connections': 'connections',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    if (flag === '--profile') {
+      o.profile = true;
+      continue;
+    }
+    if (flag === '--help' || flag === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const key = numeric[flag];
+    const value = Number(inline ?? argv[++i]);
+    if (!key || !Number.isFinite(value) || value < (key === 'warmupS' ? 0 : 1)) {
+      console.error(`bad argument "${argv[i]}"\n${USAGE}`);
+      process.exit(2);
+    }
+    (o[key] as number) = key === 'durationS' || key === 'warmupS' ? value : Math.floor(value);
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------- database
+
+interface FreshDatabase {
+  url: string;
+  /** How PostgreSQL shows this database in its backends' process titles. */
+  name: string;
+  where: string;
+  dispose(): Promise<void>;
+}
+
+async function freshDatabase(): Promise<FreshDatabase> {
+  const adminUrl = new URL(process.env.BENCH_ADMIN_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  adminUrl.pathname = '/postgres';
+  const admin = new Client({ connectionString: adminUrl.toString(), connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch {
+    await admin.end().catch(quiet);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-pg-'));
+    // Run as root, the package starts PostgreSQL as the OS user `postgres`, which must reach the folder.
+    fs.chmodSync(dataDir, 0o755);
+    const remove = () => fs.rmSync(dataDir, { recursive: true, force: true });
+    log(`no PostgreSQL at ${adminUrl.host}: starting an embedded one in ${dataDir}`);
+    try {
+      const server = await startEmbeddedPostgres(dataDir, await freePort(), quiet);
+      return { url: server.url, name: 'carrel', where: `embedded PostgreSQL (${server.url.replace(/:[^:@/]*@/, ':***@')})`, dispose: async () => { await server.stop(); remove(); } };
+    } catch (e) {
+      remove();
+      throw e;
+    }
+  }
+  const name = `carrel_bench_${crypto.randomBytes(5).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl.toString());
+  url.pathname = `/${name}`;
+  const [{ server_version: version }] = (await admin.query('SHOW server_version')).rows;
+  return {
+    url: url.toString(),
+    name,
+    where: `database ${name} on ${adminUrl.host} (PostgreSQL ${version})`,
+    dispose: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The demo institution, then generated patrons up to `total` users; VACUUM ANALYZE as autovacuum would do in time. */
+async function seed(database: Database, total: number, password: string, dataDir: string): Promise<string> {
+  const db = database.dataSource;
+  const t0 = performance.now();
+  await seedDemoIfEmpty(db, { adminPassword: password, dataDir, log: quiet });
+  const t1 = performance.now();
+  const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM app_user`);
+  const generated = await generateUsers(db, { institutionCode: DEMO_INSTITUTION_CODE, count: Math.max(0, total - n), seed: 20_260_101 });
+  const t2 = performance.now();
+  await db.query('VACUUM ANALYZE');
+  const t3 = performance.now();
+  const [counts] = await db.query(
+    `SELECT (SELECT count(*) FROM app_user)::int AS users, (SELECT count(*) FROM user_block)::int AS blocks, (SELECT count(*) FROM fine_fee)::int AS fines`,
+  );
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return `seeded ${counts.users} users (${n} demo + ${generated.inserted} generated), ${counts.blocks} blocks, ${counts.fines} fines in ${s(t3 - t0)}`
+    + ` (demo ${s(t1 - t0)}, generateUsers ${s(t2 - t1)}, VACUUM ANALYZE ${s(t3 - t2)})`;
+}
+
+// ---------------------------------------------------------------- the server as a child process
+
+interface Child {
+  process: ChildProcess;
+  pid: number;
+  port: number;
+  /** SIGTERM (main.ts drains and exits 0), SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const CORES = os.availableParallelism();
+const PIN_SERVER = hasTaskset && CORES >= 2;
+
+async function startChild(env: Record<string, string>, nodeFlags: string[] = []): Promise<Child> {
+  const nodeArgs = [...nodeFlags, '-r', './bench/swc-register.js', 'src/main.ts'];
+  const [command, args] = PIN_SERVER ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: '0', NODE_ENV: 'production', CARREL_DB_POOL_SIZE: '10' };
+  delete childEnv.CARREL_LOG_SQL;
+  // taskset execs node, so the pid is the server's.
+  const child = spawn(command, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (output += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (output += c));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  liveChildren.add(child);
+  void exited.then(() => liveChildren.delete(child));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server printed no endpoint within 60 s:\n${output}`)), 60_000);
+    const onData = () => {
+      const match = /ready in \d+ ms[\s\S]*http:\/\/localhost:(\d+)\/graphql/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${output}`));
+    });
+  });
+  return {
+    process: child,
+    pid: child.pid!,
+    port,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+const liveChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of liveChildren) c.kill('SIGKILL');
+});
+
+// ---------------------------------------------------------------- HTTP
+
+async function graphql(port: number, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
+  const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: any; errors?: { message: string }[] };
+  if (body.errors) throw new Error(`request failed: ${body.errors[0].message}`);
+  return body.data;
+}
+
+const LOGIN = `mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`;
+
+interface RunResult {
+  requests: number;
+  failures: number;
+  firstFailure?: string;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  serverCpu: number;
+  pgCpu: number | null;
+}
+
+function percentile(sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/**
+ * `connections` closed loops on their own keep-alive sockets for `seconds`;
+ * requests still in flight at the deadline are completed and counted.
+ */
+async function runLoad(
+  port: number, token: string, bodies: string[], seconds: number, connections: number, watch: { pid: number; pgDatabase: string },
+): Promise<RunResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  const buffers = bodies.map((b) => Buffer.from(b));
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstFailure: string | undefined;
+  let next = 0;
+  const once = (body: Buffer) =>
+    new Promise<void>((resolve) => {
+      const t = performance.now();
+      const fail = (why: string) => {
+        failures += 1;
+        firstFailure ??= why;
+        resolve();
+      };
+      const req = http.request(
+        {
+          host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent,
+          headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => fail(String(e)));
+          res.on('end', () => {
+            const buf = Buffer.concat(chunks);
+            if (res.statusCode !== 200 || buf.includes('"errors"')) return fail(`HTTP ${res.statusCode}: ${buf.subarray(0, 300).toString()}`);
+            latencies.push(performance.now() - t);
+            resolve();
+          });
+        },
+      );
+      req.on('error', (e) => fail(String(e)));
+      req.end(body);
+    });
+
+  const cpu0 = cpuSeconds([watch.pid]);
+  const pg0 = cpuSeconds(backendsOf(watch.pgDatabase));
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < deadline) await once(buffers[next++ % buffers.length]);
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  const serverCpu = cpuUsed(cpu0, cpuSeconds([watch.pid])) / elapsed;
+  const pg1 = cpuSeconds(backendsOf(watch.pgDatabase));
+  const pgCpu = pg1.size > 0 ? cpuUsed(pg0, pg1) / elapsed : null;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length, failures, firstFailure, seconds: elapsed, rps: latencies.length / elapsed,
+    p50: percentile(latencies, 50), p99: percentile(latencies, 99), serverCpu, pgCpu,
+  };
+}
+
+// ---------------------------------------------------------------- CPU accounting from /proc
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of each process, in seconds. */
+function cpuSeconds(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
+    } catch {
+      // exited
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds the processes used between two readings: a process that
+ * appeared in between counts whole, one that ended counts nothing after the
+ * first reading (a backend that closes during a run is under-counted).
+ */
+function cpuUsed(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, s] of after) total += s - (before.get(pid) ?? 0);
+  return total;
+}
+
+/** The PostgreSQL backends connected to this database (their process title names it). */
+function backendsOf(database: string): number[] {
+  const pids: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return pids;
+  }
+  for (const e of entries) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      if (cmd.startsWith('postgres: ') && cmd.includes(` ${database} `)) pids.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+// ---------------------------------------------------------------- scenarios
+
+const ROW = `id displayName primaryIdentifier userGroup expiryDate identifiers { type value }
+  roles { roleType scope { type library { code } } } blocks { type } hasActiveBlock
+  fineSummary { activeBalance disputedBalance exceedsDebtLimit }`;
+const listPage = (args: string) => `query { users(${args}) { totalCount edges { node { ${ROW} } } } }`;
+const LOOKUP = `query($v: String!) { userByIdentifier(value: $v) { id displayName identifiers { type value } roles { roleType } } }`;
+
+interface Scenario {
+  key: string;
+  label: string;
+  bodies: string[];
+  /** Checks the first response, returns a note on what came back. */
+  check(data: any): string;
+}
+
+function scenarios(identifiers: string[]): Scenario[] {
+  const fixed = (query: string) => [JSON.stringify({ query })];
+  const page = (expected: 'full' | 'any') => (data: any) => {
+    const rows = data.users.edges.length;
+    if (expected === 'full' && rows !== 50) throw new Error(`expected 50 rows, got ${rows}`);
+    if (rows === 0) throw new Error('the page is empty');
+    return `${rows} rows of totalCount ${data.users.totalCount}`;
+  };
+  return [
+    { key: 'list', label: '1 list page (first: 50, PUBLIC)', bodies: fixed(listPage('first: 50, filter: { recordType: PUBLIC }')), check: page('full') },
+    {
+      key: 'lookup',
+      label: '2 point lookup (userByIdentifier)',
+      bodies: identifiers.map((v) => JSON.stringify({ query: LOOKUP, variables: { v } })),
+      check: (data) => {
+        if (!data.userByIdentifier) throw new Error('userByIdentifier found nobody');
+        return `${identifiers.length} identifiers, round robin`;
+      },
+    },
+    { key: 'name', label: '3 list page, name: "an"', bodies: fixed(listPage('first: 50, filter: { recordType: PUBLIC, name: "an" }')), check: page('full') },
+    {
+      key: 'blocked',
+      label: '4 list page, hasActiveBlock, by expiry',
+      bodies: fixed(listPage('first: 50, filter: { recordType: PUBLIC, hasActiveBlock: true }, sort: { field: EXPIRY_DATE, direction: ASC }')),
+      check: page('full'),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------- SQL per request and EXPLAIN
+
+interface Captured {
+  query: string;
+  parameters: unknown[];
+}
+
+/** Wraps the app's SQL logger (it still counts) to see the statements of one request. */
+function captureSql(): { during<T>(work: () => Promise<T>): Promise<{ result: T; statements: number; sql: Captured[] }> } {
+  const original = sqlLogger.logQuery.bind(sqlLogger);
+  let sink: Captured[] | null = null;
+  sqlLogger.logQuery = (query, parameters, queryRunner) => {
+    sink?.push({ query, parameters: parameters ?? [] });
+    original(query, parameters, queryRunner);
+  };
+  return {
+    async during(work) {
+      sink = [];
+      const before = sqlStatementCount();
+      try {
+        const result = await work();
+        return { result, statements: sqlStatementCount() - before, sql: sink };
+      } finally {
+        sink = null;
+      }
+    },
+  };
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  'Relation Name'?: string;
+  'Parent Relationship'?: string;
+  Plans?: PlanNode[];
+}
+
+/** "Limit > Index Scan app_user_sort_name_idx [> SubPlan: Index Scan user_block_user_idx]" */
+function describePlan(node: PlanNode): string {
+  const self = node['Node Type'] + (node['Index Name'] ? ` ${node['Index Name']}` : node['Relation Name'] ? ` ${node['Relation Name']}` : '');
+  const children = (node.Plans ?? []).map((c) => (c['Parent Relationship'] === 'SubPlan' || c['Parent Relationship'] === 'InitPlan' ? `${c['Parent Relationship']}: ` : '') + describePlan(c));
+  if (children.length === 0) return self;
+  if (children.length === 1) return `${self} > ${children[0]}`;
+  return `${self} > [${children.join(' | ')}]`;
+}
+
+/** A short name for a statement: the tables it reads. */
+function tablesOf(sql: string): string {
+  const tables = [...sql.matchAll(/\b(?:FROM|JOIN)\s+"?([a-z_]+)"?/gi)].map((m) => m[1]).filter((t) => t.toLowerCase() !== 'select');
+  return [...new Set(tables)].join('+') || sql.slice(0, 40);
+}
+
+interface Explained {
+  tables: string;
+  kind: string;
+  plan: string;
+  executionMs: number;
+  planningMs: number;
+  sharedHit: number;
+  sharedRead: number;
+}
+
+async function explainAll(client: Client, sql: Captured[]): Promise<Explained[]> {
+  const out: Explained[] = [];
+  for (const s of sql) {
+    // Only reads: EXPLAIN ANALYZE runs the statement.
+    if (!/^\s*(SELECT|WITH)\b/i.test(s.query) || /\bFOR\s+(UPDATE|SHARE|NO KEY UPDATE)\b/i.test(s.query)) continue;
+    const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${s.query}`, s.parameters as unknown[]);
+    const [result] = rows[0]['QUERY PLAN'];
+    const plan = result.Plan as PlanNode & { 'Shared Hit Blocks': number; 'Shared Read Blocks': number };
+    out.push({
+      tables: tablesOf(s.query),
+      kind: /COUNT\(/i.test(s.query) ? 'count' : /\bLIMIT\b/i.test(s.query) ? 'page' : 'rows',
+      plan: describePlan(plan),
+      executionMs: result['Execution Time'],
+      planningMs: result['Planning Time'],
+      sharedHit: plan['Shared Hit Blocks'],
+      sharedRead: plan['Shared Read Blocks'],
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- CPU profile summary
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+/** Self time per function and per package, for the samples between `fromUs` and `toUs` (CLOCK_MONOTONIC, µs). */
+function summariseProfile(file: string, fromUs: number, toUs: number): string[] {
+  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  let t = profile.startTime;
+  const inWindow: { node: ProfileNode; us: number }[] = [];
+  const all: { node: ProfileNode; us: number }[] = [];
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i];
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    const sample = { node: byId.get(profile.samples[i])!, us };
+    all.push(sample);
+    if (t >= fromUs && t <= toUs) inWindow.push(sample);
+  }
+  // The window is taken on this process's monotonic clock; if it does not line up with the profile's, use every sample.
+  const windowed = inWindow.length > all.length / 4;
+  const samples = windowed ? inWindow : all;
+  const total = samples.reduce((s, x) => s + x.us, 0);
+  const shorten = (url: string) => {
+    if (!url) return '';
+    const nm = url.lastIndexOf('node_modules/');
+    if (nm >= 0) return url.slice(nm + 'node_modules/'.length);
+    const src = url.indexOf(ROOT);
+    return src >= 0 ? url.slice(src + ROOT.length + 1) : url.replace(/^file:\/\//, '');
+  };
+  const packageOf = (url: string, name: string) => {
+    if (!url) return name.startsWith('(') ? name : '(native/V8)';
+    if (url.startsWith('node:')) return 'node: core';
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url.slice(url.lastIndexOf('node_modules/')));
+    if (url.includes('node_modules/') && m) return m[1];
+    if (url.includes(`${ROOT}/src/`) || url.includes('/src/')) return 'carrel src/';
+    return shorten(url);
+  };
+  const fns = new Map<string, number>();
+  const pkgs = new Map<string, number>();
+  for (const { node, us } of samples) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const name = `${functionName || '(anonymous)'}${url ? ` ${shorten(url)}:${lineNumber + 1}` : ''}`;
+    fns.set(name, (fns.get(name) ?? 0) + us);
+    const pkg = packageOf(url, functionName);
+    pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + us);
+  }
+  const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
+  const top = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+  return [
+    `  ${windowed ? 'samples of the measured run only' : 'all samples (start-up included: the run window did not line up)'}: ${(total / 1e6).toFixed(1)} s`,
+    '  self time by package:',
+    ...top(pkgs, 12).map(([k, us]) => `    ${pct(us)}  ${k}`),
+    '  top functions by self time:',
+    ...top(fns, 20).map(([k, us]) => `    ${pct(us)}  ${k}`),
+  ];
+}
+
+// ---------------------------------------------------------------- main
+
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const uptime = () => {
+  try {
+    return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  }
+};
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const started = performance.now();
+  // A hard bound: whatever hangs, the child is killed and the database dropped.
+  const budgetMs = 120_000 + opts.users * 1.2 + 4 * opts.runs * (opts.durationS + opts.warmupS) * 1000 * 1.5 + (opts.profile ? 90_000 : 0);
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async () => {
+    while (cleanups.length > 0) await cleanups.pop()!().catch((e) => console.error('[bench] cleanup:', e instanceof Error ? e.message : e));
+  };
+  let interrupted = false;
+  const abort = (why: string) => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`[bench] ${why}: cleaning up`);
+    for (const c of liveChildren) c.kill('SIGKILL');
+    void cleanUp().finally(() => process.exit(1));
+  };
+  const watchdog = setTimeout(() => abort(`over the time budget of ${Math.round(budgetMs / 1000)} s`), budgetMs);
+  process.once('SIGINT', () => abort('interrupted'));
+  process.once('SIGTERM', () => abort('terminated'));
+
+  if (PIN_SERVER) {
+    // The load generator (this process, all its threads) on the other cores; the server gets core 0 to itself.
+    execFileSync('taskset', ['-a', '-p', '-c', `1-${CORES - 1}`, String(process.pid)], { stdio: 'ignore' });
+  }
+  log(`${CORES} cores; ${PIN_SERVER ? 'server pinned to core 0 (taskset), load generator and this process on cores 1-' + (CORES - 1) : hasTaskset ? 'one core only: nothing pinned' : 'no taskset: nothing pinned'}; load average ${uptime()}`);
+
+  const lines: string[] = [];
+  try {
+    const fresh = await freshDatabase();
+    cleanups.push(() => fresh.dispose());
+    log(fresh.where);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-data-'));
+    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const password = crypto.randomBytes(12).toString('hex');
+    const tokenSecret = crypto.randomBytes(32).toString('hex');
+
+    const database = await openDatabase({ ...loadConfig(), databaseUrl: fresh.url, dbPoolSize: 10 }, quiet);
+    cleanups.push(() => database.close());
+    const seeded = await seed(database, opts.users, password, dataDir);
+    log(seeded);
+    const db = database.dataSource;
+    const identifiers: string[] = (
+      await db.query(`SELECT primary_identifier AS v FROM app_user WHERE record_type = 'PUBLIC' AND primary_identifier IS NOT NULL ORDER BY md5(id::text) LIMIT 2000`)
+    ).map((r: { v: string }) => r.v);
+    const list = scenarios(identifiers);
+
+    // SQL statements of one request per scenario, on an in-process server over the same database.
+    const capture = captureSql();
+    const inProcess = await createServer({ db, tokens: createTokenIssuer(tokenSecret, 3600), production: true });
+    const localPort = await inProcess.listen(0);
+    const localToken: string = (await graphql(localPort, LOGIN, { i: 'admin', p: password })).login.token;
+    const perRequest = new Map<string, { statements: number; sql: Captured[]; note: string; kb: number }>();
+    for (const s of list) {
+      const body = JSON.parse(s.bodies[0]) as { query: string; variables?: Record<string, unknown> };
+      // Twice: the first request of a kind may warm caches; count the second.
+      await graphql(localPort, body.query, body.variables, localToken);
+      const { result, statements, sql } = await capture.during(() => graphql(localPort, body.query, body.variables, localToken));
+      perRequest.set(s.key, { statements, sql, note: s.check(result), kb: Buffer.byteLength(JSON.stringify({ data: result })) / 1024 });
+    }
+    await inProcess.stop();
+
+    // The server under test.
+    const child = await startChild({ DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir, CARREL_TOKEN_SECRET: tokenSecret });
+    cleanups.push(() => child.stop());
+    const token: string = (await graphql(child.port, LOGIN, { i: 'admin', p: password })).login.token;
+    log(`server pid ${child.pid} on port ${child.port}; ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured, ${opts.runs} runs per scenario`);
+
+    const results = new Map<string, RunResult[]>(list.map((s) => [s.key, []]));
+    for (let run = 1; run <= opts.runs; run++) {
+      for (const s of list) {
+        if (opts.warmupS > 0) await runLoad(child.port, token, s.bodies, opts.warmupS, opts.connections, { pid: child.pid, pgDatabase: fresh.name });
+        const r = await runLoad(child.port, token, s.bodies, opts.durationS, opts.connections, { pid: child.pid, pgDatabase: fresh.name });
+        if (r.failures > 0) throw new Error(`${s.label}: ${r.failures} failed responses, first: ${r.firstFailure}`);
+        results.get(s.key)!.push(r);
+        log(`run ${run} ${s.label}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, server CPU ${fmt(100 * r.serverCpu, 0)}%, its PostgreSQL backends ${r.pgCpu === null ? '-' : fmt(100 * r.pgCpu, 0) + '%'} of a core (load ${uptime()})`);
+      }
+    }
+    const loadAfter = uptime();
+
+    // EXPLAIN (ANALYZE, BUFFERS) of the statements the server sent, after the runs (warm cache, as under load).
+    const explainClient = new Client({ connectionString: fresh.url });
+    await explainClient.connect();
+    const explained = new Map<string, Explained[]>();
+    try {
+      for (const s of list) explained.set(s.key, await explainAll(explainClient, perRequest.get(s.key)!.sql));
+    } finally {
+      await explainClient.end();
+    }
+
+    let profileLines: string[] = [];
+    if (opts.profile) {
+      await child.stop();
+      const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-prof-'));
+      cleanups.push(async () => fs.rmSync(profDir, { recursive: true, force: true }));
+      const profiled = await startChild(
+        { DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir, CARREL_TOKEN_SECRET: tokenSecret },
+        ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+      );
+      cleanups.push(() => profiled.stop());
+      const s = list[0];
+      await runLoad(profiled.port, token, s.bodies, Math.max(opts.warmupS, 3), opts.connections, { pid: profiled.pid, pgDatabase: fresh.name });
+      const from = monotonicUs();
+      const r = await runLoad(profiled.port, token, s.bodies, opts.durationS, opts.connections, { pid: profiled.pid, pgDatabase: fresh.name });
+      const to = monotonicUs();
+      await profiled.stop();
+      const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      profileLines = [
+        `CPU profile of the server (--cpu-prof) during one ${opts.durationS} s list-page run: ${fmt(r.rps)} req/s under the profiler, server CPU ${fmt(100 * r.serverCpu, 0)}%`,
+        ...(file ? summariseProfile(path.join(profDir, file), from, to) : ['  no .cpuprofile was written']),
+      ];
+    }
+
+    // ------------------------------------------------------------ report
+    const pad = (s: string, n: number) => s.padEnd(n);
+    const lpad = (s: string, n: number) => s.padStart(n);
+    lines.push('');
+    lines.push(`Carrel users page bench: ${seeded.replace(/^seeded /, '')}`);
+    lines.push(`server: child process, NODE_ENV=production, pool 10, ${PIN_SERVER ? 'pinned to core 0' : 'not pinned'}; ${opts.connections} keep-alive connections (node:http, closed loop); ${opts.warmupS} s warm-up + ${opts.durationS} s per run; median of ${opts.runs} runs`);
+    lines.push(`load average before / after the runs: ${loadBefore} / ${loadAfter}`);
+    lines.push('');
+    lines.push(`${pad('scenario', 40)}${lpad('req/s', 8)}  ${pad('(runs)', 16)}${lpad('p50 ms', 8)}${lpad('p99 ms', 8)}${lpad('SQL/req', 9)}${lpad('srv CPU', 9)}${lpad('PG CPU', 8)}${lpad('resp KB', 9)}`);
+    for (const s of list) {
+      const rs = results.get(s.key)!;
+      const pr = perRequest.get(s.key)!;
+      const pg = rs.every((r) => r.pgCpu !== null) ? `${fmt(100 * median(rs.map((r) => r.pgCpu!)), 0)}%` : '-';
+      lines.push(
+        pad(s.label, 40) + lpad(fmt(median(rs.map((r) => r.rps)), 0), 8) + '  ' + pad(`(${rs.map((r) => fmt(r.rps, 0)).join(', ')})`, 16)
+        + lpad(fmt(median(rs.map((r) => r.p50))), 8) + lpad(fmt(median(rs.map((r) => r.p99))), 8) + lpad(String(pr.statements), 9)
+        + lpad(`${fmt(100 * median(rs.map((r) => r.serverCpu)), 0)}%`, 9) + lpad(pg, 8) + lpad(fmt(pr.kb), 9),
+      );
+    }
+    lines.push('(srv CPU: the server process, % of one core; PG CPU: the PostgreSQL backends of this database, % of one core)');
+    lines.push('reference (../shared/stack.md, same data size, one core, 10 connections): PostGraphile 5: 323 list / 2,129 lookup req/s;'
+      + ' Apollo 5 + DataLoader, default plugins: 138 / 1,021; cache-control off: 249 / 1,141');
+    lines.push('');
+    lines.push('EXPLAIN (ANALYZE, BUFFERS) of the statements one request sends (auth and loaders summed):');
+    for (const s of list) {
+      const ex = explained.get(s.key)!;
+      lines.push(`  ${s.label} (${perRequest.get(s.key)!.note}):`);
+      // The statements that read app_user itself (page, count, lookup); authentication joins institution.
+      const main = ex.filter((e) => e.tables.split('+')[0] === 'app_user' && !e.tables.includes('institution'));
+      for (const e of main) {
+        lines.push(`    ${e.kind.padEnd(5)} ${fmt(e.executionMs, 2).padStart(7)} ms exec, ${fmt(e.planningMs, 2)} ms plan, buffers hit ${e.sharedHit} read ${e.sharedRead}: ${e.plan}`);
+      }
+      const rest = ex.filter((e) => !main.includes(e));
+      if (rest.length > 0) {
+        const slowest = rest.reduce((a, b) => (b.executionMs > a.executionMs ? b : a));
+        lines.push(`    other ${rest.length} statements: ${fmt(rest.reduce((t, e) => t + e.executionMs, 0), 2)} ms exec in all; slowest ${slowest.tables} ${fmt(slowest.executionMs, 2)} ms`);
+      }
+    }
+    if (profileLines.length > 0) lines.push('', ...profileLines);
+    lines.push('', `total time ${fmt((performance.now() - started) / 1000)} s`);
+    console.log(lines.join('\n'));
+  } finally {
+    clearTimeout(watchdog);
+    if (!interrupted) await cleanUp();
+  }
+}
+
+const loadBefore = uptime();
+
+main().catch((e) => {
+  console.error('[bench] failed:', e instanceof Error ? e.stack : e);
+  process.exitCode = 1;
+});
