@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { createBlockLoaders } from './blocks/block.loaders';
 import { createFineLoaders } from './fines/fine.loaders';
+import { createHistoryLoaders } from './history/history.loaders';
 import { createInstitutionLoaders } from './institutions/institution.loaders';
 import { createNoteLoaders } from './notes/note.loaders';
 import type { Operator } from './policy/operator';
@@ -23,6 +24,7 @@ export function createLoaders(db: EntityManager, operator: Operator) {
     ...createBlockLoaders(db, operator.institutionId, scope),
     ...createFineLoaders(db, operator.institutionId, scope),
     ...createNoteLoaders(db, operator.institutionId, scope),
+    ...createHistoryLoaders(db, operator.institutionId, scope),
     ...createStatisticLoaders(db, operator.institutionId, scope),
     ...createProxyLoaders(db, operator.institutionId),
     ...createInstitutionLoaders(db, operator.institutionId),

@@ -1597,8 +1597,7 @@ export type User = {
   hasPassword: Scalars['Boolean']['output'];
   /**
    * The user's recorded changes, newest first (R9). Entries about items owned by a library outside the operator's
-   * scopes are left out (R5.2). A detail-page field: it is refused on users reached through a list (the users list,
-   * duplicate warnings ...), so a page of users never costs one history query per user.
+   * scopes are left out (R5.2). Batched: on a list of users, every user's page comes from one statement.
    */
   history: HistoryConnection;
   /** The user's id. */

@@ -31,27 +31,38 @@ export async function recordHistory(tx: EntityManager, changes: HistoryChange[])
   );
 }
 
-/** Which of a user's entries a reader may see: its institution's, and only those whose owner the scope reaches (R5.2). */
-function visibleHistory(db: EntityManager, req: { institutionId: string; userId: string; owners: string[] | null }) {
-  return db.getRepository(HistoryEntry).createQueryBuilder('h')
-    .where('h.institution_id = :institutionId AND h.user_id = :userId', { institutionId: req.institutionId, userId: req.userId })
-    .andWhere(ownerCondition('h.owner_library_id', ':owners'), { owners: req.owners });
-}
-
 /**
- * One page of a user's history, newest first, plus one extra row that tells
- * whether a next page exists. Keyset on the bigserial id (served by
- * history_entry_user_idx), so deep pages cost the same as the first.
+ * Pages of many users' histories at once, newest first, each with one extra
+ * row that tells whether a next page exists: one statement for a whole list
+ * of users. Only entries whose owner the scope reaches (R5.2). Keyset on the
+ * bigserial id (served by history_entry_user_idx), so deep pages cost the
+ * same as the first.
  */
-export function findHistoryPage(
+export function findHistoryPages(
   db: EntityManager,
-  req: { institutionId: string; userId: string; owners: string[] | null; first: number; beforeId: string | null },
+  req: { institutionId: string; userIds: string[]; owners: string[] | null; first: number; beforeId: string | null },
 ): Promise<HistoryEntry[]> {
-  const qb = visibleHistory(db, req);
-  if (req.beforeId !== null) qb.andWhere('h.id < :beforeId', { beforeId: req.beforeId });
-  return qb.orderBy('h.id', 'DESC').limit(req.first + 1).getMany();
+  return db.getRepository(HistoryEntry).createQueryBuilder('h')
+    .where(`h.id IN (SELECT x.id FROM (
+        SELECT e.id, row_number() OVER (PARTITION BY e.user_id ORDER BY e.id DESC) AS position
+          FROM history_entry e
+         WHERE e.institution_id = :institutionId AND e.user_id = ANY(:userIds::uuid[])
+           AND (CAST(:beforeId AS bigint) IS NULL OR e.id < CAST(:beforeId AS bigint))
+           AND ${ownerCondition('e.owner_library_id', ':owners')}) x
+       WHERE x.position <= :limit)`, { ...req, limit: req.first + 1 })
+    .orderBy('h.id', 'DESC')
+    .getMany();
 }
 
-export function countHistory(db: EntityManager, req: { institutionId: string; userId: string; owners: string[] | null }): Promise<number> {
-  return visibleHistory(db, req).getCount();
+/** How many entries of each user the scope reaches. */
+export async function countHistories(
+  db: EntityManager,
+  req: { institutionId: string; userIds: string[]; owners: string[] | null },
+): Promise<{ userId: string; count: number }[]> {
+  return db.query(
+    `SELECT user_id AS "userId", count(*)::int AS count FROM history_entry
+      WHERE institution_id = $1 AND user_id = ANY($2::uuid[]) AND ${ownerCondition('owner_library_id', '$3')}
+      GROUP BY user_id`,
+    [req.institutionId, req.userIds, req.owners],
+  );
 }

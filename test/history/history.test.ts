@@ -1,3 +1,4 @@
+import { sqlStatementCount } from '../../src/db/sql-logger';
 import type { DataSource } from 'typeorm';
 import { createInstitution, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -106,8 +107,15 @@ test('a page size outside 1 to 100 is BAD_USER_INPUT naming first', async () => 
   expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
 });
 
-test('history is a detail-page field: asking for it on the users list is refused without one query per user', async () => {
-  await recorded(await createPerson(db(), inst, { recordType: 'PUBLIC' }), [{ field: 'listed' }]);
-  const res = await app.gql(`{ users(first: 5) { edges { node { id history(first: 1) { totalCount } } } } }`, {}, institutionManager);
-  expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'history' });
+test('history on a list of users is batched: the same statements for a page of 2 users as of 5', async () => {
+  for (let i = 0; i < 5; i++) await recorded(await createPerson(db(), inst, { recordType: 'PUBLIC', lastName: `Listed${i}` }), [{ field: 'listed' }]);
+  const page = (first: number) => app.gql(`{ users(first: ${first}, filter: { name: "listed" }) { edges { node { history(first: 1) { totalCount edges { node { field } } } } } } }`, {}, institutionManager);
+  const statements = async (first: number) => {
+    const before = sqlStatementCount();
+    const res = await page(first);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.users.edges.map((e: any) => e.node.history.edges[0].node.field)).toEqual(Array(first).fill('listed'));
+    return sqlStatementCount() - before;
+  };
+  expect(await statements(2)).toBe(await statements(5));
 });
