@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { ApiKey } from '../db/entities';
 import type { OperatorRole } from '../policy/operator';
 import { returningRows } from '../db/returning';
+import { operatorRolesJsonSql, roleInForceSql } from '../policy/roles-in-force.sql';
 
 /** The institution's API keys, newest first. */
 export function findApiKeys(db: EntityManager, institutionId: string): Promise<ApiKey[]> {
@@ -63,14 +64,10 @@ export async function findApiKeyOperatorRow(db: EntityManager, keyPrefix: string
             (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute') AS "touchDue",
             i.id AS "institutionId", i.code AS "institutionCode", i.library_independence AS "libraryIndependence",
             i.debt_limit::text AS "debtLimit",
-            coalesce(json_agg(json_build_object('roleType', r.role_type, 'scopeType', r.scope_type,
-                                                'libraryId', r.scope_library_id, 'deskId', r.scope_desk_id))
-                     FILTER (WHERE r.id IS NOT NULL), '[]') AS roles
+            ${operatorRolesJsonSql('r')} AS roles
        FROM api_key k
        JOIN institution i ON i.id = k.institution_id
-       LEFT JOIN role_assignment r ON r.api_key_id = k.id AND r.institution_id = k.institution_id
-                                   AND r.is_active AND r.scope_type IS NOT NULL
-                                   AND (r.expiry_date IS NULL OR r.expiry_date >= current_date)
+       LEFT JOIN role_assignment r ON r.api_key_id = k.id AND r.institution_id = k.institution_id AND ${roleInForceSql('r')}
       WHERE k.key_prefix = $1
       GROUP BY k.id, i.id`,
     [keyPrefix],

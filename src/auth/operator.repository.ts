@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { OperatorRole } from '../policy/operator';
+import { operatorRolesJsonSql, roleInForceSql } from '../policy/roles-in-force.sql';
 
 /** What authentication needs to know about a user, read in one statement. */
 export interface OperatorRow {
@@ -26,13 +27,10 @@ export async function findOperatorRow(db: EntityManager, userId: string): Promis
             u.cannot_edit_restricted_users AS "cannotEditRestricted",
             i.id AS "institutionId", i.code AS "institutionCode", i.library_independence AS "libraryIndependence",
             i.debt_limit::text AS "debtLimit",
-            coalesce(json_agg(json_build_object('roleType', r.role_type, 'scopeType', r.scope_type,
-                                                'libraryId', r.scope_library_id, 'deskId', r.scope_desk_id))
-                     FILTER (WHERE r.id IS NOT NULL), '[]') AS roles
+            ${operatorRolesJsonSql('r')} AS roles
        FROM app_user u
        JOIN institution i ON i.id = u.institution_id
-       LEFT JOIN role_assignment r ON r.user_id = u.id AND r.is_active AND r.scope_type IS NOT NULL
-                                   AND (r.expiry_date IS NULL OR r.expiry_date >= current_date)
+       LEFT JOIN role_assignment r ON r.user_id = u.id AND ${roleInForceSql('r')}
       WHERE u.id = $1
       GROUP BY u.id, i.id`,
     [userId],

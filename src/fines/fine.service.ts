@@ -8,7 +8,7 @@ import type { AddFineInput, PayFinesInput, PayInput } from '../generated/graphql
 import { findLibraries } from '../institutions/institution.repository';
 import { optionalText, requiredText } from '../owned-items/owned-item-input';
 import type { Operator } from '../policy/operator';
-import { holdsActivePatronRole } from '../proxies/proxy.repository';
+import { holdsActivePatronRole } from '../roles/role.repository';
 import { lockUserForChange } from '../users/user-target';
 import { describeFine, recordFineChanges } from './fine-record';
 import { aboutFine, FineTarget, lockFinesForChange } from './fine-target';

@@ -3,7 +3,8 @@ import { badInput, conflict } from '../common/errors';
 import type { ProxyLink, User } from '../db/entities';
 import { recordUserChange } from '../history/record-change';
 import type { Operator } from '../policy/operator';
-import { deleteProxyLink, findBlockingLinks, holdsActivePatronRole, insertProxyLink } from './proxy.repository';
+import { holdsActivePatronRole } from '../roles/role.repository';
+import { deleteProxyLink, findBlockingLinks, insertProxyLink } from './proxy.repository';
 
 /**
  * The rules of a proxy link (R8) and its record (R9.1, R11.3), shared by

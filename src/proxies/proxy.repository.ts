@@ -30,17 +30,6 @@ export function findBlockingLinks(db: EntityManager, institutionId: string, prox
     .getMany();
 }
 
-/** Whether the user holds a Patron role in force: active and not past its expiry date. */
-export async function holdsActivePatronRole(db: EntityManager, institutionId: string, userId: string): Promise<boolean> {
-  const rows = await db.query(
-    `SELECT 1 FROM role_assignment
-      WHERE institution_id = $1 AND user_id = $2 AND role_type = 'PATRON' AND is_active
-        AND (expiry_date IS NULL OR expiry_date >= current_date)
-      LIMIT 1`,
-    [institutionId, userId],
-  );
-  return rows.length > 0;
-}
 
 export function insertProxyLink(
   tx: EntityManager,

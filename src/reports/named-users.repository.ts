@@ -1,15 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { RoleAssignment, User } from '../db/entities';
 import { notProtectedAccountSql } from '../policy/protected-accounts.sql';
-
-/**
- * A role assignment of a user that is in force: active (a role lacking a
- * needed scope is always saved inactive, R4.3) and not past its expiry date.
- * The same reading as the operator's roles in auth/operator.repository.ts.
- */
-export function roleInForceSql(alias: string): string {
-  return `(${alias}.user_id IS NOT NULL AND ${alias}.is_active AND (${alias}.expiry_date IS NULL OR ${alias}.expiry_date >= current_date))`;
-}
+import { roleInForceSql } from '../policy/roles-in-force.sql';
 
 export interface NamedUserRow {
   user: User;

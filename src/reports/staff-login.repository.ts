@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { User } from '../db/entities';
 import { notProtectedAccountSql } from '../policy/protected-accounts.sql';
-import { roleInForceSql } from './named-users.repository';
+import { roleInForceSql } from '../policy/roles-in-force.sql';
 
 /** Login attempts of one institution in a period, both ends included. */
 export interface LoginPeriod {

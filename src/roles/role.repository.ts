@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { RoleAssignment, RoleAssignmentRule, RoleProfile, RoleProfileEntry } from '../db/entities';
+import { roleInForceSql } from '../policy/roles-in-force.sql';
 import type { ResolvedRole } from './role-input';
 
 /** Role assignments of many users at once, active ones first. */
@@ -90,4 +91,15 @@ export function findEntriesByRules(
                  AND (r.job_category IS NULL OR r.job_category = :jobCategory)
                  AND (r.user_group IS NULL OR r.user_group = :userGroup))`, person)
     .getMany();
+}
+
+/** Whether the user holds a Patron role in force: active and not past its expiry date. */
+export async function holdsActivePatronRole(db: EntityManager, institutionId: string, userId: string): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM role_assignment r
+      WHERE r.institution_id = $1 AND r.user_id = $2 AND r.role_type = 'PATRON' AND ${roleInForceSql('r')}
+      LIMIT 1`,
+    [institutionId, userId],
+  );
+  return rows.length > 0;
 }
