@@ -3,7 +3,7 @@
  * point lookup, with 100,000 users, against the real server started as a
  * child process (`node src/main.ts` through the swc register hook,
  * NODE_ENV=production) pinned to core 0 with `taskset`, while this process
- * (the load generator) runs on the other cores.
+ * (the load generator) and the database's backends run on the other cores.
  *
  * Scenarios, each warmed up, then measured for a fixed time with 10 keep-alive
  * connections, twice (the table shows the median of the runs, and each run):
@@ -26,9 +26,11 @@
  * when none answers, an embedded PostgreSQL in a temporary folder.
  *
  * Options: --users N (100000, demo users included), --duration S (10),
- * --warmup S (3), --runs N (2), --connections N (10), --profile (afterwards,
- * one more list-page run against a second child started with --cpu-prof, and
- * the functions with the most self time during that run).
+ * --warmup S (3), --runs N (2), --connections N (10), --profile[=SCENARIO]
+ * (afterwards, one more run of the list page, or of list|lookup|name|blocked,
+ * against a second child started with --cpu-prof, and the functions with the
+ * most self time during that run), --dist (run dist/src/main.js, built by
+ * `npm run build`, instead of src/main.ts through the swc hook).
  */
 import 'reflect-metadata';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -62,22 +64,28 @@ interface Options {
   warmupS: number;
   runs: number;
   connections: number;
-  profile: boolean;
+  /** The key of the scenario to profile, or null. */
+  profile: string | null;
   /** Run the compiled server (dist/src/main.js, `npm run build` first) instead of src/main.ts through the swc hook. */
   dist: boolean;
 }
 
-const USAGE = `usage: npm run bench -- [--users N] [--duration S] [--warmup S] [--runs N] [--connections N] [--profile] [--dist]`;
+const USAGE = `usage: npm run bench -- [--users N] [--duration S] [--warmup S] [--runs N] [--connections N] [--profile[=list|lookup|name|blocked]] [--dist]`;
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { users: 100_000, durationS: 10, warmupS: 3, runs: 2, connections: 10, profile: false, dist: false };
+  const o: Options = { users: 100_000, durationS: 10, warmupS: 3, runs: 2, connections: 10, profile: null, dist: false };
   const numeric: Record<string, keyof Options> = {
     '--users': 'users', '--duration': 'durationS', '--warmup': 'warmupS', '--runs': 'runs', '--connections': 'connections',
   };
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    if (flag === '--profile' || flag === '--dist') {
-      o[flag === '--profile' ? 'profile' : 'dist'] = true;
+    const arg = argv[i];
+    const [flag, inline] = arg.split('=', 2);
+    if (flag === '--profile' && (inline === undefined || ['list', 'lookup', 'name', 'blocked'].includes(inline))) {
+      o.profile = inline ?? 'list';
+      continue;
+    }
+    if (flag === '--dist') {
+      o.dist = true;
       continue;
     }
     if (flag === '--help' || flag === '-h') {
@@ -87,7 +95,7 @@ function parseOptions(argv: string[]): Options {
     const key = numeric[flag];
     const value = Number(inline ?? argv[++i]);
     if (!key || !Number.isFinite(value) || value < (key === 'warmupS' ? 0 : 1)) {
-      console.error(`bad argument "${argv[i]}"\n${USAGE}`);
+      console.error(`bad argument "${arg}"\n${USAGE}`);
       process.exit(2);
     }
     (o[key] as number) = key === 'durationS' || key === 'warmupS' ? value : Math.floor(value);
@@ -158,9 +166,10 @@ async function seed(database: Database, total: number, password: string, dataDir
   const db = database.dataSource;
   const t0 = performance.now();
   await seedDemoIfEmpty(db, { adminPassword: password, dataDir, log: quiet });
-  // Without statistics the identifier-clash trigger's statements plan badly (app_user read through an index on
-  // institution_id alone, per inserted identifier), which makes generateUsers quadratic: 2,000 users took 0.4 s
-  // after ANALYZE and 2.7 s, 4.8 s, 7.0 s ... per batch without it.
+  // Without statistics on the freshly seeded tables generateUsers turns quadratic: batches of 2,000 users took
+  // 2.7 s, 4.8 s, 7.0 s, 9.3 s ... (12.9 million app_user index tuple fetches for 4,000 users), and a flat 0.4 s
+  // after ANALYZE (77 thousand fetches); most likely a statement of the insert path (the identifier-clash trigger?)
+  // planned without statistics.
   await db.query('ANALYZE');
   const t1 = performance.now();
   const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM app_user`);
@@ -738,7 +747,7 @@ async function main(): Promise<void> {
         ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
       );
       cleanups.push(() => profiled.stop());
-      const s = list[0];
+      const s = list.find((x) => x.key === opts.profile)!;
       await runLoad(profiled.port, token, s.bodies, Math.max(opts.warmupS, 3), opts.connections, { pid: profiled.pid, pgDatabase: fresh.name });
       const from = monotonicUs();
       const r = await runLoad(profiled.port, token, s.bodies, opts.durationS, opts.connections, { pid: profiled.pid, pgDatabase: fresh.name });
@@ -746,7 +755,7 @@ async function main(): Promise<void> {
       await profiled.stop();
       const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
       profileLines = [
-        `CPU profile of the server (--cpu-prof) during one ${opts.durationS} s list-page run: ${fmt(r.rps)} req/s under the profiler, server CPU ${fmt(100 * r.serverCpu, 0)}%`,
+        `CPU profile of the server (--cpu-prof) during one ${opts.durationS} s run of ${s.label}: ${fmt(r.rps)} req/s under the profiler, server CPU ${fmt(100 * r.serverCpu, 0)}%`,
         ...(file ? summariseProfile(path.join(profDir, file), from, to) : ['  no .cpuprofile was written']),
       ];
     }
@@ -759,20 +768,26 @@ async function main(): Promise<void> {
     lines.push(`server: child process (node ${serverEntry.join(' ')}), NODE_ENV=production, pool 10, ${PIN_SERVER ? 'pinned to core 0, its PostgreSQL backends to the other cores' : 'not pinned'}; ${opts.connections} keep-alive connections (node:http, closed loop); ${opts.warmupS} s warm-up + ${opts.durationS} s per run; median of ${opts.runs} runs`);
     lines.push(`load average before / after the runs: ${loadBefore} / ${loadAfter}`);
     lines.push('');
-    lines.push(`${pad('scenario', 40)}${lpad('req/s', 8)}  ${pad('(runs)', 16)}${lpad('p50 ms', 8)}${lpad('p99 ms', 8)}${lpad('SQL/req', 9)}${lpad('srv CPU', 9)}${lpad('PG CPU', 8)}${lpad('others', 8)}${lpad('resp KB', 9)}`);
+    lines.push(`${pad('scenario', 40)}${lpad('req/s', 6)}  ${pad('(runs)', 12)}${lpad('p50 ms', 8)}${lpad('p99 ms', 8)}${lpad('SQL/req', 8)}`
+      + `${lpad('srv CPU', 8)}${lpad('PG CPU', 7)}${lpad('others', 7)}${lpad('srv ms/req', 11)}${lpad('PG ms/req', 10)}${lpad('resp KB', 8)}`);
     for (const s of list) {
       const rs = results.get(s.key)!;
       const pr = perRequest.get(s.key)!;
       const pg = rs.every((r) => r.pgCpu !== null) ? `${fmt(100 * median(rs.map((r) => r.pgCpu!)), 0)}%` : '-';
+      const perRequestMs = (cpu: (r: RunResult) => number | null) =>
+        (rs.every((r) => cpu(r) !== null) ? fmt(median(rs.map((r) => (1000 * cpu(r)!) / r.rps)), 2) : '-');
       lines.push(
-        pad(s.label, 40) + lpad(fmt(median(rs.map((r) => r.rps)), 0), 8) + '  ' + pad(`(${rs.map((r) => fmt(r.rps, 0)).join(', ')})`, 16)
-        + lpad(fmt(median(rs.map((r) => r.p50))), 8) + lpad(fmt(median(rs.map((r) => r.p99))), 8) + lpad(String(pr.statements), 9)
-        + lpad(`${fmt(100 * median(rs.map((r) => r.serverCpu)), 0)}%`, 9) + lpad(pg, 8)
-        + lpad(`${fmt(100 * median(rs.map((r) => r.othersCpu)), 0)}%`, 8) + lpad(fmt(pr.kb), 9),
+        pad(s.label, 40) + lpad(fmt(median(rs.map((r) => r.rps)), 0), 6) + '  ' + pad(`(${rs.map((r) => fmt(r.rps, 0)).join(', ')})`, 12)
+        + lpad(fmt(median(rs.map((r) => r.p50))), 8) + lpad(fmt(median(rs.map((r) => r.p99))), 8) + lpad(String(pr.statements), 8)
+        + lpad(`${fmt(100 * median(rs.map((r) => r.serverCpu)), 0)}%`, 8) + lpad(pg, 7)
+        + lpad(`${fmt(100 * median(rs.map((r) => r.othersCpu)), 0)}%`, 7)
+        + lpad(perRequestMs((r) => r.serverCpu), 11) + lpad(perRequestMs((r) => r.pgCpu), 10) + lpad(fmt(pr.kb), 8),
       );
     }
-    lines.push('(CPU in % of one core: srv = the server process; PG = the PostgreSQL backends of this database; others = every other'
-      + ' process on the machine but this load generator)');
+    lines.push('CPU in % of one core during the runs: srv = the server process; PG = the PostgreSQL backends of this database;'
+      + ' others = every other process but this load generator (other work on the machine, and PostgreSQL parallel workers,');
+    lines.push('which cannot be attributed). ms/req = CPU milliseconds per request: what one request costs, less sensitive to'
+      + ' contention than req/s (1000 / srv ms/req = the req/s a whole core could serve if nothing else limited it).');
     lines.push('reference (../shared/stack.md, same data size, one core, 10 connections): PostGraphile 5: 323 list / 2,129 lookup req/s;'
       + ' Apollo 5 + DataLoader, default plugins: 138 / 1,021; cache-control off: 249 / 1,141');
     lines.push('');
