@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { OperatorRole } from '../policy/operator';
+import { usersWithIdentifierSql } from '../users/user.repository';
 import { operatorRolesJsonSql, roleInForceSql } from '../policy/roles-in-force.sql';
 
 /** What authentication needs to know about a user, read in one statement. */
@@ -45,11 +46,12 @@ export async function findLoginCandidates(
   institutionCode: string | null,
 ): Promise<{ id: string; institutionId: string; primaryIdentifier: string | null; passwordHash: string | null }[]> {
   return db.query(
+    // Institution by institution, so each lookup uses the (institution_id, ...) identifier indexes.
     `SELECT u.id, u.institution_id AS "institutionId", u.primary_identifier AS "primaryIdentifier", u.password_hash AS "passwordHash"
-       FROM app_user u JOIN institution i ON i.id = u.institution_id
-      WHERE ($2::text IS NULL OR i.code = $2)
-        AND (lower(u.primary_identifier) = lower($1)
-             OR u.id IN (SELECT user_id FROM user_identifier WHERE value = $1))`,
+       FROM institution i
+       CROSS JOIN LATERAL ${usersWithIdentifierSql('i.id', '$1')} AS m(id)
+       JOIN app_user u ON u.id = m.id
+      WHERE ($2::text IS NULL OR i.code = $2)`,
     [identifier, institutionCode],
   );
 }

@@ -19,14 +19,17 @@ export interface TokenIssuer {
 }
 
 export function createTokenIssuer(secret: string, ttlSeconds: number): TokenIssuer {
+  // Given a string, jsonwebtoken first tries (and fails) to parse it as a public
+  // key on every verify: about 0.3 ms a request. A secret KeyObject skips that.
+  const key = crypto.createSecretKey(Buffer.from(secret, 'utf8'));
   return {
     sign(claims) {
-      const token = jwt.sign(claims, secret, { algorithm: 'HS256', expiresIn: ttlSeconds, issuer: 'carrel' });
+      const token = jwt.sign(claims, key, { algorithm: 'HS256', expiresIn: ttlSeconds, issuer: 'carrel' });
       return { token, expiresAt: new Date(Date.now() + ttlSeconds * 1000) };
     },
     verify(token) {
       try {
-        const payload = jwt.verify(token, secret, { algorithms: ['HS256'], issuer: 'carrel' });
+        const payload = jwt.verify(token, key, { algorithms: ['HS256'], issuer: 'carrel' });
         if (typeof payload === 'string' || typeof payload.sub !== 'string' || typeof payload.pwd !== 'number') return null;
         return { sub: payload.sub, pwd: payload.pwd };
       } catch {

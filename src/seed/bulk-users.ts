@@ -51,6 +51,7 @@ export async function generateUsers(dataSource: DataSource, opts: GenerateUsersO
   const today = new Date();
 
   let done = 0;
+  let batches = 0;
   while (done < opts.count) {
     opts.signal?.throwIfAborted();
     const size = Math.min(batchSize, opts.count - done);
@@ -58,6 +59,11 @@ export async function generateUsers(dataSource: DataSource, opts: GenerateUsersO
     for (let i = 1; i <= size; i++) addPatron(b, institution, rng, today, tag, done + i);
     await dataSource.transaction((m) => insertAll(m, b.rows));
     done += size;
+    batches += 1;
+    // Refresh the planner's statistics as the tables grow (after batches 1, 2, 4, 8 ...): with the counts
+    // of a near-empty table, the identifier-clash trigger's lookups were planned as scans, and each batch
+    // took longer than the one before (2.7 s, 4.8 s, 7.0 s ... for 2,000 users on a fresh database).
+    if ((batches & (batches - 1)) === 0) await dataSource.query('ANALYZE app_user, user_identifier, user_email, role_assignment');
     opts.onProgress?.(done, opts.count);
   }
   return { inserted: done, ms: Math.round(performance.now() - started) };
