@@ -15,12 +15,7 @@
  */
 import 'reflect-metadata';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { hashPassword } from '../src/auth/password';
 import { createTokenIssuer } from '../src/auth/tokens';
@@ -28,6 +23,7 @@ import { loadConfig } from '../src/config';
 import { Database, openDatabase } from '../src/db/connect';
 import { sqlStatementCount } from '../src/db/sql-logger';
 import { findLedgerMismatches } from '../src/fines/ledger.repository';
+import { freshDatabase } from './fresh-database';
 import { createServer } from '../src/server';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -43,56 +39,17 @@ const PASSWORD = crypto.randomBytes(12).toString('base64url');
 
 const log = (line: string) => console.log(`[bench:fines] ${line}`);
 
-/** A fresh database for this run and how to get rid of it afterwards. */
-async function freshDatabase(): Promise<{ database: Database; dispose: () => Promise<void> }> {
-  const adminUrl = new URL(process.env.BENCH_ADMIN_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  adminUrl.pathname = '/postgres';
-  const admin = new Client({ connectionString: adminUrl.toString(), connectionTimeoutMillis: 3000 });
-  const quiet = () => {};
+/** A fresh database for this run, opened and migrated, and how to get rid of it afterwards. */
+async function openFreshDatabase(): Promise<{ database: Database; dispose: () => Promise<void> }> {
+  const fresh = await freshDatabase(log);
+  log(fresh.where);
   try {
-    await admin.connect();
-  } catch {
-    await admin.end().catch(quiet);
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-'));
-    // Run as root, the package starts PostgreSQL as the OS user `postgres`, which must reach the folder.
-    fs.chmodSync(dataDir, 0o755);
-    const remove = () => fs.rmSync(dataDir, { recursive: true, force: true });
-    log(`no PostgreSQL at ${adminUrl.host}: starting an embedded one in ${dataDir}`);
-    try {
-      const database = await openDatabase({ ...loadConfig(), databaseUrl: undefined, dataDir, embeddedPgPort: await freePort(), dbPoolSize: 10 }, quiet);
-      return { database, dispose: async () => { await database.close(); remove(); } };
-    } catch (e) {
-      remove();
-      throw e;
-    }
-  }
-  const name = `carrel_bench_${crypto.randomBytes(5).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl.toString());
-  url.pathname = `/${name}`;
-  log(`database ${name} on ${adminUrl.host}`);
-  const drop = async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  };
-  try {
-    const database = await openDatabase({ ...loadConfig(), databaseUrl: url.toString(), dbPoolSize: 10 }, quiet);
-    return { database, dispose: async () => { await database.close(); await drop(); } };
+    const database = await openDatabase({ ...loadConfig(), databaseUrl: fresh.url, dbPoolSize: 10 }, () => {});
+    return { database, dispose: async () => { await database.close(); await fresh.dispose(); } };
   } catch (e) {
-    await drop();
+    await fresh.dispose();
     throw e;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One institution, an operator allowed to waive, and PATRONS patrons with FINES_PER_CALL fines each (the ledger holding: a CREATE action per fine). */
@@ -139,7 +96,7 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const { database, dispose } = await freshDatabase();
+  const { database, dispose } = await openFreshDatabase();
   const db = database.dataSource;
   const server = await createServer({ db, tokens: createTokenIssuer(crypto.randomBytes(32).toString('hex'), 3600), production: true });
   try {

@@ -37,7 +37,6 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -45,9 +44,9 @@ import { Client } from 'pg';
 import { createTokenIssuer } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 import { Database, openDatabase } from '../src/db/connect';
-import { startEmbeddedPostgres } from '../src/db/embedded';
 import { sqlLogger, sqlStatementCount } from '../src/db/sql-logger';
 import { generateUsers } from '../src/seed/bulk-users';
+import { freshDatabase } from './fresh-database';
 import { seedDemoIfEmpty } from '../src/seed/demo-data';
 import { DEMO_INSTITUTION_CODE } from '../src/seed/demo-reference';
 import { createServer } from '../src/server';
@@ -105,61 +104,6 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------- database
 
-interface FreshDatabase {
-  url: string;
-  /** How PostgreSQL shows this database in its backends' process titles. */
-  name: string;
-  where: string;
-  dispose(): Promise<void>;
-}
-
-async function freshDatabase(): Promise<FreshDatabase> {
-  const adminUrl = new URL(process.env.BENCH_ADMIN_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  adminUrl.pathname = '/postgres';
-  const admin = new Client({ connectionString: adminUrl.toString(), connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch {
-    await admin.end().catch(quiet);
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-pg-'));
-    // Run as root, the package starts PostgreSQL as the OS user `postgres`, which must reach the folder.
-    fs.chmodSync(dataDir, 0o755);
-    const remove = () => fs.rmSync(dataDir, { recursive: true, force: true });
-    log(`no PostgreSQL at ${adminUrl.host}: starting an embedded one in ${dataDir}`);
-    try {
-      const server = await startEmbeddedPostgres(dataDir, await freePort(), quiet);
-      return { url: server.url, name: 'carrel', where: `embedded PostgreSQL (${server.url.replace(/:[^:@/]*@/, ':***@')})`, dispose: async () => { await server.stop(); remove(); } };
-    } catch (e) {
-      remove();
-      throw e;
-    }
-  }
-  const name = `carrel_bench_${crypto.randomBytes(5).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl.toString());
-  url.pathname = `/${name}`;
-  const [{ server_version: version }] = (await admin.query('SHOW server_version')).rows;
-  return {
-    url: url.toString(),
-    name,
-    where: `database ${name} on ${adminUrl.host} (PostgreSQL ${version})`,
-    dispose: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The demo institution, then generated patrons up to `total` users; VACUUM ANALYZE as autovacuum would do in time. */
 async function seed(database: Database, total: number, password: string, dataDir: string): Promise<string> {
@@ -676,7 +620,7 @@ async function main(): Promise<void> {
 
   const lines: string[] = [];
   try {
-    const fresh = await freshDatabase();
+    const fresh = await freshDatabase(log);
     cleanups.push(() => fresh.dispose());
     log(fresh.where);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-data-'));
