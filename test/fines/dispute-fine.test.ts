@@ -1,6 +1,6 @@
 import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
-import { configureFines, FINE_FIELDS, fineEvents, fineHistory, fineState, givenFine, GivenFine, ledgerMismatches } from './fine-fixtures';
+import { configureFines, FINE_FIELDS, fineEvents, fineHistory, fineRow, fineState, givenFine, GivenFine, ledgerMismatches } from './fine-fixtures';
 
 let app: TestApp;
 let inst: InstitutionFixture;
@@ -15,7 +15,7 @@ const fine = async (amount: string, spec: GivenFine = {}, userId?: string) => gi
 const dispute = (id: string, comment = 'Returned on time', token = tokens.um) => app.gql(DISPUTE, { id, c: comment }, token);
 const restore = (id: string, comment: string | null = null, token = tokens.um) => app.gql(RESTORE, { id, c: comment }, token);
 const summary = async (userId: string) => (await app.gql(SUMMARY, { u: userId }, tokens.um)).data.user.fineSummary;
-const row = async (id: string) => (await db().query(`SELECT remaining_amount::text AS remaining, status FROM fine_fee WHERE id = $1`, [id]))[0];
+const row = (id: string) => fineRow(db(), id);
 
 beforeAll(async () => {
   app = await startTestApp();

@@ -1,7 +1,7 @@
 import { sqlStatementCount } from '../../src/db/sql-logger';
 import { createInstitution, createPatron, createPerson, InstitutionFixture, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
-import { configureFines, FINE_FIELDS, fineEvents, fineHistory, fineState, givenFine, GivenFine, ledgerMismatches } from './fine-fixtures';
+import { configureFines, FINE_FIELDS, fineEvents, fineHistory, fineRow, fineState, GivenFine, givenFine, ledgerMismatches } from './fine-fixtures';
 
 let app: TestApp;
 let inst: InstitutionFixture;
@@ -14,7 +14,7 @@ const libraryId = (code: 'MAIN' | 'LAW') => inst.libraries[code].id;
 const fine = async (amount: string, spec: GivenFine = {}, userId?: string) => givenFine(db(), inst, userId ?? (await createPatron(db(), inst)), amount, spec);
 const pay = (id: string, input: Record<string, unknown>, token = tokens.um) => app.gql(PAY, { id, in: { method: 'CASH', ...input } }, token);
 const payMany = (fineIds: string[], token = tokens.um) => app.gql(PAY_MANY, { in: { fineIds, method: 'CREDIT_CARD', comment: 'at the desk' } }, token);
-const row = async (id: string) => (await db().query(`SELECT remaining_amount::text AS remaining, status FROM fine_fee WHERE id = $1`, [id]))[0];
+const row = (id: string) => fineRow(db(), id);
 
 beforeAll(async () => {
   app = await startTestApp();
