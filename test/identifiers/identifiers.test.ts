@@ -1,4 +1,4 @@
-import { createInstitution, createPerson, InstitutionFixture, PASSWORD, PersonSpec, userTableCounts } from '../support/fixtures';
+import { createInstitution, createPerson, InstitutionFixture, loginOperators, PASSWORD, PersonSpec, userTableCounts } from '../support/fixtures';
 import { GraphQLResponse, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -25,12 +25,11 @@ beforeAll(async () => {
   app = await startTestApp();
   inst = await createInstitution(db());
   other = await createInstitution(db(), 'OTHER');
-  await createPerson(db(), inst, { primaryIdentifier: 'um_ids', roles: [['USER_MANAGER', 'INSTITUTION']] });
-  await createPerson(db(), inst, { primaryIdentifier: 'circ_ids', roles: [['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK']] });
-  await createPerson(db(), inst, { primaryIdentifier: 'fso_ids', roles: [['FULFILLMENT_SERVICES_OPERATOR', 'MAIN']] });
-  manager = await app.login('um_ids', PASSWORD);
-  circ = await app.login('circ_ids', PASSWORD);
-  fso = await app.login('fso_ids', PASSWORD);
+  ({ um_ids: manager, circ_ids: circ, fso_ids: fso } = await loginOperators(app, inst, {
+    um_ids: ['USER_MANAGER', 'INSTITUTION'],
+    circ_ids: ['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK'],
+    fso_ids: ['FULFILLMENT_SERVICES_OPERATOR', 'MAIN'],
+  }));
 });
 afterAll(() => app.close());
 

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { createInstitution, createPerson, InstitutionFixture, PASSWORD, PersonSpec } from '../support/fixtures';
+import { createInstitution, createPerson, InstitutionFixture, loginOperators, PersonSpec } from '../support/fixtures';
 import { GraphQLResponse, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -20,12 +20,11 @@ beforeAll(async () => {
   app = await startTestApp();
   inst = await createInstitution(db());
   other = await createInstitution(db(), 'ELSEWHERE');
-  await createPerson(db(), inst, { primaryIdentifier: 'um_proxy', roles: [['USER_MANAGER', 'INSTITUTION']] });
-  await createPerson(db(), inst, { primaryIdentifier: 'circ_proxy', roles: [['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK']] });
-  await createPerson(db(), inst, { primaryIdentifier: 'fso_proxy', roles: [['FULFILLMENT_SERVICES_OPERATOR', 'MAIN']] });
-  manager = await app.login('um_proxy', PASSWORD);
-  circ = await app.login('circ_proxy', PASSWORD);
-  fso = await app.login('fso_proxy', PASSWORD);
+  ({ um_proxy: manager, circ_proxy: circ, fso_proxy: fso } = await loginOperators(app, inst, {
+    um_proxy: ['USER_MANAGER', 'INSTITUTION'],
+    circ_proxy: ['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK'],
+    fso_proxy: ['FULFILLMENT_SERVICES_OPERATOR', 'MAIN'],
+  }));
 });
 afterAll(() => app.close());
 
