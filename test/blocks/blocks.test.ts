@@ -1,4 +1,5 @@
 import { InstitutionFixture, PASSWORD, PersonSpec, createInstitution, createPatron, createPerson, loginOperators } from '../support/fixtures';
+import { givenOwnedItem, OwnerCode, ownedItemState } from '../support/owned-items';
 import { startTestApp, TestApp } from '../support/test-app';
 
 let app: TestApp;
@@ -16,22 +17,10 @@ const patron = (spec: PersonSpec = {}) => createPatron(db(), inst, spec);
 const libraryId = (code: 'MAIN' | 'LAW') => inst.libraries[code].id;
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 
-async function givenBlock(userId: string, owner: 'MAIN' | 'LAW' | null, opts: { external?: boolean } = {}): Promise<string> {
-  const [row] = await db().query(
-    `INSERT INTO user_block (institution_id, user_id, block_type, owner_library_id, is_external, created_by) VALUES ($1, $2, 'GENERAL', $3, $4, 'test') RETURNING id`,
-    [inst.id, userId, owner && libraryId(owner), opts.external ?? false],
-  );
-  return row.id;
-}
-
+const givenBlock = (userId: string, owner: OwnerCode, opts: { external?: boolean } = {}) =>
+  givenOwnedItem(db(), inst, 'user_block', userId, owner, { block_type: 'GENERAL', created_by: 'test' }, opts);
 /** Everything a refused request must leave as it was. */
-async function state(userId: string) {
-  return {
-    blocks: await db().query(`SELECT id, block_type, note, expiry_date, owner_library_id FROM user_block WHERE user_id = $1 ORDER BY id`, [userId]),
-    history: await db().query(`SELECT count(*)::int AS n FROM history_entry WHERE user_id = $1`, [userId]),
-    events: await db().query(`SELECT count(*)::int AS n FROM event_outbox WHERE aggregate_id = $1`, [userId]),
-  };
-}
+const state = (userId: string) => ownedItemState(db(), 'user_block', 'block_type, note, expiry_date, owner_library_id', userId);
 
 beforeAll(async () => {
   app = await startTestApp();

@@ -1,4 +1,5 @@
 import { InstitutionFixture, PASSWORD, PersonSpec, createInstitution, createPatron, createPerson, loginOperators } from '../support/fixtures';
+import { givenOwnedItem, OwnerCode, ownedItemState } from '../support/owned-items';
 import { startTestApp, TestApp } from '../support/test-app';
 
 let app: TestApp;
@@ -14,23 +15,10 @@ const db = () => app.db.dataSource;
 const patron = (spec: PersonSpec = {}) => createPatron(db(), inst, spec);
 const libraryId = (code: 'MAIN' | 'LAW') => inst.libraries[code].id;
 
-/** A note written straight into the table, as the SIS or an earlier edit would have left it. */
-async function givenNote(userId: string, owner: 'MAIN' | 'LAW' | null, opts: { external?: boolean } = {}): Promise<string> {
-  const [row] = await db().query(
-    `INSERT INTO user_note (institution_id, user_id, text, owner_library_id, is_external, created_by) VALUES ($1, $2, 'given', $3, $4, 'test') RETURNING id`,
-    [inst.id, userId, owner && libraryId(owner), opts.external ?? false],
-  );
-  return row.id;
-}
-
+const givenNote = (userId: string, owner: OwnerCode, opts: { external?: boolean } = {}) =>
+  givenOwnedItem(db(), inst, 'user_note', userId, owner, { text: 'given', created_by: 'test' }, opts);
 /** Everything a refused request must leave as it was. */
-async function state(userId: string) {
-  return {
-    notes: await db().query(`SELECT id, note_type, text, owner_library_id, popup FROM user_note WHERE user_id = $1 ORDER BY id`, [userId]),
-    history: await db().query(`SELECT count(*)::int AS n FROM history_entry WHERE user_id = $1`, [userId]),
-    events: await db().query(`SELECT count(*)::int AS n FROM event_outbox WHERE aggregate_id = $1`, [userId]),
-  };
-}
+const state = (userId: string) => ownedItemState(db(), 'user_note', 'note_type, text, owner_library_id, popup', userId);
 
 beforeAll(async () => {
   app = await startTestApp();

@@ -1,4 +1,5 @@
 import { InstitutionFixture, PASSWORD, PersonSpec, createInstitution, createPatron, createPerson, loginOperators } from '../support/fixtures';
+import { givenOwnedItem, OwnerCode, ownedItemState } from '../support/owned-items';
 import { startTestApp, TestApp } from '../support/test-app';
 
 let app: TestApp;
@@ -15,23 +16,10 @@ const patron = (spec: PersonSpec = {}) => createPatron(db(), inst, spec);
 const libraryId = (code: 'MAIN' | 'LAW') => inst.libraries[code].id;
 const lawDept = (ownerLibraryId?: string | null) => ({ categoryType: 'FACULTY_DEPT', category: 'DEPT_LAW', ownerLibraryId });
 
-async function givenStatistic(userId: string, owner: 'MAIN' | 'LAW' | null, opts: { external?: boolean } = {}): Promise<string> {
-  const [row] = await db().query(
-    `INSERT INTO user_statistic (institution_id, user_id, category_type, category, owner_library_id, is_external)
-     VALUES ($1, $2, 'FACULTY_DEPT', 'DEPT_HISTORY', $3, $4) RETURNING id`,
-    [inst.id, userId, owner && libraryId(owner), opts.external ?? false],
-  );
-  return row.id;
-}
-
+const givenStatistic = (userId: string, owner: OwnerCode, opts: { external?: boolean } = {}) =>
+  givenOwnedItem(db(), inst, 'user_statistic', userId, owner, { category_type: 'FACULTY_DEPT', category: 'DEPT_HISTORY' }, opts);
 /** Everything a refused request must leave as it was. */
-async function state(userId: string) {
-  return {
-    statistics: await db().query(`SELECT id, category_type, category, note, owner_library_id FROM user_statistic WHERE user_id = $1 ORDER BY id`, [userId]),
-    history: await db().query(`SELECT count(*)::int AS n FROM history_entry WHERE user_id = $1`, [userId]),
-    events: await db().query(`SELECT count(*)::int AS n FROM event_outbox WHERE aggregate_id = $1`, [userId]),
-  };
-}
+const state = (userId: string) => ownedItemState(db(), 'user_statistic', 'category_type, category, note, owner_library_id', userId);
 
 beforeAll(async () => {
   app = await startTestApp();
