@@ -1,31 +1,42 @@
-import { badInput, unauthenticated } from '../common/errors';
+import { unauthenticated } from '../common/errors';
 import type { RequestContext } from '../context';
 import { staffSessionRefusal } from '../policy/staff-session';
 import { toOperator } from './authenticate';
 import { findLoginCandidates, findOperatorRow, recordLoginAttempt } from './operator.repository';
-import { verifyPassword } from './password';
+import { verifyLoginPassword } from './password';
 
 const WRONG = 'Invalid identifier or password';
-// Verifying against a real hash when the user is unknown keeps the response
-// time the same, so timing does not reveal which identifiers exist.
-const DUMMY_HASH = '$argon2id$v=19$m=65536,p=4,t=3$ssP0XF2twGAHipPHLO6y/g$R3IXIF2wx9Y6gBBv2X3y1c3znjPknTQv+E2lW/91Q9k';
 
 /**
  * Staff login (R1.4, R4.5). Every attempt is recorded, successful or not
  * (R11.1), in its own statement so a refusal is still logged.
+ *
+ * Every credential refusal (unknown identifier, identifier in several
+ * institutions, account without a password, wrong password) costs one argon2
+ * verification and gets the same UNAUTHENTICATED message, so neither the
+ * answer nor its timing tells which identifiers exist. Only a correct password
+ * learns why a session is refused (inactive, no staff role ...).
  */
 export async function login(ctx: RequestContext, args: { identifier: string; password: string; institution?: string | null }) {
   const db = ctx.db.manager;
   const candidates = await findLoginCandidates(db, args.identifier, args.institution ?? null);
-  if (candidates.length > 1) throw badInput('institution', 'This identifier exists in several institutions: give the institution code');
-  const candidate = candidates[0];
+  const candidate = candidates.length === 1 ? candidates[0] : undefined;
+  // One verification whatever matched: against the dummy hash when there is no
+  // single user or it has no password, which then is false for any password.
+  const passwordOk = await verifyLoginPassword(candidate?.passwordHash ?? null, args.password);
   const refuse = async (reason: string, message = WRONG) => {
-    const attempt = { institutionId: candidate?.institutionId ?? null, userId: candidate?.id ?? null, identifier: args.identifier };
-    await recordLoginAttempt(db, { ...attempt, succeeded: false, reason });
+    // An ambiguous identifier is recorded against each user it matched, in its institution.
+    const matched = candidates.length ? candidates : [undefined];
+    for (const c of matched) {
+      await recordLoginAttempt(db, { institutionId: c?.institutionId ?? null, userId: c?.id ?? null, identifier: args.identifier, succeeded: false, reason });
+    }
     return unauthenticated(message);
   };
-  const passwordOk = await verifyPassword(candidate?.passwordHash ?? DUMMY_HASH, args.password);
+  if (candidates.length > 1) {
+    throw await refuse(args.institution == null ? 'identifier in several institutions; no institution code given' : 'identifier matches several users');
+  }
   if (!candidate) throw await refuse('unknown identifier');
+  if (!candidate.passwordHash) throw await refuse('no password');
   if (!passwordOk) throw await refuse('wrong password');
   const row = await findOperatorRow(db, candidate.id);
   const refusal = row ? staffSessionRefusal(row) : 'unknown user';
