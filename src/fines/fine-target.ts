@@ -15,7 +15,7 @@ export interface FineTarget {
   field: string;
 }
 
-/** Re-raises a refusal about one fine with the fine's id in the message and in `fineId`, and its input path as the field (as waiveFines does). */
+/** Re-raises a refusal about one fine with the fine's id in the message and in `fineId`, and its input path as the field. */
 export function aboutFine(target: FineTarget, e: unknown, field = target.field): unknown {
   if (!isKnownError(e)) return e;
   // "Fine … is CLOSED: …" for our own refusals, "Fine …: Your roles do not …" for the policy's.
@@ -40,6 +40,8 @@ export async function lockFinesForChange(
   targets: FineTarget[],
 ): Promise<{ operator: Operator; fines: FineFee[] }> {
   const operator = ctx.policy.assert(action);
+  // A waive by filter may match nothing: nothing to find, lock or judge.
+  if (targets.length === 0) return { operator, fines: [] };
   const ids = targets.map((t) => t.id);
   const visible = new Set((await findFinesInScope(tx, operator.institutionId, ctx.policy.ownerScope(), ids)).map((f) => f.id));
   const missing = (t: FineTarget) => new GraphQLError(`No fine ${t.id} in your institution and owner scope`, { extensions: { code: 'NOT_FOUND', field: t.field, fineId: t.id } });

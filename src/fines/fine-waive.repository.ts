@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { FineFee, User } from '../db/entities';
+import { FineFee } from '../db/entities';
 import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 
 /** What a waive needs from the institution, read in one statement at the start of its transaction. */
@@ -29,27 +29,21 @@ export interface WaiveFilter {
 }
 
 /**
- * Locks the fines a filter selects: the user's ACTIVE fines with something
- * left to pay (credits never match), visible under the owner scope (R5.2), in
- * id order like `lockFines`. At most `max` rows, so a filter matching
- * thousands is refused after locking only one more than the cap. Under
- * READ COMMITTED, PostgreSQL re-checks the conditions on a row it had to wait
- * for, so a fine a concurrent payment just closed drops out instead of being
- * waived twice.
+ * The ids of the fines a filter selects: the user's ACTIVE fines with
+ * something left to pay (credits never match), that the owner scope lets the
+ * operator see (R5.2), in id order. Nothing is locked here: the caller locks
+ * them through lockFinesForChange, like any listed fines, and re-checks their
+ * status once locked. At most `max` ids, so a filter matching thousands is
+ * refused over the cap after reading only one more than it.
  */
-export function lockFilteredFines(tx: EntityManager, institutionId: string, scope: OwnerScope, filter: WaiveFilter, max: number): Promise<FineFee[]> {
+export async function findFilteredFineIds(tx: EntityManager, institutionId: string, scope: OwnerScope, filter: WaiveFilter, max: number): Promise<string[]> {
   const qb = tx.getRepository(FineFee).createQueryBuilder('f')
+    .select('f.id', 'id')
     .where('f.institution_id = :institutionId AND f.user_id = :userId', { institutionId, userId: filter.userId })
     .andWhere(`f.status = 'ACTIVE' AND f.remaining_amount > 0`)
     .andWhere(ownerCondition('f.owner_library_id', ':owners'), { owners: ownerParam(scope) });
   if (filter.types) qb.andWhere('f.fine_type = ANY(:types::text[])', { types: filter.types });
   if (filter.ownerLibraryId) qb.andWhere('f.owner_library_id = :ownerLibraryId', { ownerLibraryId: filter.ownerLibraryId });
-  return qb.orderBy('f.id', 'ASC').limit(max).setLock('pessimistic_write').getMany();
-}
-
-/** The users the policy must judge (record type, protected, restricted), read without locking: a waive changes fines, never the user row. */
-export function findUsersById(tx: EntityManager, institutionId: string, ids: string[]): Promise<User[]> {
-  return tx.getRepository(User).createQueryBuilder('u')
-    .where('u.institution_id = :institutionId AND u.id = ANY(:ids::uuid[])', { institutionId, ids })
-    .getMany();
+  const rows: { id: string }[] = await qb.orderBy('f.id', 'ASC').limit(max).getRawMany();
+  return rows.map((r) => r.id);
 }

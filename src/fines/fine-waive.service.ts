@@ -1,27 +1,31 @@
 import { GraphQLError } from 'graphql';
 import type { EntityManager } from 'typeorm';
-import { badInput, ErrorCode, isKnownError } from '../common/errors';
+import { badInput, isKnownError } from '../common/errors';
 import type { RequestContext } from '../context';
-import type { FineFee, User } from '../db/entities';
+import type { FineFee } from '../db/entities';
 import { inTransaction } from '../db/transaction';
 import type { WaiveFinesInput } from '../generated/graphql';
 import type { Operator } from '../policy/operator';
-import { canSeeOwned } from '../policy/scope';
+import { findUsersByIds } from '../users/user.repository';
 import { describeFine, recordFineChanges } from './fine-record';
+import { aboutFine, FineTarget, lockFinesForChange } from './fine-target';
 import { checkFineIds, overCap, parseWaiveInput, WaiveRequest } from './fine-waive.input';
-import { findUsersById, findWaiveSettings, lockFilteredFines, WaiveFilter } from './fine-waive.repository';
-import { insertFineActions, lockFines, updateFineBalances } from './ledger.repository';
+import { findFilteredFineIds, findWaiveSettings, WaiveFilter } from './fine-waive.repository';
+import { insertFineActions, updateFineBalances } from './ledger.repository';
 import { Cents, fromCents, sumCents, toCents } from './money';
 
 /**
  * waiveFines (R7.4): up to the institution's cap of fines, all or nothing, in
- * one transaction. The fines are locked (in id order, so overlapping waives
- * and payments queue rather than deadlock) before their balances are read,
- * every fine is checked before anything is written, and each write step is one
- * batched statement: a call costs the same statements for 1 fine as for 100.
- * The user rows are read but never locked or updated: waiting only on fine
- * rows, in id order, a waive cannot deadlock with a payment that locks the
- * user first.
+ * one transaction. The fines, listed or chosen by a filter, are locked the one
+ * way every action on existing fines locks them (lockFinesForChange): only
+ * fines in the institution and the operator's owner scope, so a fine the
+ * operator may not see is never locked (R5.2), in id order, so overlapping
+ * waives and payments queue rather than deadlock, before their balances are
+ * read. Every fine is checked before anything is written, and each write step
+ * is one batched statement: a call costs the same statements for 1 fine as
+ * for 100. The user rows are read but never locked or updated: waiting only
+ * on fine rows, in id order, a waive cannot deadlock with a change that locks
+ * the user first.
  */
 
 export interface WaiveResult {
@@ -30,69 +34,40 @@ export interface WaiveResult {
   count: number;
 }
 
-/** A fine chosen for waiving, its user, and the input path that named it (for refusals). */
-interface Target {
+interface Waive {
   fine: FineFee;
-  user: User;
-  field: string;
-}
-
-interface Waive extends Target {
   amount: Cents;
   remainingAfter: Cents;
 }
 
 const ACTION = 'fine.waive';
 
-/** A refusal about one fine: the input path that named it and the fine's id, so a client can point at it. */
-function fineRefusal(code: ErrorCode, field: string, fineId: string, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, field, fineId } });
-}
-
-/** Asks the policy, and when it refuses, says which fine the refusal is about. */
-function naming(field: string, fineId: string | null, check: () => void): void {
-  try {
-    check();
-  } catch (e) {
-    if (!isKnownError(e)) throw e;
-    const about = fineId ? `Fine ${fineId}: ` : '';
-    throw new GraphQLError(`${about}${e.message}`, { extensions: { ...e.extensions, field, ...(fineId ? { fineId } : {}) } });
-  }
-}
-
-/** The listed fines, locked; unknown, other institutions' and out-of-scope fines are all "not found" (R5.2), naming the position. */
-async function lockListed(ctx: RequestContext, tx: EntityManager, operator: Operator, fineIds: string[], limit: number): Promise<Target[]> {
+/** The listed fines, checked for shape and counted against the cap before anything is read or locked (R7.4). */
+function listedTargets(fineIds: string[], limit: number): FineTarget[] {
   if (fineIds.length > limit) throw overCap('input.fineIds', limit, `${fineIds.length} fines were listed`);
   checkFineIds(fineIds);
-  const scope = ctx.policy.ownerScope();
-  const visible = new Map((await lockFines(tx, operator.institutionId, fineIds))
-    .filter((f) => canSeeOwned(scope, f.ownerLibraryId))
-    .map((f) => [f.id, f]));
-  const users = new Map((await findUsersById(tx, operator.institutionId, [...new Set([...visible.values()].map((f) => f.userId))])).map((u) => [u.id, u]));
-  return fineIds.map((id, i) => {
-    const fine = visible.get(id.toLowerCase());
-    const field = `input.fineIds[${i}]`;
-    if (!fine) throw fineRefusal('NOT_FOUND', field, id, `No fine ${id} in your institution and owner scope`);
-    return { fine, user: users.get(fine.userId)!, field };
-  });
+  // PostgreSQL returns uuids in lower case; compare and report them that way.
+  return fineIds.map((id, i) => ({ id: id.toLowerCase(), field: `input.fineIds[${i}]` }));
 }
 
-/** The fines a filter selects, locked; more than the cap is refused before anything is written (one more than the cap is locked, at most). */
-async function lockFiltered(ctx: RequestContext, tx: EntityManager, operator: Operator, filter: WaiveFilter, limit: number): Promise<Target[]> {
-  const [user] = await findUsersById(tx, operator.institutionId, [filter.userId]);
-  if (!user) throw fineRefusal('NOT_FOUND', 'input.filter.userId', filter.userId, 'No such user in your institution');
-  naming('input.filter.userId', null, () => ctx.policy.assertCanChange(ACTION, user));
-  const fines = await lockFilteredFines(tx, operator.institutionId, ctx.policy.ownerScope(), filter, limit + 1);
-  if (fines.length > limit) throw overCap('input.filter', limit, `More than ${limit} fines match the filter`);
-  return fines.map((fine) => ({ fine, user, field: 'input.filter' }));
-}
-
-/** The policy's word on one fine: the operator may change its user (protected, restricted) and its owner (R5.3). */
-function authorize(ctx: RequestContext, { fine, user, field }: Target): void {
-  naming(field, fine.id, () => {
+/**
+ * The fines a filter selects, not yet locked: the user must be one the
+ * operator may change (access before content), then the matching fines in the
+ * owner scope are counted against the cap (one more than the cap is read, at
+ * most, and nothing is locked when it is exceeded).
+ */
+async function filteredTargets(ctx: RequestContext, tx: EntityManager, operator: Operator, filter: WaiveFilter, limit: number): Promise<FineTarget[]> {
+  const field = 'input.filter.userId';
+  const [user] = await findUsersByIds(tx, operator.institutionId, [filter.userId]);
+  if (!user) throw new GraphQLError('No such user in your institution', { extensions: { code: 'NOT_FOUND', field } });
+  try {
     ctx.policy.assertCanChange(ACTION, user);
-    ctx.policy.assertOwner(ACTION, fine.ownerLibraryId, user);
-  });
+  } catch (e) {
+    throw isKnownError(e) ? new GraphQLError(e.message, { extensions: { ...e.extensions, field } }) : e;
+  }
+  const ids = await findFilteredFineIds(tx, operator.institutionId, ctx.policy.ownerScope(), filter, limit + 1);
+  if (ids.length > limit) throw overCap('input.filter', limit, `More than ${limit} fines match the filter`);
+  return ids.map((id) => ({ id, field: 'input.filter' }));
 }
 
 /**
@@ -100,25 +75,23 @@ function authorize(ctx: RequestContext, { fine, user, field }: Target): void {
  * enough left. Disputed fines are restored first (R7.5); transferred ones
  * belong to the bursar; closed ones accept nothing (R7.8).
  */
-function planWaive(target: Target, requested: Cents | null): Waive {
-  const { fine, field } = target;
+function planWaive(target: FineTarget, fine: FineFee, requested: Cents | null): Waive {
+  const refuse = (why: string, field = target.field) => aboutFine(target, badInput(field, why), field);
   if (fine.status !== 'ACTIVE') {
-    const why = {
+    throw refuse({
       CLOSED: 'is CLOSED: a fully paid or waived fine accepts no further action (R7.8)',
       IN_DISPUTE: 'is IN_DISPUTE: only ACTIVE fines can be waived; restore it first (R7.5)',
       TRANSFERRED: 'is TRANSFERRED to the bursar: only ACTIVE fines can be waived',
-    }[fine.status as Exclude<FineFee['status'], 'ACTIVE'>];
-    throw fineRefusal('BAD_USER_INPUT', field, fine.id, `Fine ${fine.id} ${why}`);
+    }[fine.status as Exclude<FineFee['status'], 'ACTIVE'>]);
   }
   const remaining = toCents(fine.remainingAmount);
-  if (remaining < 0n) throw fineRefusal('BAD_USER_INPUT', field, fine.id, `Fine ${fine.id} is a credit (${fromCents(remaining)}): credits are owed to the patron and cannot be waived (R7.3)`);
-  if (remaining === 0n) throw fineRefusal('BAD_USER_INPUT', field, fine.id, `Fine ${fine.id} has nothing left to waive`);
+  if (remaining < 0n) throw refuse(`is a credit (${fromCents(remaining)}): credits are owed to the patron and cannot be waived (R7.3)`);
+  if (remaining === 0n) throw refuse('has nothing left to waive');
   const amount = requested ?? remaining;
   if (amount > remaining) {
-    throw fineRefusal('BAD_USER_INPUT', 'input.amount', fine.id,
-      `Fine ${fine.id} has ${fromCents(remaining)} left: at most that can be waived, not ${fromCents(amount)} (R7.4)`);
+    throw refuse(`has ${fromCents(remaining)} left: at most that can be waived, not ${fromCents(amount)} (R7.4)`, 'input.amount');
   }
-  return { ...target, amount, remainingAfter: remaining - amount };
+  return { fine, amount, remainingAfter: remaining - amount };
 }
 
 /**
@@ -154,14 +127,15 @@ export async function waiveFines(ctx: RequestContext, input: WaiveFinesInput): P
   return inTransaction(ctx.db, async (tx) => {
     const settings = await findWaiveSettings(tx, operator.institutionId, request.reason);
     const targets = request.target.kind === 'ids'
-      ? await lockListed(ctx, tx, operator, request.target.fineIds, settings.limit)
-      : await lockFiltered(ctx, tx, operator, request.target.filter, settings.limit);
-    // Every fine is judged before anything is written, so one refusal leaves all of them untouched;
-    // access first (as for any change of a user), then the request's content.
-    targets.forEach((t) => authorize(ctx, t));
+      ? listedTargets(request.target.fineIds, settings.limit)
+      : await filteredTargets(ctx, tx, operator, request.target.filter, settings.limit);
+    // The one way fines are locked (fine-target.ts): only fines in the owner scope are locked, in id order, and
+    // the policy judges every fine's user and owner before anything is written: access first, as for any change.
+    const { fines } = await lockFinesForChange(ctx, tx, ACTION, targets);
     if (!settings.reasonKnown) throw badInput('input.reason', `"${request.reason}" is not a configured waive reason`);
-    const waives = targets.map((t) => planWaive(t, request.amount));
-    const fines = await write(tx, operator, request, waives, settings.now);
-    return { fines, waivedTotal: fromCents(sumCents(waives.map((w) => w.amount))), count: waives.length };
+    // Then the content, on the locked rows: a fine that changed since the filter chose it refuses the batch whole.
+    const waives = fines.map((fine, i) => planWaive(targets[i], fine, request.amount));
+    const written = await write(tx, operator, request, waives, settings.now);
+    return { fines: written, waivedTotal: fromCents(sumCents(waives.map((w) => w.amount))), count: waives.length };
   });
 }

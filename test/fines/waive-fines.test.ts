@@ -332,3 +332,80 @@ test('R7.7 the ledger action, the history entry and the event record the waive: 
     payload: { userId, fineId: id, amount: '2.50', remainingAmount: '7.50', status: 'ACTIVE', reason: 'LIBRARY_ERROR', comment: 'wrong due date' },
   });
 });
+
+/** Another connection's transaction, for holding row locks while a request runs. */
+async function heldTransaction() {
+  const runner = db().createQueryRunner();
+  await runner.connect();
+  await runner.startTransaction();
+  return {
+    ended: false,
+    query: (sql: string, params: unknown[] = []) => runner.query(sql, params),
+    async end(commit: boolean) {
+      this.ended = true;
+      try {
+        if (commit) await runner.commitTransaction();
+        else await runner.rollbackTransaction();
+      } finally {
+        await runner.release();
+      }
+    },
+  };
+}
+
+const BLOCKED = 'still waiting after 5 s: blocked on a row lock';
+const within5s = <T>(p: Promise<T>) => Promise.race([p, new Promise<typeof BLOCKED>((resolve) => setTimeout(() => resolve(BLOCKED), 5000).unref())]);
+
+test('R5.2 a waive naming another library\'s fine locks nothing of it: while that fine is locked elsewhere, it answers NOT_FOUND at once', async () => {
+  const userId = await patron();
+  const main = await givenFine(db(), inst, userId, '4.00', { owner: 'MAIN' });
+  const law = await givenFine(db(), inst, userId, '4.00', { owner: 'LAW' });
+  const before = await state();
+  const holder = await heldTransaction();
+  let request: ReturnType<typeof waive> | undefined;
+  try {
+    await holder.query(`SELECT id FROM fine_fee WHERE id = $1 FOR UPDATE`, [law]);
+    // Had the waive tried to lock the Law fine, it would wait here until the holder ends.
+    request = waive({ fineIds: [main, law] }, tokens.circ_main);
+    const outcome = await within5s(request);
+    expect(outcome).not.toBe(BLOCKED);
+    expect((outcome as Awaited<typeof request>).errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.fineIds[1]', fineId: law });
+  } finally {
+    await holder.end(false);
+    await request;
+  }
+  expect(await state()).toEqual(before);
+});
+
+test('R7.4 a fine the filter chose that is paid before the waive can lock it refuses the waive whole, naming the fine', async () => {
+  const userId = await patron();
+  const [first, second] = (await givenFines(db(), inst, userId, 2, '2.00')).sort();
+  const holder = await heldTransaction();
+  let request: ReturnType<typeof waive> | undefined;
+  try {
+    await holder.query(`SELECT id FROM fine_fee WHERE id = $1 FOR UPDATE`, [second]);
+    request = waive({ filter: { userId } });
+    // Once the waive waits for the second fine's lock, a payment closes that fine and commits.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const [{ waiting }] = await db().query(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+      if (waiting > 0) break;
+      if (Date.now() > deadline) throw new Error('the waive never waited for the locked fine');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await holder.query(`UPDATE fine_fee SET remaining_amount = 0, status = 'CLOSED', status_date = now() WHERE id = $1`, [second]);
+    await holder.query(`INSERT INTO fine_fee_action (institution_id, fine_id, action_type, amount, payment_method, created_by) VALUES ($1, $2, 'PAY', -2.00, 'CASH', 'test')`,
+      [inst.id, second]);
+    await holder.end(true);
+  } catch (e) {
+    if (!holder.ended) await holder.end(false);
+    throw e;
+  } finally {
+    await request;
+  }
+  const res = await request!;
+  expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.filter', fineId: second });
+  expect(res.errors?.[0].message).toMatch(/CLOSED/);
+  expect(await fineRow(db(), first)).toEqual({ remaining: '2.00', status: 'ACTIVE' });
+});
