@@ -10,8 +10,8 @@ export function createFineLoaders(db: EntityManager, institutionId: string, scop
   // One loader per status filter, so users asked with the same filter share one statement.
   const byStatuses = new Map<string, DataLoader<string, FineFee[]>>();
   return {
-    // Only reached through a Fine the operator was allowed to see, so the institution is the only filter needed.
-    fineActionsByFine: groupedLoader((ids) => findActionsOf(db, institutionId, ids), (a) => a.fineId),
+    // Scoped in the statement itself, not by trusting the parent Fine to have been: hidden fines' actions never load (R5.2).
+    fineActionsByFine: groupedLoader((ids) => findActionsOf(db, institutionId, scope, ids), (a) => a.fineId),
     fineSummaryByUser: keyedLoader((ids) => findFineSummariesOf(db, institutionId, scope, ids), (s) => s.userId, emptyFineSummary),
     finesByUser(statuses: readonly string[]): DataLoader<string, FineFee[]> {
       const key = [...new Set(statuses)].sort().join(',');

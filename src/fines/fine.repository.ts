@@ -51,10 +51,17 @@ export function findFinesInScope(db: EntityManager, institutionId: string, scope
     .getMany();
 }
 
-/** The ledger of many fines in one statement, oldest first; a CREATE sorts before what the same transaction added after it. */
-export function findActionsOf(db: EntityManager, institutionId: string, fineIds: string[]): Promise<FineFeeAction[]> {
+/**
+ * The ledger of many fines in one statement, oldest first; a CREATE sorts
+ * before what the same transaction added after it. Only actions of fines the
+ * owner scope lets the operator see (R5.2), whoever asks the loader: an id of
+ * a hidden fine yields nothing.
+ */
+export function findActionsOf(db: EntityManager, institutionId: string, scope: OwnerScope, fineIds: string[]): Promise<FineFeeAction[]> {
   return db.getRepository(FineFeeAction).createQueryBuilder('a')
+    .innerJoin(FineFee, 'f', 'f.id = a.fine_id AND f.institution_id = a.institution_id')
     .where('a.institution_id = :institutionId AND a.fine_id = ANY(:fineIds::uuid[])', { institutionId, fineIds })
+    .andWhere(ownerCondition('f.owner_library_id', ':owners'), { owners: ownerParam(scope) })
     .orderBy('a.created_at', 'ASC')
     .addOrderBy(`CASE WHEN a.action_type = 'CREATE' THEN 0 ELSE 1 END`, 'ASC')
     .addOrderBy('a.id', 'ASC')

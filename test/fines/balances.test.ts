@@ -1,4 +1,6 @@
 import { sqlStatementCount } from '../../src/db/sql-logger';
+import { createFineLoaders } from '../../src/fines/fine.loaders';
+import { findActionsOf } from '../../src/fines/fine.repository';
 import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 import { configureFines, givenFine, ledgerMismatches } from './fine-fixtures';
@@ -176,4 +178,21 @@ test('R7.7 a fine list with its ledgers and users costs the same statements for 
   expect(large.fines).toHaveLength(6);
   for (const f of large.fines) expect(f).toEqual({ actions: [{ type: 'CREATE', amount: expect.any(String), comment: null }], user: { id: six } });
   expect(large.statements).toBe(small.statements);
+});
+
+test('R5.2 Fine.actions never returns actions of a fine outside the owner scope, whoever calls the loader', async () => {
+  const userId = await patron();
+  const law = await givenFine(db(), inst, userId, '4.00', { owner: 'LAW' });
+  const main = await givenFine(db(), inst, userId, '5.00', { owner: 'MAIN' });
+  const institutions = await givenFine(db(), inst, userId, '6.00', { owner: null });
+  const mainOnly = { all: false as const, libraryIds: [libraryId('MAIN')] };
+  const loaders = createFineLoaders(db().manager, inst.id, mainOnly);
+  const [ofLaw, ofMain, ofInstitution] = await Promise.all([law, main, institutions].map((id) => loaders.fineActionsByFine.load(id)));
+  expect(ofLaw).toEqual([]);
+  expect(ofMain).toEqual([expect.objectContaining({ fineId: main, actionType: 'CREATE', amount: '5.00' })]);
+  expect(ofInstitution).toEqual([expect.objectContaining({ fineId: institutions, actionType: 'CREATE', amount: '6.00' })]);
+  expect(await findActionsOf(db().manager, inst.id, mainOnly, [law])).toEqual([]);
+  // An institution scope sees them all.
+  expect(await createFineLoaders(db().manager, inst.id, { all: true }).fineActionsByFine.load(law))
+    .toEqual([expect.objectContaining({ fineId: law, actionType: 'CREATE', amount: '4.00' })]);
 });
