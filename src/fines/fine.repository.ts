@@ -5,8 +5,13 @@ import type { FineSummaryRow } from './fine-summary';
 
 /**
  * Balances of many users in one statement, summed in PostgreSQL so money
- * never passes through a float. Disputed amounts are left out of the debt
- * limit (R7.5); a limit of 0 means no limit.
+ * never passes through a float. The amounts and the open count are over the
+ * fines the owner scope lets the operator see (R5.2). Whether the patron
+ * reaches the debt limit is a fact about the patron, the same for every
+ * operator: it is decided on the whole ACTIVE balance, whoever owns the fines
+ * (disputed and transferred amounts are left out, R7.5, R7.6; a limit of 0
+ * means no limit). So a user with fines only outside the scope gets a row
+ * too: zero amounts, and possibly over the limit.
  */
 export function findFineSummariesOf(
   db: EntityManager,
@@ -16,13 +21,15 @@ export function findFineSummariesOf(
 ): Promise<FineSummaryRow[]> {
   return db.query(
     `SELECT f.user_id AS "userId",
-            coalesce(sum(f.remaining_amount) FILTER (WHERE f.status = 'ACTIVE'), 0)::text AS "activeBalance",
-            coalesce(sum(f.remaining_amount) FILTER (WHERE f.status = 'IN_DISPUTE'), 0)::text AS "disputedBalance",
-            coalesce(sum(f.remaining_amount) FILTER (WHERE f.status = 'TRANSFERRED'), 0)::text AS "transferredBalance",
-            (count(*) FILTER (WHERE f.status IN ('ACTIVE', 'IN_DISPUTE')))::int AS "openCount",
+            coalesce(sum(f.remaining_amount) FILTER (WHERE f.visible AND f.status = 'ACTIVE'), 0)::text AS "activeBalance",
+            coalesce(sum(f.remaining_amount) FILTER (WHERE f.visible AND f.status = 'IN_DISPUTE'), 0)::text AS "disputedBalance",
+            coalesce(sum(f.remaining_amount) FILTER (WHERE f.visible AND f.status = 'TRANSFERRED'), 0)::text AS "transferredBalance",
+            (count(*) FILTER (WHERE f.visible AND f.status IN ('ACTIVE', 'IN_DISPUTE')))::int AS "openCount",
             (i.debt_limit > 0 AND coalesce(sum(f.remaining_amount) FILTER (WHERE f.status = 'ACTIVE'), 0) >= i.debt_limit) AS "exceedsDebtLimit"
-       FROM fine_fee f JOIN institution i ON i.id = f.institution_id
-      WHERE f.institution_id = $1 AND f.user_id = ANY($2::uuid[]) AND ${ownerCondition('f.owner_library_id', '$3')}
+       FROM (SELECT f.institution_id, f.user_id, f.status, f.remaining_amount, ${ownerCondition('f.owner_library_id', '$3')} AS visible
+               FROM fine_fee f
+              WHERE f.institution_id = $1 AND f.user_id = ANY($2::uuid[])) f
+       JOIN institution i ON i.id = f.institution_id
       GROUP BY f.user_id, i.debt_limit`,
     [institutionId, userIds, ownerParam(scope)],
   );

@@ -436,18 +436,22 @@ export type FineStatus =
   /** Exported to the bursar. */
   | 'TRANSFERRED';
 
-/** A user's balances over the fines the operator may see (R7.6). */
+/**
+ * A user's balances over the fines the operator may see (R7.6), and whether the
+ * user's whole active balance reaches the debt limit (R7.5), the same for every
+ * operator.
+ */
 export type FineSummary = {
   __typename?: 'FineSummary';
-  /** Sum of remaining amounts of ACTIVE fines (disputed and transferred excluded). */
+  /** Sum of remaining amounts of ACTIVE fines the operator may see (disputed and transferred excluded). */
   activeBalance: Scalars['Decimal']['output'];
-  /** Sum of remaining amounts of fines IN_DISPUTE. */
+  /** Sum of remaining amounts of fines IN_DISPUTE the operator may see. */
   disputedBalance: Scalars['Decimal']['output'];
-  /** Whether the active balance reaches the institution's debt limit, which blocks borrowing (disputed amounts excluded). */
+  /** Whether the user's whole active balance, over every owner including those outside the operator's scope (disputed and transferred excluded), reaches the institution's debt limit, which blocks borrowing. A fact about the patron: the same for every operator, so it can be true while the activeBalance shown is below the limit. */
   exceedsDebtLimit: Scalars['Boolean']['output'];
-  /** How many fines are ACTIVE or IN_DISPUTE. */
+  /** How many fines the operator may see are ACTIVE or IN_DISPUTE. */
   openCount: Scalars['Int']['output'];
-  /** Sum of remaining amounts of fines TRANSFERRED to the bursar. */
+  /** Sum of remaining amounts of fines TRANSFERRED to the bursar that the operator may see. */
   transferredBalance: Scalars['Decimal']['output'];
 };
 

@@ -180,6 +180,30 @@ test('R7.7 a fine list with its ledgers and users costs the same statements for 
   expect(large.statements).toBe(small.statements);
 });
 
+test('R7.5 exceedsDebtLimit is the same for every operator: owing 60 at Main and 60 at Law (limit 100) blocks, though a Main operator sees 60.00', async () => {
+  const userId = await patron();
+  await givenFine(db(), inst, userId, '60.00', { owner: 'MAIN' });
+  await givenFine(db(), inst, userId, '60.00', { owner: 'LAW' });
+  const amounts = { disputedBalance: '0.00', transferredBalance: '0.00' };
+  expect(await summary(userId, tokens.um_main)).toEqual({ ...amounts, activeBalance: '60.00', openCount: 1, exceedsDebtLimit: true });
+  expect(await summary(userId, tokens.um_law)).toEqual({ ...amounts, activeBalance: '60.00', openCount: 1, exceedsDebtLimit: true });
+  expect(await summary(userId, tokens.um)).toEqual({ ...amounts, activeBalance: '120.00', openCount: 2, exceedsDebtLimit: true });
+});
+
+test('R7.5 R7.6 a patron over the limit only at Law is blocked for a Main operator, who sees none of the amounts; disputed and transferred fines elsewhere still never count', async () => {
+  const lawOnly = await patron();
+  await givenFine(db(), inst, lawOnly, '120.00', { owner: 'LAW' });
+  expect(await summary(lawOnly, tokens.um_main)).toEqual({
+    activeBalance: '0.00', disputedBalance: '0.00', transferredBalance: '0.00', openCount: 0, exceedsDebtLimit: true,
+  });
+  const contested = await patron();
+  await givenFine(db(), inst, contested, '60.00', { owner: 'MAIN' });
+  await givenFine(db(), inst, contested, '60.00', { owner: 'LAW', status: 'IN_DISPUTE' });
+  await givenFine(db(), inst, contested, '60.00', { owner: 'LAW', status: 'TRANSFERRED' });
+  for (const token of [tokens.um_main, tokens.um_law, tokens.um]) expect((await summary(contested, token)).exceedsDebtLimit).toBe(false);
+  expect(await summary(contested, tokens.um_main)).toMatchObject({ activeBalance: '60.00', disputedBalance: '0.00', transferredBalance: '0.00', openCount: 1 });
+});
+
 test('R5.2 Fine.actions never returns actions of a fine outside the owner scope, whoever calls the loader', async () => {
   const userId = await patron();
   const law = await givenFine(db(), inst, userId, '4.00', { owner: 'LAW' });
