@@ -18,6 +18,7 @@ import { userEditResolvers } from './users/user-edit.resolvers';
 import { historyResolvers } from './history/history.resolvers';
 import { identifierResolvers } from './identifiers/identifier.resolvers';
 import { contactResolvers } from './contacts/contact.resolvers';
+import { guardSchema } from './policy/field-guard';
 
 /** schema/*.graphql is the source of truth; it is read at start-up from the project folder. */
 export const SCHEMA_DIR = path.resolve(__dirname, '..', fs.existsSync(path.resolve(__dirname, '..', 'schema')) ? '' : '..', 'schema');
@@ -29,8 +30,9 @@ export function loadTypeDefs(): string[] {
     .map((f) => fs.readFileSync(path.join(SCHEMA_DIR, f), 'utf8'));
 }
 
+/** The executable schema, every field behind its policy rule (policy/field-access.ts). */
 export function buildSchema() {
-  return makeExecutableSchema({
+  return guardSchema(makeExecutableSchema({
     typeDefs: loadTypeDefs(),
     resolvers: [
       scalarResolvers,
@@ -51,5 +53,5 @@ export function buildSchema() {
       statisticResolvers,
       reportResolvers,
     ],
-  });
+  }));
 }

@@ -5,16 +5,18 @@ import type { ApiKey } from '../db/entities';
 import { inTransaction } from '../db/transaction';
 import { appendEvents } from '../events/outbox.repository';
 import type { CreateApiKeyInput } from '../generated/graphql';
-import { describeRole, ResolvedRole, resolveRoleInput, sameRole } from '../roles/role-input';
+import { ResolvedRole, resolveRoleInput } from '../roles/role-input';
+import { describeRole, sameRole } from '../roles/role-scope';
 import { findRolesOfApiKeys, insertRoles } from '../roles/role.repository';
 import { generateSecret } from './api-key.secret';
 import { findApiKeyByName, findApiKeyForUpdate, findApiKeys, insertApiKey, markRevoked } from './api-key.repository';
 
 /**
  * API keys for partner systems (R11.2). Who may manage them is the policy's
- * decision ('apiKey.manage'); a key's roles must lie within the scopes of the
- * roles that allow the administrator to manage keys, so nobody can give a key
- * more reach than they have. Using a key is authentication's business
+ * decision ('apiKey.manage'); a key gets only roles its creator may grant or
+ * holds itself at a scope reaching them (the subset rule,
+ * policy.assertMayDelegate), so nobody can give a key more than they have.
+ * Using a key is authentication's business
  * (src/auth/api-key-auth.ts); after that a key is an operator like any other.
  */
 
@@ -44,8 +46,7 @@ async function resolveKeyRoles(ctx: RequestContext, institutionId: string, input
     // A user may hold an unscoped, inactive role until someone scopes it (R4.3); a key must be usable as created.
     if (role.scopeType === null) throw badInput(`${field}.scope`, `${role.roleType} needs a scope: an API key's roles must be usable`);
     if (roles.some((r) => sameRole(r, role))) throw badInput(field, `${describeRole(role)} is listed twice`);
-    ctx.policy.assertScope('apiKey.manage', { libraryId: role.scopeLibraryId, deskId: role.scopeDeskId });
-    ctx.policy.assertCanGrant({ roleType: role.roleType, libraryId: role.scopeLibraryId });
+    ctx.policy.assertMayDelegate(role, field);
     roles.push(role);
   }
   return roles;
@@ -78,8 +79,8 @@ export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput
 }
 
 /**
- * Revoking is final. Like removing a role, it is allowed only when the key's
- * roles lie within the scopes of the operator's own: a library's
+ * Revoking is final. Like removing a role, it is allowed only when the
+ * operator could have given every role the key holds: a library's
  * administrator cannot cut off another library's (or the institution's)
  * partner system.
  */
@@ -88,9 +89,7 @@ export async function revokeApiKey(ctx: RequestContext, id: string): Promise<Api
   return inTransaction(ctx.db, async (tx) => {
     const key = isUuid(id) ? await findApiKeyForUpdate(tx, operator.institutionId, id) : null;
     if (!key) throw notFound('No such API key in your institution');
-    for (const role of await findRolesOfApiKeys(tx, operator.institutionId, [key.id])) {
-      if (role.scopeType !== null) ctx.policy.assertScope('apiKey.manage', { libraryId: role.scopeLibraryId, deskId: role.scopeDeskId });
-    }
+    for (const role of await findRolesOfApiKeys(tx, operator.institutionId, [key.id])) ctx.policy.assertMayDelegate(role, 'id');
     if (key.revokedAt) throw conflict(`The API key "${key.name}" is already revoked`, { field: 'id' });
     const revoked = await markRevoked(tx, key);
     await appendEvents(tx, [{

@@ -14,7 +14,7 @@ function error(code: ErrorCode, message: string, extra: Record<string, unknown> 
 export const badInput = (field: string, message: string) => error('BAD_USER_INPUT', message, { field });
 export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token> (staff) or X-API-Key: <key> (partner systems)') =>
   error('UNAUTHENTICATED', message);
-export const forbidden = (message: string) => error('FORBIDDEN', message);
+export const forbidden = (message: string, extra: { field?: string } = {}) => error('FORBIDDEN', message, extra);
 export const notFound = (message: string) => error('NOT_FOUND', message);
 export const conflict = (message: string, extra: { field?: string; value?: string } = {}) => error('CONFLICT', message, extra);
 

@@ -7,7 +7,7 @@ import type { EntityManager } from 'typeorm';
 export interface DomainEvent {
   institutionId: string;
   eventType: string;
-  aggregateType: 'USER' | 'FINE' | 'ROLE' | 'API_KEY';
+  aggregateType: 'USER' | 'FINE' | 'ROLE' | 'API_KEY' | 'ROLE_PROFILE' | 'ROLE_ASSIGNMENT_RULE';
   aggregateId: string;
   ownerLibraryId?: string | null;
   payload: Record<string, unknown>;

@@ -487,8 +487,8 @@ export type HistoryEdge = {
 };
 
 /**
- * One recorded change of a user (R9.1): which field, its old and new value, who changed it and when.
- * Passwords and PINs are recorded as a fact (`(changed)`, `(removed)`), never their value.
+ * One recorded change of a user (R9.1), or of a role profile or role assignment rule: which field, its old and new
+ * value, who changed it and when. Passwords and PINs are recorded as a fact (`(changed)`, `(removed)`), never their value.
  */
 export type HistoryEntry = {
   __typename?: 'HistoryEntry';
@@ -504,7 +504,20 @@ export type HistoryEntry = {
   newValue: Maybe<Scalars['String']['output']>;
   /** The value before the change, as text (null when there was none). */
   oldValue: Maybe<Scalars['String']['output']>;
+  /** The id of the user, role profile or rule the entry is about (it may since have been deleted). */
+  subjectId: Scalars['ID']['output'];
+  /** What the entry is about. */
+  subjectType: HistorySubjectType;
 };
+
+/** What a history entry is about. */
+export type HistorySubjectType =
+  /** A role assignment rule: created or deleted. */
+  | 'ROLE_ASSIGNMENT_RULE'
+  /** A role profile: its name, description or roles. */
+  | 'ROLE_PROFILE'
+  /** A user (R9.1). */
+  | 'USER';
 
 /** An additional identifier of a user (R2.2). Values are unique across every identifier of the institution, case-sensitively. */
 export type Identifier = {
@@ -576,7 +589,7 @@ export type LoginAttemptEntry = {
   reason: Maybe<Scalars['String']['output']>;
   /** Whether the login succeeded. */
   succeeded: Scalars['Boolean']['output'];
-  /** The user the identifier matched, if any. */
+  /** The user the identifier matched, if any. With the report's permission alone, only who it is can be read (see NamedUser.user). */
   user: Maybe<User>;
 };
 
@@ -690,7 +703,24 @@ export type Mutation = {
   revokeApiKey: ApiKey;
   /** Activate or deactivate a role; a role that needs a scope and has none cannot be activated (R4.3). */
   setRoleActive: Role;
-  /** Switch an account between INTERNAL and EXTERNAL (R3.1, R3.2); User Manager or User Administrator only. INTERNAL_WITH_EXTERNAL_AUTH accounts cannot be toggled. */
+  /**
+   * Set or remove another user's password (R1.4). Needs User Manager or User Administrator (Circulation Desk roles:
+   * patrons only), and the subset rule: you must be able to grant every role the user holds (active or not; the
+   * Patron role and roles without a scope or past their expiry give no power), which only a User Administrator
+   * scoped to reach them can. Never for protected accounts (R4.5), never for yourself (use `changePassword`).
+   * INTERNAL accounts only. The user's earlier tokens stop working; history records the fact, never the value.
+   */
+  setUserPassword: User;
+  /**
+   * Set or remove another user's PIN, the four digits of self-check machines (R1.4). The same access rule as
+   * `setUserPassword`; allowed on EXTERNAL accounts (R3.3). History records the fact, never the digits.
+   */
+  setUserPin: User;
+  /**
+   * Switch an account between INTERNAL and EXTERNAL (R3.1, R3.2); User Manager or User Administrator only.
+   * INTERNAL_WITH_EXTERNAL_AUTH accounts cannot be toggled. It changes the user's credentials, so the rule of
+   * `setUserPassword` applies too.
+   */
   toggleAccountType: User;
   /** Replace an internal address's lines, type, note, dates, or make it the preferred one (R1.7). */
   updateAddress: Address;
@@ -966,6 +996,20 @@ export type MutationSetRoleActiveArgs = {
 
 
 /** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationSetUserPasswordArgs = {
+  password?: InputMaybe<Scalars['String']['input']>;
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationSetUserPinArgs = {
+  pin?: InputMaybe<Scalars['String']['input']>;
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
 export type MutationToggleAccountTypeArgs = {
   password?: InputMaybe<Scalars['String']['input']>;
   userId: Scalars['ID']['input'];
@@ -1047,7 +1091,10 @@ export type NamedUser = {
   countingRoles: Array<Scalars['String']['output']>;
   /** Why the user counts, as a sentence (e.g. "ACTIVE and holds Circulation Desk Operator, User Manager"). */
   reason: Scalars['String']['output'];
-  /** The user. */
+  /**
+   * The user. With the report's permission alone, only who it is can be read (id, primary identifier, names, record
+   * type, status); its other fields (contacts, fines, history, proxies ...) need user.read as anywhere else.
+   */
   user: User;
 };
 
@@ -1220,11 +1267,16 @@ export type Query = {
   me: User;
   /**
    * The named-user report (R4.4): the users counted against the institution's allotment, and the count against it.
-   * Needs User Administrator or General System Administrator.
+   * Needs User Administrator or General System Administrator scoped to the institution (the report covers it all).
    */
   namedUsersReport: NamedUsersReport;
   /** The payment methods a payment may use (R7.8). */
   paymentMethods: Array<PaymentMethod>;
+  /**
+   * Changes to role profiles and role assignment rules, newest first: they decide which roles users are given, so
+   * every change is recorded (who, when, old and new value) and published as an event.
+   */
+  permissionHistory: HistoryConnection;
   /** The institution's role assignment rules. */
   roleAssignmentRules: Array<RoleAssignmentRule>;
   /** The institution's role profiles, by name. */
@@ -1233,7 +1285,7 @@ export type Query = {
   roleTypes: Array<RoleType>;
   /**
    * The staff login report (R11.1): login attempts between `from` and `to`, and, when `noLoginSince` is given, the staff
-   * who have not logged in since then. Needs General System Administrator.
+   * who have not logged in since then. Needs General System Administrator scoped to the institution.
    */
   staffLoginReport: StaffLoginReport;
   /** One user by id, or null when there is none in the operator's institution. */
@@ -1244,6 +1296,13 @@ export type Query = {
   users: UserConnection;
   /** The institution's waive reasons, by code. */
   waiveReasons: Array<WaiveReason>;
+};
+
+
+/** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
+export type QueryPermissionHistoryArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1297,7 +1356,7 @@ export type RemoveRolePayload = {
 /** A role assigned to a user (R4.1): a role type with a scope. */
 export type Role = {
   __typename?: 'Role';
-  /** Whether the role is in force. */
+  /** Whether the role is in force now: switched on, scoped and not past its expiry date (only roles in force give rights). */
   active: Scalars['Boolean']['output'];
   /** Whether holding this role makes an ACTIVE user a named user (R4.4). */
   countsAsNamedUser: Scalars['Boolean']['output'];
@@ -1445,7 +1504,8 @@ export type StaffLoginReport = {
   from: Scalars['DateTime']['output'];
   /**
    * Only when `noLoginSince` is given (empty otherwise): ACTIVE users holding at least one active staff role, other than
-   * protected accounts (R4.5), with no successful login at or after `noLoginSince`, sorted by name.
+   * protected accounts (R4.5), with no successful login at or after `noLoginSince`, sorted by name. With the report's
+   * permission alone, only who they are can be read (see NamedUser.user).
    */
   staffWithoutLoginSince: Array<User>;
   /** How many login attempts of the period succeeded (all of them, not only those listed in `attempts`). */
@@ -1487,8 +1547,9 @@ export type StatisticInput = {
  * Changes to a user's general fields (R1.4). A field left out stays as it is; an explicit null clears a
  * field that may be empty (a list cleared by null or `[]` becomes empty). Mandatory fields (first and last
  * name except for contacts, the record type, the flags) cannot be cleared. The same rules as `createUser`
- * apply (configured codes, PIN, names, password policy). For EXTERNAL accounts the SIS owns most fields
- * (R3.3): changing any field other than the preferred names, title, preferred language, PIN, job category,
+ * apply (configured codes, names). The password and the PIN are credentials: `setUserPassword` and
+ * `setUserPin` set them. For EXTERNAL accounts the SIS owns most fields
+ * (R3.3): changing any field other than the preferred names, title, preferred language, job category,
  * user group, campus, cataloger level, patron letters, resource sharing and purchase request libraries,
  * expiry and purge dates, `restricted`, `forcePasswordChange` and `keptFields` is refused.
  */
@@ -1503,7 +1564,7 @@ export type UpdateUserInput = {
   expiryDate?: InputMaybe<Scalars['Date']['input']>;
   /** First name; mandatory except for contacts. */
   firstName?: InputMaybe<Scalars['String']['input']>;
-  /** Require a password change at the next login. Cannot be null. */
+  /** Require a password change at the next login. Cannot be null. A sign-in setting: changing it follows the rule of `setUserPassword`. */
   forcePasswordChange?: InputMaybe<Scalars['Boolean']['input']>;
   /** Gender. */
   gender?: InputMaybe<Gender>;
@@ -1517,16 +1578,12 @@ export type UpdateUserInput = {
   lastName?: InputMaybe<Scalars['String']['input']>;
   /** Last patron activity date (never recorded in history, R9.1). */
   lastPatronActivityDate?: InputMaybe<Scalars['Date']['input']>;
-  /** Whether multi-factor authentication is on. Cannot be null. */
+  /** Whether multi-factor authentication is on. Cannot be null. A sign-in setting: changing it follows the rule of `setUserPassword`. */
   mfaEnabled?: InputMaybe<Scalars['Boolean']['input']>;
   /** Middle name. */
   middleName?: InputMaybe<Scalars['String']['input']>;
-  /** Internal accounts only: at least 8 characters, not containing the primary identifier (R1.4). Null removes the password. Either way the user's earlier tokens stop working; history records the fact, never the value. */
-  password?: InputMaybe<Scalars['String']['input']>;
   /** Patron letters the user opts in to. */
   patronLetters?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** Exactly four digits; not for contacts. History records that it changed, never the digits. */
-  pinNumber?: InputMaybe<Scalars['String']['input']>;
   /** Preferred first name; shown instead of the first name (R1.3). */
   preferredFirstName?: InputMaybe<Scalars['String']['input']>;
   /** Preferred language code. */
@@ -1773,7 +1830,7 @@ export type UsersFilter = {
   name?: InputMaybe<Scalars['String']['input']>;
   /** Only this record type (omit for all). */
   recordType?: InputMaybe<RecordType>;
-  /** Only users holding an active role of this type (a code from `roleTypes`). */
+  /** Only users holding a role of this type in force (active, scoped, not past its expiry date; a code from `roleTypes`). */
   roleType?: InputMaybe<Scalars['String']['input']>;
   /** Only active-and-not-expired, or only inactive-or-expired users (R1.5). */
   status?: InputMaybe<UserStatusFilter>;
@@ -1932,6 +1989,7 @@ export type ResolversTypes = {
   HistoryConnection: ResolverTypeWrapper<HistoryPage>;
   HistoryEdge: ResolverTypeWrapper<Omit<HistoryEdge, 'node'> & { node: ResolversTypes['HistoryEntry'] }>;
   HistoryEntry: ResolverTypeWrapper<HistoryEntryRow>;
+  HistorySubjectType: HistorySubjectType;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Identifier: ResolverTypeWrapper<UserIdentifierRow>;
   IdentifierInput: IdentifierInput;
@@ -2219,6 +2277,8 @@ export type HistoryEntryResolvers<ContextType = RequestContext, ParentType exten
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   newValue?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   oldValue?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  subjectType?: Resolver<ResolversTypes['HistorySubjectType'], ParentType, ContextType>;
 };
 
 export type IdentifierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Identifier'] = ResolversParentTypes['Identifier']> = {
@@ -2289,6 +2349,8 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   restoreFine?: Resolver<ResolversTypes['Fine'], ParentType, ContextType, RequireFields<MutationRestoreFineArgs, 'id'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   setRoleActive?: Resolver<ResolversTypes['Role'], ParentType, ContextType, RequireFields<MutationSetRoleActiveArgs, 'active' | 'roleId'>>;
+  setUserPassword?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPasswordArgs, 'userId'>>;
+  setUserPin?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPinArgs, 'userId'>>;
   toggleAccountType?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationToggleAccountTypeArgs, 'userId'>>;
   updateAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'id' | 'input'>>;
   updateBlock?: Resolver<ResolversTypes['Block'], ParentType, ContextType, RequireFields<MutationUpdateBlockArgs, 'id' | 'input'>>;
@@ -2366,6 +2428,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   namedUsersReport?: Resolver<ResolversTypes['NamedUsersReport'], ParentType, ContextType>;
   paymentMethods?: Resolver<Array<ResolversTypes['PaymentMethod']>, ParentType, ContextType>;
+  permissionHistory?: Resolver<ResolversTypes['HistoryConnection'], ParentType, ContextType, RequireFields<QueryPermissionHistoryArgs, 'first'>>;
   roleAssignmentRules?: Resolver<Array<ResolversTypes['RoleAssignmentRule']>, ParentType, ContextType>;
   roleProfiles?: Resolver<Array<ResolversTypes['RoleProfile']>, ParentType, ContextType>;
   roleTypes?: Resolver<Array<ResolversTypes['RoleType']>, ParentType, ContextType>;

@@ -17,7 +17,7 @@ export function createHistoryLoaders(db: EntityManager, institutionId: string, s
       const key = `${first}:${beforeId ?? ''}`;
       let loader = pages.get(key);
       if (!loader) {
-        loader = groupedLoader((userIds) => findHistoryPages(db, { institutionId, userIds, owners, first, beforeId }), (h) => h.userId);
+        loader = groupedLoader((userIds) => findHistoryPages(db, { institutionId, userIds, owners, first, beforeId }), (h) => h.userId!);
         pages.set(key, loader);
       }
       return loader;

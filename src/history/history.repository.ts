@@ -2,10 +2,18 @@ import type { EntityManager } from 'typeorm';
 import { HistoryEntry } from '../db/entities';
 import { ownerCondition } from '../policy/scope';
 
-/** One recorded change of a user (R9.1): a field's old and new value, by whom. */
+/** What a history entry is about other than a user: a role profile or assignment rule (they decide who gets which powers). */
+export interface ConfigurationSubject {
+  type: 'ROLE_PROFILE' | 'ROLE_ASSIGNMENT_RULE';
+  id: string;
+}
+
+/** One recorded change of a user (R9.1), or of a configuration subject: a field's old and new value, by whom. */
 export interface HistoryChange {
   institutionId: string;
-  userId: string;
+  /** The user changed; null when `subject` names what changed. */
+  userId: string | null;
+  subject?: ConfigurationSubject;
   field: string;
   oldValue: string | null;
   newValue: string | null;
@@ -17,8 +25,8 @@ export interface HistoryChange {
 export async function recordHistory(tx: EntityManager, changes: HistoryChange[]): Promise<void> {
   if (changes.length === 0) return;
   await tx.query(
-    `INSERT INTO history_entry (institution_id, user_id, field, old_value, new_value, owner_library_id, changed_by)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[])`,
+    `INSERT INTO history_entry (institution_id, user_id, field, old_value, new_value, owner_library_id, changed_by, subject_type, subject_id)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::uuid[])`,
     [
       changes.map((c) => c.institutionId),
       changes.map((c) => c.userId),
@@ -27,6 +35,8 @@ export async function recordHistory(tx: EntityManager, changes: HistoryChange[])
       changes.map((c) => c.newValue),
       changes.map((c) => c.ownerLibraryId ?? null),
       changes.map((c) => c.changedBy),
+      changes.map((c) => c.subject?.type ?? 'USER'),
+      changes.map((c) => c.subject?.id ?? null),
     ],
   );
 }
@@ -65,4 +75,19 @@ export async function countHistories(
       GROUP BY user_id`,
     [req.institutionId, req.userIds, req.owners],
   );
+}
+
+/** A page of the institution's configuration history (role profiles and rules), newest first, with one extra row for hasNextPage. */
+export function findConfigurationHistory(db: EntityManager, institutionId: string, first: number, beforeId: string | null): Promise<HistoryEntry[]> {
+  return db.getRepository(HistoryEntry).createQueryBuilder('h')
+    .where(`h.institution_id = :institutionId AND h.subject_type <> 'USER'`, { institutionId })
+    .andWhere('(CAST(:beforeId AS bigint) IS NULL OR h.id < CAST(:beforeId AS bigint))', { beforeId })
+    .orderBy('h.id', 'DESC')
+    .limit(first + 1)
+    .getMany();
+}
+
+export async function countConfigurationHistory(db: EntityManager, institutionId: string): Promise<number> {
+  const [row] = await db.query(`SELECT count(*)::int AS count FROM history_entry WHERE institution_id = $1 AND subject_type <> 'USER'`, [institutionId]);
+  return row.count;
 }

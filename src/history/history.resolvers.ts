@@ -1,7 +1,13 @@
 import type { Resolvers } from '../generated/graphql';
-import { getUserHistory } from './history.service';
+import { getConfigurationHistory, getUserHistory } from './history.service';
 
 export const historyResolvers: Resolvers = {
+  Query: {
+    permissionHistory: (_parent, args, ctx) => getConfigurationHistory(ctx, args),
+  },
+  HistoryEntry: {
+    subjectId: (entry) => (entry.subjectId ?? entry.userId)!,
+  },
   User: {
     history: (user, args, ctx) => getUserHistory(ctx, user, args),
   },

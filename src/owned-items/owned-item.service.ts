@@ -75,13 +75,14 @@ async function record<Row extends OwnedItemRow, Input extends OwnerInput>(
   const moved = before !== null && after !== null && before.ownerLibraryId !== after.ownerLibraryId;
   const changes = moved ? [change(before, null), change(null, after)] : [change(before, after)];
   const itemId = (after ?? before)!.id;
-  let recorded = false;
-  for (const c of changes.filter((c) => c.oldValue !== c.newValue)) {
+  const recorded = changes.filter((c) => c.oldValue !== c.newValue);
+  for (const c of recorded) {
     await recordUserChange(tx, operator, user.id, `${kind.eventPrefix}_${verb}`, [c], { [`${kind.name}Id`]: itemId, ownerLibraryId: c.ownerLibraryId },
       { history: kind.inHistory });
-    recorded = true;
   }
-  if (recorded && kind.touchesUser) {
+  // The user's "updated by / updated" is seen by every operator: a change that only some libraries may see (R5.2)
+  // must not show through it, so only changes of institution-owned items touch the user.
+  if (recorded.length > 0 && kind.touchesUser && recorded.every((c) => c.ownerLibraryId === null)) {
     await markUserUpdated(tx, user, operator.label);
   }
 }

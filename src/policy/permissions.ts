@@ -8,6 +8,7 @@ export type Action =
   | 'user.read'
   | 'user.create'
   | 'user.update'
+  | 'user.setCredentials'
   | 'user.toggleAccountType'
   | 'note.manage'
   | 'block.manage'
@@ -39,6 +40,9 @@ export const PERMISSIONS: Readonly<Record<Action, readonly Grant[]>> = {
   'user.create': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
   // Editing a user covers its identifiers, contact information and status.
   'user.update': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  // Passwords and PINs of others: the grant is only the first test; the subset rule (policy/role-power.ts)
+  // then requires that the operator could grant every role the target holds.
+  'user.setCredentials': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
   // R3.1: only User Manager or User Administrator toggle internal/external.
   'user.toggleAccountType': grants(USER_MANAGEMENT),
   // Owned items (R5.3 adds the owner-scope check on top of these grants).
@@ -61,6 +65,13 @@ export const PERMISSIONS: Readonly<Record<Action, readonly Grant[]>> = {
 };
 
 export const ACTIONS = Object.keys(PERMISSIONS) as Action[];
+
+/**
+ * Actions whose answer covers the whole institution (the reports list every
+ * staff user): only a granting role scoped to the institution allows them, so
+ * a library-scoped administrator cannot read institution-wide data.
+ */
+export const INSTITUTION_WIDE: ReadonlySet<Action> = new Set<Action>(['report.namedUsers', 'report.staffLogin']);
 
 export function grantsFor(action: Action): readonly Grant[] {
   return PERMISSIONS[action];

@@ -1,8 +1,11 @@
 import { forbidden, unauthenticated } from '../common/errors';
 import type { RecordType } from '../db/entities';
+import { describeRole } from '../roles/role-scope';
+import type { Access } from './field-access';
 import type { Operator, OperatorRole } from './operator';
-import { Action, grantsFor } from './permissions';
+import { Action, grantsFor, INSTITUTION_WIDE } from './permissions';
 import { isProtectedAccount } from './protected-accounts';
+import { carriesPower, HeldRole, mayDelegate, mayGrant } from './role-power';
 import { coversOwner, OwnerScope, ownerScope, scopeOfRoles } from './scope';
 
 /** What the policy needs to know about a user an action targets. */
@@ -10,12 +13,6 @@ export interface TargetUser {
   primaryIdentifier: string | null;
   recordType: RecordType;
   isRestricted: boolean;
-}
-
-/** Where something applies: the institution (library null), a library, or a desk of a library. */
-export interface ScopeTarget {
-  libraryId: string | null;
-  deskId?: string | null;
 }
 
 /**
@@ -38,17 +35,30 @@ export interface Policy {
    */
   assertCanChange(action: Action, target: TargetUser): Operator;
   /**
-   * Refuses acting at a scope (e.g. assigning a role scoped there) that the
-   * roles granting `action` do not cover. An institution scope covers
-   * everything; a library or desk scope covers its library only.
+   * Guards every change to who a user is allowed to be: its roles and its
+   * credentials (password, PIN, account type, sign-in settings). On top of
+   * assertCanChange, the subset rule: the operator must be able to grant
+   * every role with power the target holds (`held`, active or not), and
+   * nobody changes their own roles or credentials this way.
    */
-  assertScope(action: Action, target: ScopeTarget): void;
+  assertMayChangeAccess(action: Action, target: TargetUser & { id: string }, held: readonly HeldRole[]): Operator;
   /**
-   * Refuses handing a role to someone else (an API key) unless the operator
-   * could assign it ('role.assign' covering its scope) or holds that role type
-   * at a scope covering it: nobody gives away more than they have.
+   * The subset rule for roles being handed out, by any path (assignRole, a
+   * profile, an assignment rule): each must be a role the operator may grant
+   * ('role.assign' in a scope reaching the role's: institution everything,
+   * library its library and desks, desk that desk). `source` says where the
+   * roles come from, for the refusal; `field` is the input path.
    */
-  assertCanGrant(role: { roleType: string; libraryId: string | null }): void;
+  assertMayGrant(roles: readonly HeldRole[], source: string, field?: string): void;
+  /**
+   * Roles given to a user on the operator's behalf by the system (role
+   * assignment rules, R4.3): roles without power are given with the save that
+   * triggered them; roles with power need what assigning them directly needs
+   * (assertMayChangeAccess for 'role.assign' on the user, assertMayGrant).
+   */
+  assertMayGrantTo(target: TargetUser & { id: string }, held: readonly HeldRole[], roles: readonly HeldRole[], source: string): void;
+  /** The subset rule for API keys: a key gets only roles its creator may grant or holds itself at a scope reaching them. */
+  assertMayDelegate(role: HeldRole, field?: string): void;
   /**
    * R5.3: with library independence on, an owned item may be created or
    * changed only within the scopes of the roles granting `action` for the
@@ -57,18 +67,24 @@ export interface Policy {
   assertOwner(action: Action, libraryId: string | null, target?: Pick<TargetUser, 'recordType'>): void;
   /** Which owners' notes, blocks, fines and statistics the operator may see (R5.2). */
   ownerScope(): OwnerScope;
+  /** A field's rule (field-access.ts) for the object it resolves on. */
+  assertField(access: Access, source: unknown): void;
 }
 
+/** The operator's roles that grant `action` (for the target's record type; at institution scope for institution-wide actions). */
 function grantingRoles(operator: Operator, action: Action, target?: Pick<TargetUser, 'recordType'>): OperatorRole[] {
   const grants = grantsFor(action);
   return operator.roles.filter((role) =>
-    grants.some((g) => g.role === role.roleType && (!g.patronsOnly || !target || target.recordType === 'PUBLIC')),
-  );
+    grants.some((g) => g.role === role.roleType && (!g.patronsOnly || !target || target.recordType === 'PUBLIC'))
+    && (!INSTITUTION_WIDE.has(action) || role.scopeType === 'INSTITUTION'));
 }
 
 function describe(action: Action): string {
-  return grantsFor(action).map((g) => (g.patronsOnly ? `${g.role} (patrons only)` : g.role)).join(', ');
+  const roles = grantsFor(action).map((g) => (g.patronsOnly ? `${g.role} (patrons only)` : g.role)).join(', ');
+  return INSTITUTION_WIDE.has(action) ? `${roles}, scoped to the institution` : roles;
 }
+
+const beyondReach = (roles: readonly HeldRole[]) => roles.map(describeRole).join(', ');
 
 /** `current` returns the request's operator; it can change once, when a login succeeds mid-request. */
 export function createPolicy(current: () => Operator | null, authFailure?: string): Policy {
@@ -77,9 +93,16 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
     if (!operator) throw unauthenticated(authFailure);
     return operator;
   };
+  // Field guards ask the same target-less question for every field of a page: answer it once per operator.
+  let answered: { operator: Operator; can: Map<Action, boolean> } | null = null;
   const can: Policy['can'] = (action, target) => {
     const operator = current();
-    return !!operator && !operator.passwordChangeRequired && grantingRoles(operator, action, target).length > 0;
+    if (!operator || operator.passwordChangeRequired) return false;
+    if (target) return grantingRoles(operator, action, target).length > 0;
+    if (answered?.operator !== operator) answered = { operator, can: new Map() };
+    let allowed = answered.can.get(action);
+    if (allowed === undefined) answered.can.set(action, (allowed = grantingRoles(operator, action).length > 0));
+    return allowed;
   };
   const assert: Policy['assert'] = (action, target) => {
     const operator = authenticated();
@@ -90,6 +113,35 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
     }
     return operator;
   };
+  const assertCanChange: Policy['assertCanChange'] = (action, target) => {
+    const operator = assert(action, target);
+    if (isProtectedAccount(target.primaryIdentifier)) {
+      throw forbidden(`${target.primaryIdentifier} is a protected account (R4.5): nobody may change it`);
+    }
+    if (target.isRestricted && operator.cannotEditRestricted) {
+      throw forbidden('You are marked "can\'t edit restricted users" and this user is restricted (R4.2)');
+    }
+    return operator;
+  };
+  const assigners = (operator: Operator) => grantingRoles(operator, 'role.assign');
+  const assertMayChangeAccess: Policy['assertMayChangeAccess'] = (action, target, held) => {
+    const operator = assertCanChange(action, target);
+    if (operator.kind === 'USER' && operator.id === target.id) {
+      throw forbidden('Nobody changes their own roles or credentials: another administrator must (your own password: changePassword)');
+    }
+    const beyond = held.filter((role) => carriesPower(role) && !mayGrant(assigners(operator), role));
+    if (beyond.length > 0) {
+      throw forbidden(`The user holds ${beyondReach(beyond)}, which you may not grant: only an operator who could grant every role a user holds may change its roles or credentials`);
+    }
+    return operator;
+  };
+  const assertMayGrant: Policy['assertMayGrant'] = (roles, source, field) => {
+    const operator = authenticated();
+    const beyond = roles.filter((role) => !mayGrant(assigners(operator), role));
+    if (beyond.length > 0) {
+      throw forbidden(`${source} gives ${beyondReach(beyond)}, which you may not grant: a User Administrator role scoped to reach it is needed`, { field });
+    }
+  };
   return {
     authenticated,
     staffSession(what) {
@@ -99,27 +151,20 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
     },
     can,
     assert,
-    assertCanChange(action, target) {
-      const operator = assert(action, target);
-      if (isProtectedAccount(target.primaryIdentifier)) {
-        throw forbidden(`${target.primaryIdentifier} is a protected account (R4.5): nobody may change it`);
-      }
-      if (target.isRestricted && operator.cannotEditRestricted) {
-        throw forbidden('You are marked "can\'t edit restricted users" and this user is restricted (R4.2)');
-      }
-      return operator;
+    assertCanChange,
+    assertMayChangeAccess,
+    assertMayGrant,
+    assertMayGrantTo(target, held, roles, source) {
+      const powerful = roles.filter(carriesPower);
+      if (powerful.length === 0) return;
+      assertMayGrant(powerful, source);
+      assertMayChangeAccess('role.assign', target, held);
     },
-    assertScope(action, target) {
-      const operator = assert(action);
-      if (!coversOwner(scopeOfRoles(grantingRoles(operator, action)), target.libraryId)) {
-        throw forbidden('That scope is outside the scopes of the roles that allow this (R5.3)');
-      }
-    },
-    assertCanGrant(role) {
+    assertMayDelegate(role, field) {
       const operator = authenticated();
-      const assignable = coversOwner(scopeOfRoles(grantingRoles(operator, 'role.assign')), role.libraryId);
-      const held = coversOwner(scopeOfRoles(operator.roles.filter((r) => r.roleType === role.roleType)), role.libraryId);
-      if (!assignable && !held) throw forbidden(`You may not grant ${role.roleType} there: you neither hold it nor may assign roles at that scope`);
+      if (!mayDelegate(assigners(operator), operator.roles, role)) {
+        throw forbidden(`You may not give ${describeRole(role)}: you neither hold it nor may grant it at that scope`, { field });
+      }
     },
     assertOwner(action, libraryId, target) {
       const operator = assert(action, target);
@@ -129,5 +174,17 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
       }
     },
     ownerScope: () => ownerScope(authenticated()),
+    assertField(access, source) {
+      if (access === 'public') return;
+      const operator = authenticated();
+      if (access === 'authenticated') return;
+      if (typeof access === 'string') {
+        assert(access);
+        return;
+      }
+      if (operator.kind === 'USER' && access.ownRecord(source) === operator.id) return;
+      const actions = Array.isArray(access.action) ? access.action : [access.action];
+      if (!actions.some((action) => can(action))) assert(actions[0]);
+    },
   };
 }

@@ -48,19 +48,11 @@ export async function resolveRoleInput(db: EntityManager, institutionId: string,
   const info = roleTypeInfo(input.roleType);
   if (!info) throw badInput(`${field}.roleType`, `"${input.roleType}" is not a role type (see the roleTypes query)`);
   const expiryDate = input.expiryDate ?? null;
+  // A role past its expiry date gives no right: storing one would only report a role that is not in force.
+  if (expiryDate !== null && expiryDate < new Date().toISOString().slice(0, 10)) {
+    throw badInput(`${field}.expiryDate`, 'The expiry date is in the past: a role is in force until its expiry date, so give today or a later day');
+  }
   if (input.scope) return { roleType: info.code, ...(await resolveScope(db, institutionId, input, field)), isActive: true, expiryDate };
   if (info.needsScope) return { roleType: info.code, scopeType: null, scopeLibraryId: null, scopeDeskId: null, isActive: false, expiryDate };
   return { roleType: info.code, scopeType: 'INSTITUTION', scopeLibraryId: null, scopeDeskId: null, isActive: true, expiryDate };
-}
-
-/** Two roles are the same assignment when type and scope match. */
-export function sameRole(a: { roleType: string } & RoleScopeRef, b: { roleType: string } & RoleScopeRef): boolean {
-  return a.roleType === b.roleType && a.scopeType === b.scopeType && a.scopeLibraryId === b.scopeLibraryId && a.scopeDeskId === b.scopeDeskId;
-}
-
-/** How a role reads in history and events: `USER_MANAGER@LIBRARY:<id>`. */
-export function describeRole(role: { roleType: string } & RoleScopeRef): string {
-  const where = role.scopeType === null ? 'no scope' : role.scopeType === 'INSTITUTION' ? 'INSTITUTION'
-    : `${role.scopeType}:${role.scopeDeskId ?? role.scopeLibraryId}`;
-  return `${role.roleType}@${where}`;
 }

@@ -49,6 +49,22 @@ export function findRoleProfiles(db: EntityManager, institutionId: string, ids?:
   return qb.orderBy('p.name', 'ASC').getMany();
 }
 
+/** One profile of the institution, locked for the rest of the transaction (concurrent edits of it queue). */
+export function lockRoleProfile(tx: EntityManager, institutionId: string, id: string): Promise<RoleProfile | null> {
+  return tx.getRepository(RoleProfile).createQueryBuilder('p')
+    .where('p.institution_id = :institutionId AND p.id = :id', { institutionId, id })
+    .setLock('pessimistic_write')
+    .getOne();
+}
+
+/** One assignment rule of the institution, locked for the rest of the transaction. */
+export function lockAssignmentRule(tx: EntityManager, institutionId: string, id: string): Promise<RoleAssignmentRule | null> {
+  return tx.getRepository(RoleAssignmentRule).createQueryBuilder('r')
+    .where('r.institution_id = :institutionId AND r.id = :id', { institutionId, id })
+    .setLock('pessimistic_write')
+    .getOne();
+}
+
 export function findProfileEntries(db: EntityManager, institutionId: string, profileIds: string[]): Promise<RoleProfileEntry[]> {
   return db.getRepository(RoleProfileEntry).createQueryBuilder('e')
     .where('e.institution_id = :institutionId AND e.profile_id = ANY(:profileIds::uuid[])', { institutionId, profileIds })

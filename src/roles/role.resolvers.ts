@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/graphql';
+import { isInForce } from '../policy/role-power';
 import { createAssignmentRule, createRoleProfile, deleteAssignmentRule, deleteRoleProfile, listAssignmentRules, listRoleProfiles, updateRoleProfile } from './role-profile.service';
 import { ROLE_TYPES, roleTypeInfo } from './role-types';
 import { assignRole, assignRoleProfile, removeRole, setRoleActive } from './role.service';
@@ -31,7 +32,7 @@ export const roleResolvers: Resolvers = {
   Role: {
     label,
     scope: (role) => (role.scopeType ? role : null),
-    active: (role) => role.isActive,
+    active: (role) => isInForce(role),
     countsAsNamedUser: (role) => roleTypeInfo(role.roleType)?.namedUser ?? false,
   },
   RoleProfile: {

@@ -8,9 +8,9 @@ import { appendEvents } from '../events/outbox.repository';
 import type { RoleInput } from '../generated/graphql';
 import { recordHistory } from '../history/history.repository';
 import type { Operator } from '../policy/operator';
-import { lockUserForChange } from '../users/user-target';
-import { describeRole, ResolvedRole, resolveRoleInput, sameRole } from './role-input';
-import type { RoleScopeRef } from './role-scope';
+import { lockUserForAccessChange } from '../users/user-target';
+import { ResolvedRole, resolveRoleInput } from './role-input';
+import { describeRole, RoleScopeRef, sameRole } from './role-scope';
 import { findEntriesByRules, findProfileEntries, findRoleForUpdate, findRoleProfiles, findRolesOf, insertRoles } from './role.repository';
 
 /**
@@ -19,9 +19,13 @@ import { findEntriesByRules, findProfileEntries, findRoleForUpdate, findRoleProf
  * the roles, their history and their events consistent.
  */
 
-/** Locks the user whose roles change, with the policy's checks; contacts hold no roles (R1.1). */
-async function lockRoleHolder(ctx: RequestContext, tx: EntityManager, userId: string): Promise<{ operator: Operator; user: User }> {
-  const target = await lockUserForChange(ctx, tx, 'role.assign', userId);
+/**
+ * Locks the user whose roles change, with the policy's checks for a change of
+ * access: the operator must be able to grant every role the user already
+ * holds, and is never the user itself. Contacts hold no roles (R1.1).
+ */
+async function lockRoleHolder(ctx: RequestContext, tx: EntityManager, userId: string) {
+  const target = await lockUserForAccessChange(ctx, tx, 'role.assign', userId);
   if (target.user.recordType === 'CONTACT') throw badInput('userId', 'Contact records hold no roles (R1.1)');
   return target;
 }
@@ -43,17 +47,12 @@ async function recordRoleChanges(tx: EntityManager, operator: Operator, user: Us
   await appendEvents(tx, changes.map((c) => c.event));
 }
 
-function assertRolesInScope(ctx: RequestContext, roles: ResolvedRole[]): void {
-  for (const role of roles) if (role.scopeType !== null) ctx.policy.assertScope('role.assign', { libraryId: role.scopeLibraryId });
-}
-
 export async function assignRole(ctx: RequestContext, userId: string, input: RoleInput): Promise<RoleAssignment> {
   const operator = ctx.policy.assert('role.assign');
   const role = await resolveRoleInput(ctx.db.manager, operator.institutionId, input, 'input');
-  assertRolesInScope(ctx, [role]);
+  ctx.policy.assertMayGrant([role], 'This assignment', 'input');
   return inTransaction(ctx.db, async (tx) => {
-    const { user } = await lockRoleHolder(ctx, tx, userId);
-    const held = await findRolesOf(tx, operator.institutionId, [user.id]);
+    const { user, held } = await lockRoleHolder(ctx, tx, userId);
     if (held.some((h) => sameRole(h, role))) throw conflict(`The user already holds ${describeRole(role)}`, { field: 'input' });
     const [created] = await insertRoles(tx, { institutionId: operator.institutionId, userId: user.id }, [role], operator.label);
     await recordRoleChanges(tx, operator, user, [created], []);
@@ -61,12 +60,11 @@ export async function assignRole(ctx: RequestContext, userId: string, input: Rol
   });
 }
 
-/** Loads a role and its user for a change, with the same checks as assigning it. */
+/** Loads a role and its user for a change; the role is among the user's held roles, so the subset rule covers it. */
 async function lockRoleAndUser(ctx: RequestContext, tx: EntityManager, operator: Operator, roleId: string) {
   const role = isUuid(roleId) ? await findRoleForUpdate(tx, operator.institutionId, roleId) : null;
   if (!role || !role.userId) throw notFound('No such role assignment in your institution');
   const { user } = await lockRoleHolder(ctx, tx, role.userId);
-  if (role.scopeType !== null) ctx.policy.assertScope('role.assign', { libraryId: role.scopeLibraryId });
   return { role, user };
 }
 
@@ -100,11 +98,13 @@ export async function setRoleActive(ctx: RequestContext, roleId: string, active:
   });
 }
 
-/** Copies roles onto a user, skipping the ones it already holds; returns what was added. */
-async function copyRolesOnto(tx: EntityManager, operator: Operator, user: User, roles: ResolvedRole[]): Promise<RoleAssignment[]> {
-  const held = await findRolesOf(tx, user.institutionId, [user.id]);
-  const missing = roles.filter((r, i) => !held.some((h) => sameRole(h, r)) && roles.findIndex((o) => sameRole(o, r)) === i);
-  const added = await insertRoles(tx, { institutionId: user.institutionId, userId: user.id }, missing, operator.label);
+/** The roles of `roles` the user does not hold yet, each once. */
+const missingRoles = (roles: ResolvedRole[], held: RoleAssignment[]) =>
+  roles.filter((r, i) => !held.some((h) => sameRole(h, r)) && roles.findIndex((o) => sameRole(o, r)) === i);
+
+/** Copies roles onto a user; returns what was added. */
+async function addRoles(tx: EntityManager, operator: Operator, user: User, roles: ResolvedRole[]): Promise<RoleAssignment[]> {
+  const added = await insertRoles(tx, { institutionId: user.institutionId, userId: user.id }, roles, operator.label);
   await recordRoleChanges(tx, operator, user, added, []);
   return added;
 }
@@ -121,21 +121,27 @@ export async function assignRoleProfile(ctx: RequestContext, userId: string, pro
   const [profile] = isUuid(profileId) ? await findRoleProfiles(ctx.db.manager, operator.institutionId, [profileId]) : [];
   if (!profile) throw notFound('No such role profile in your institution');
   const roles = (await findProfileEntries(ctx.db.manager, operator.institutionId, [profile.id])).map(entryToRole);
-  assertRolesInScope(ctx, roles);
+  ctx.policy.assertMayGrant(roles, `Profile "${profile.name}"`, 'profileId');
   return inTransaction(ctx.db, async (tx) => {
-    const { user } = await lockRoleHolder(ctx, tx, userId);
-    await copyRolesOnto(tx, operator, user, roles);
+    const { user, held } = await lockRoleHolder(ctx, tx, userId);
+    await addRoles(tx, operator, user, missingRoles(roles, held));
     return user;
   });
 }
 
 /**
- * R4.3: role assignment rules run when a user is saved. The system applies
- * them on the operator's behalf, so no scope check: the rules themselves were
- * set up by a User Administrator.
+ * R4.3: role assignment rules run when a user is saved, on behalf of the
+ * operator who saved it, so they give only what that operator could give
+ * itself (policy.assertMayGrantTo): otherwise the whole save is refused,
+ * naming the roles.
  */
-export async function applyAssignmentRules(tx: EntityManager, operator: Operator, user: User): Promise<RoleAssignment[]> {
+export async function applyAssignmentRules(ctx: RequestContext, tx: EntityManager, user: User): Promise<RoleAssignment[]> {
   if (user.recordType === 'CONTACT' || (!user.jobCategory && !user.userGroup)) return [];
   const entries = await findEntriesByRules(tx, user.institutionId, { jobCategory: user.jobCategory, userGroup: user.userGroup });
-  return entries.length === 0 ? [] : copyRolesOnto(tx, operator, user, entries.map(entryToRole));
+  if (entries.length === 0) return [];
+  const held = await findRolesOf(tx, user.institutionId, [user.id]);
+  const missing = missingRoles(entries.map(entryToRole), held);
+  if (missing.length === 0) return [];
+  ctx.policy.assertMayGrantTo(user, held, missing, 'A role assignment rule for this job category or user group');
+  return addRoles(tx, ctx.policy.authenticated(), user, missing);
 }

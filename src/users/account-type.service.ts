@@ -4,9 +4,8 @@ import { badInput } from '../common/errors';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
 import { User, UserIdentifier } from '../db/entities';
-import { FieldChange, recordUserChange } from '../history/record-change';
-import { lockUserForChange } from './user-target';
-import { secretChange } from './user-update.service';
+import { FieldChange, recordUserChange, secretChange } from '../history/record-change';
+import { lockUserForAccessChange } from './user-target';
 import { passwordProblem } from './user.validation';
 
 /** R3.2: the owner that marks an account for the next SIS synchronisation. */
@@ -34,10 +33,12 @@ async function externaliseIdentifiers(tx: EntityManager, user: User): Promise<nu
  * the owner and may set a password. Identifiers stay as they are on the way
  * back: an external item is never turned internal here. A password set or
  * removed moves password_changed_at, so the user's earlier tokens stop working.
+ * Either way the user's credentials change: the subset rule applies
+ * (lockUserForAccessChange), as for setUserPassword.
  */
 export async function toggleAccountType(ctx: RequestContext, userId: string, password: string | null | undefined): Promise<User> {
   return inTransaction(ctx.db, async (tx) => {
-    const { operator, user } = await lockUserForChange(ctx, tx, 'user.toggleAccountType', userId);
+    const { operator, user } = await lockUserForAccessChange(ctx, tx, 'user.toggleAccountType', userId);
     if (user.accountType === 'INTERNAL_WITH_EXTERNAL_AUTH') {
       throw badInput('userId', 'An internal account with external authentication cannot be toggled (R3.1: INTERNAL <-> EXTERNAL only)');
     }

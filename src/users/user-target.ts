@@ -2,9 +2,10 @@ import type { EntityManager } from 'typeorm';
 import { badInput, notFound } from '../common/errors';
 import { isUuid } from '../common/uuid';
 import type { RequestContext } from '../context';
-import type { User } from '../db/entities';
+import type { RoleAssignment, User } from '../db/entities';
 import type { Operator } from '../policy/operator';
 import type { Action } from '../policy/permissions';
+import { findRolesOf } from '../roles/role.repository';
 import { findUserForUpdate } from './user.repository';
 
 /**
@@ -26,4 +27,23 @@ export async function lockUserForChange(
   if (!user) throw notFound('No such user in your institution');
   ctx.policy.assertCanChange(action, user);
   return { operator, user };
+}
+
+/**
+ * The first step of every change to a user's access (its roles, password,
+ * PIN, account type, sign-in settings): lockUserForChange, then the subset
+ * rule on the roles the user holds (policy.assertMayChangeAccess). Returns
+ * the held roles too, read after the user's row is locked.
+ */
+export async function lockUserForAccessChange(
+  ctx: RequestContext,
+  tx: EntityManager,
+  action: Action,
+  userId: string,
+  field = 'userId',
+): Promise<{ operator: Operator; user: User; held: RoleAssignment[] }> {
+  const { user } = await lockUserForChange(ctx, tx, action, userId, field);
+  const held = await findRolesOf(tx, user.institutionId, [user.id]);
+  const operator = ctx.policy.assertMayChangeAccess(action, user, held);
+  return { operator, user, held };
 }

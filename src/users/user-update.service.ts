@@ -1,5 +1,4 @@
 import type { EntityManager } from 'typeorm';
-import { hashPassword } from '../auth/password';
 import { badInput } from '../common/errors';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
@@ -10,35 +9,25 @@ import { FieldChange, recordUserChange } from '../history/record-change';
 import { findExistingCodes } from '../institutions/institution.repository';
 import type { Operator } from '../policy/operator';
 import { applyAssignmentRules } from '../roles/role.service';
+import { findRolesOf } from '../roles/role.repository';
 import { lockUserForChange } from './user-target';
-import { planUserUpdate, UserUpdatePlan } from './user-update.validation';
+import { planUserUpdate, SIGN_IN_FIELDS, UserUpdatePlan } from './user-update.validation';
 
 /** The fields R9.1 records, as named in history; the rest (gender, last patron activity date ...) change silently. */
 const RECORDED = [
-  'firstName', 'middleName', 'lastName', 'preferredFirstName', 'preferredMiddleName', 'preferredLastName', 'title', 'pinNumber',
+  'firstName', 'middleName', 'lastName', 'preferredFirstName', 'preferredMiddleName', 'preferredLastName', 'title',
   'jobDescription', 'campus', 'userGroup', 'preferredLanguage', 'expiryDate', 'purgeDate', 'resourceSharingLibraries',
   'catalogerLevel', 'recordType',
 ] as const;
-
-/** Secrets whose change history records as a fact only: a PIN opens self-check machines (SIP2). */
-const SECRET: ReadonlySet<string> = new Set(['pinNumber']);
 
 const COLUMN_OF: Partial<Record<string, keyof User>> = { restricted: 'isRestricted' };
 
 const asText = (value: unknown): string | null =>
   value === null || value === undefined ? null : Array.isArray(value) ? (value.length > 0 ? value.join(', ') : null) : String(value);
 
-/** A secret's change: that it changed or was removed, never its value. */
-export const secretChange = (field: string, next: unknown): FieldChange =>
-  ({ field, oldValue: null, newValue: next === null ? '(removed)' : '(changed)' });
-
 function historyOf(user: User, plan: UserUpdatePlan): FieldChange[] {
-  const changes: FieldChange[] = RECORDED.filter((field) => field in plan.changes).map((field) =>
-    SECRET.has(field)
-      ? secretChange(field, plan.changes[field])
-      : { field, oldValue: asText(user[field]), newValue: asText(plan.changes[field]) });
-  if (plan.password !== undefined) changes.push(secretChange('password', plan.password));
-  return changes;
+  return RECORDED.filter((field) => field in plan.changes)
+    .map((field) => ({ field, oldValue: asText(user[field]), newValue: asText(plan.changes[field]) }));
 }
 
 /** The configured-code rules of createUser for the codes that change. */
@@ -52,14 +41,9 @@ async function checkConfiguredCodes(tx: EntityManager, institutionId: string, ch
   }
 }
 
-/** Writes the changed columns; a password set or removed moves password_changed_at, which revokes the user's tokens. */
 async function writeChanges(tx: EntityManager, operator: Operator, user: User, plan: UserUpdatePlan): Promise<User> {
   const columns = Object.fromEntries(Object.entries(plan.changes).map(([field, value]) => [COLUMN_OF[field] ?? field, value]));
-  const password = plan.password === undefined ? {} : {
-    passwordHash: plan.password === null ? null : await hashPassword(plan.password),
-    passwordChangedAt: () => 'clock_timestamp()',
-  };
-  await tx.getRepository(User).update({ id: user.id }, { ...columns, ...password, updatedBy: operator.label });
+  await tx.getRepository(User).update({ id: user.id }, { ...columns, updatedBy: operator.label });
   return tx.getRepository(User).findOneByOrFail({ id: user.id });
 }
 
@@ -69,17 +53,22 @@ async function writeChanges(tx: EntityManager, operator: Operator, user: User, p
  * it gets), checks the input, writes only what changes, re-applies role
  * assignment rules when the job category or user group changes (R4.3), and
  * records one history entry per changed R9.1 field plus a USER_UPDATED event.
+ * Changing how the user signs in (SIGN_IN_FIELDS) is a change of its access:
+ * the subset rule applies, as for its password (setUserPassword).
  */
 export async function updateUser(ctx: RequestContext, id: string, input: UpdateUserInput): Promise<User> {
   return inTransaction(ctx.db, async (tx) => {
     const { operator, user } = await lockUserForChange(ctx, tx, 'user.update', id, 'id');
     if (input.recordType && input.recordType !== user.recordType) ctx.policy.assert('user.update', { recordType: input.recordType });
     const plan = planUserUpdate(input, user);
-    const changed = [...Object.keys(plan.changes), ...(plan.password === undefined ? [] : ['password'])];
+    const changed = Object.keys(plan.changes);
     if (changed.length === 0) return user;
+    if (SIGN_IN_FIELDS.some((field) => field in plan.changes)) {
+      ctx.policy.assertMayChangeAccess('user.update', user, await findRolesOf(tx, operator.institutionId, [user.id]));
+    }
     await checkConfiguredCodes(tx, operator.institutionId, plan.changes);
     const updated = await writeChanges(tx, operator, user, plan);
-    if ('jobCategory' in plan.changes || 'userGroup' in plan.changes) await applyAssignmentRules(tx, operator, updated);
+    if ('jobCategory' in plan.changes || 'userGroup' in plan.changes) await applyAssignmentRules(ctx, tx, updated);
     const history = historyOf(user, plan);
     // Fields outside R9.1 leave no history but partners still hear that the user changed (by field name only).
     if (history.length > 0) await recordUserChange(tx, operator, user.id, 'USER_UPDATED', history, { fields: changed });

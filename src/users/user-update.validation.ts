@@ -1,18 +1,17 @@
 import { badInput } from '../common/errors';
 import type { User } from '../db/entities';
 import type { KeptField, UpdateUserInput } from '../generated/graphql';
-import { checkGeneralFields, passwordProblem, trimmed } from './user.validation';
+import { checkGeneralFields, trimmed } from './user.validation';
 
 /**
  * The synchronous rules of updateUser: the same as createUser's for the
- * fields it touches (R1.3 names, R1.4 PIN, web site, birth date, password
- * policy, R1.1 contacts), plus what only an edit has: which fields may be
+ * fields it touches (R1.3 names, web site, birth date, R1.1 contacts), plus what only an edit has: which fields may be
  * cleared, the record type switch, and R3.3 (the SIS owns most fields of an
  * external user). Configured codes need the database: the service checks them.
  */
 
 type Kind = 'name' | 'text' | 'date' | 'list' | 'flag' | 'enum' | 'kept';
-type Field = Exclude<keyof UpdateUserInput, 'password'>;
+type Field = keyof UpdateUserInput;
 
 /** Each input field, the column it writes and how its value is normalised. */
 const FIELDS: Record<Field, { column: keyof User; kind: Kind }> = {
@@ -23,7 +22,6 @@ const FIELDS: Record<Field, { column: keyof User; kind: Kind }> = {
   preferredMiddleName: { column: 'preferredMiddleName', kind: 'text' },
   preferredLastName: { column: 'preferredLastName', kind: 'text' },
   title: { column: 'title', kind: 'text' },
-  pinNumber: { column: 'pinNumber', kind: 'text' },
   jobCategory: { column: 'jobCategory', kind: 'text' },
   jobDescription: { column: 'jobDescription', kind: 'text' },
   gender: { column: 'gender', kind: 'enum' },
@@ -56,7 +54,7 @@ const NOT_CLEARABLE: ReadonlySet<Field> = new Set(['recordType', 'forcePasswordC
  * local administration the SIS does not send.
  */
 export const EXTERNAL_EDITABLE: ReadonlySet<keyof UpdateUserInput> = new Set<keyof UpdateUserInput>([
-  'preferredFirstName', 'preferredMiddleName', 'preferredLastName', 'title', 'preferredLanguage', 'pinNumber', 'jobCategory',
+  'preferredFirstName', 'preferredMiddleName', 'preferredLastName', 'title', 'preferredLanguage', 'jobCategory',
   'userGroup', 'campus', 'catalogerLevel', 'patronLetters', 'resourceSharingLibraries', 'purchaseRequestLibraries',
   'expiryDate', 'purgeDate', 'restricted', 'forcePasswordChange', 'keptFields',
 ]);
@@ -89,12 +87,16 @@ function same(a: Value, b: Value): boolean {
   return a === b;
 }
 
-/** What updateUser writes: changed columns by input field, and the password when one is set or removed. */
+/** What updateUser writes: changed columns by input field. */
 export interface UserUpdatePlan {
   changes: Partial<Record<Field, Value>>;
-  /** undefined: untouched; null: removed; a string: the new password (already checked against R1.4). */
-  password: string | null | undefined;
 }
+
+/**
+ * Fields that decide how the user signs in. Changing them is a change of the
+ * user's access: the service puts it to the subset rule, like a password.
+ */
+export const SIGN_IN_FIELDS: readonly Field[] = ['forcePasswordChange', 'mfaEnabled'];
 
 function checkRecordType(user: User, next: Value): void {
   if (next === user.recordType) return;
@@ -103,21 +105,8 @@ function checkRecordType(user: User, next: Value): void {
   }
 }
 
-function checkContact(user: User, changes: UserUpdatePlan['changes'], password: string | null | undefined): void {
-  if (user.recordType !== 'CONTACT') return;
-  const forbidden: [Field | 'password', string, unknown][] = [
-    ['userGroup', 'a user group', changes.userGroup], ['pinNumber', 'a PIN', changes.pinNumber], ['password', 'a password', password],
-  ];
-  for (const [field, what, value] of forbidden) {
-    if (value !== undefined && value !== null) throw badInput(`input.${field}`, `Contact records cannot have ${what} (R1.1)`);
-  }
-}
-
-function checkPassword(user: User, password: string | null | undefined): void {
-  if (password === undefined) return;
-  if (user.accountType !== 'INTERNAL') throw badInput('input.password', 'Only internal accounts have a password (R1.4)');
-  const problem = password === null ? null : passwordProblem(password, user.primaryIdentifier);
-  if (problem) throw badInput('input.password', problem);
+function checkContact(user: User, changes: UserUpdatePlan['changes']): void {
+  if (user.recordType === 'CONTACT' && changes.userGroup != null) throw badInput('input.userGroup', 'Contact records cannot have a user group (R1.1)');
 }
 
 /**
@@ -135,19 +124,15 @@ export function planUserUpdate(input: UpdateUserInput, user: User): UserUpdatePl
     if (kind === 'name' && next === null && user.recordType !== 'CONTACT') throw badInput(`input.${field}`, `The ${field === 'firstName' ? 'first' : 'last'} name is required (R1.3)`);
     if (!same(next, user[column] as Value)) changes[field] = next;
   }
-  // A password is never compared with the stored one: sending one is a change (and a removal only when there is one).
-  const password = input.password === undefined || (input.password === null && user.passwordHash === null) ? undefined : input.password;
   if (user.accountType === 'EXTERNAL') {
-    const owned = [...Object.keys(changes), ...(password === undefined ? [] : ['password'])].find((f) => !EXTERNAL_EDITABLE.has(f as Field));
+    const owned = Object.keys(changes).find((f) => !EXTERNAL_EDITABLE.has(f as Field));
     if (owned) throw badInput(`input.${owned}`, `The SIS owns ${owned} of an external user: only some general fields are editable here (R3.3)`);
   }
   if (changes.recordType !== undefined) checkRecordType(user, changes.recordType);
-  checkContact(user, changes, password);
+  checkContact(user, changes);
   checkGeneralFields({
-    pinNumber: changes.pinNumber as string | null | undefined,
     websiteUrl: changes.websiteUrl as string | null | undefined,
     birthDate: changes.birthDate as string | null | undefined,
   });
-  checkPassword(user, password);
-  return { changes, password };
+  return { changes };
 }

@@ -1,6 +1,7 @@
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { User } from '../db/entities';
 import type { UsersFilter } from '../generated/graphql';
+import { roleInForceSql } from '../policy/roles-in-force.sql';
 import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 import { returningRows } from '../db/returning';
 
@@ -50,7 +51,7 @@ function applyFilter(qb: SelectQueryBuilder<User>, institutionId: string, filter
   if (filter.expiringBefore) qb.andWhere('u.expiry_date < :expiringBefore', { expiringBefore: filter.expiringBefore });
   if (filter.roleType) {
     qb.andWhere(`EXISTS (SELECT 1 FROM role_assignment r WHERE r.institution_id = :institutionId AND r.role_type = :roleType
-                 AND r.user_id = u.id AND r.is_active)`, { roleType: filter.roleType });
+                 AND r.user_id = u.id AND ${roleInForceSql('r')})`, { roleType: filter.roleType });
   }
   if (filter.email) {
     qb.andWhere(`EXISTS (SELECT 1 FROM user_email e WHERE e.institution_id = :institutionId AND lower(e.address) = lower(:email)

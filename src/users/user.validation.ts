@@ -164,15 +164,20 @@ function checkContactRestrictions(input: CreateUserInput): void {
   }
 }
 
-/** R1.4: the formats of the PIN, the web site and the birth date (createUser and updateUser). */
-export function checkGeneralFields(input: { pinNumber?: string | null; websiteUrl?: string | null; birthDate?: string | null }): void {
-  if (input.pinNumber != null && !/^\d{4}$/.test(input.pinNumber)) throw badInput('input.pinNumber', 'The PIN must be exactly four digits');
+/** R1.4: a PIN is exactly four digits (createUser, setUserPin). */
+export function checkPin(pin: string | null | undefined, field: string): void {
+  if (pin != null && !/^\d{4}$/.test(pin)) throw badInput(field, 'The PIN must be exactly four digits');
+}
+
+/** R1.4: the formats of the web site and the birth date (createUser and updateUser). */
+export function checkGeneralFields(input: { websiteUrl?: string | null; birthDate?: string | null }): void {
   if (input.websiteUrl != null && !/^https?:\/\/\S+$/i.test(input.websiteUrl)) throw badInput('input.websiteUrl', 'The web site must be an http(s) URL');
   if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) throw badInput('input.birthDate', 'The birth date is in the future');
 }
 
 function checkAccountFields(input: CreateUserInput, institution: Institution, primaryIdentifier: string | null): void {
   if (primaryIdentifier !== null) checkPrimaryIdentifierFormat('input.primaryIdentifier', primaryIdentifier, institution);
+  checkPin(input.pinNumber, 'input.pinNumber');
   checkGeneralFields(input);
   if (input.password != null) {
     if ((input.accountType ?? 'INTERNAL') !== 'INTERNAL') throw badInput('input.password', 'Only internal accounts have a password');

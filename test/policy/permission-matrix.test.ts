@@ -1,4 +1,4 @@
-import { ACTIONS, Action, grantsFor } from '../../src/policy/permissions';
+import { ACTIONS, Action, grantsFor, INSTITUTION_WIDE } from '../../src/policy/permissions';
 import { ROLE_TYPES, RoleTypeInfo } from '../../src/roles/role-types';
 import { createInstitution, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
 import { GraphQLResponse, startTestApp, TestApp } from '../support/test-app';
@@ -25,6 +25,11 @@ type OutOfScope = 'library' | 'staff' | 'institution' | null;
 interface ActionCase {
   mutation: boolean;
   outOfScope: OutOfScope;
+  /**
+   * Institution-wide actions (reports): the in-scope operator holds its role at the institution, the
+   * out-of-scope one at the MAIN library, which does not cover the whole institution.
+   */
+  institutionWide?: boolean;
   /** What a granted operator gets on the out-of-scope target when it is invisible to it (R5.2) rather than forbidden. */
   outOfScopeRefusal?: 'NOT_FOUND';
   /** Rows the request needs that must exist before the database fingerprint is taken. */
@@ -43,6 +48,8 @@ let sponsor: string;
 let otherUser: string;
 let serial = 0;
 const tokens = new Map<string, string | null>();
+/** Operators holding their role at the institution, for institution-wide actions. */
+const institutionTokens = new Map<string, string | null>();
 
 const db = () => app.db.dataSource;
 const libraryOf = (target: Target) => inst.libraries[target === 'in' ? 'MAIN' : 'LAW'].id;
@@ -88,6 +95,15 @@ const CASES: Record<Action, ActionCase> = {
       return app.gql(`mutation($id: ID!, $t: String) { updateUser(id: $id, input: { title: $t }) { id } }`, { id: userFor(target), t: `T${serial}` }, token);
     },
     succeeded: ok('updateUser'),
+  },
+  'user.setCredentials': {
+    mutation: true,
+    outOfScope: 'staff',
+    run: (token, target) => {
+      serial += 1;
+      return app.gql(`mutation($id: ID!, $p: String) { setUserPassword(userId: $id, password: $p) { id } }`, { id: userFor(target), p: `matrix secret ${serial}` }, token);
+    },
+    succeeded: ok('setUserPassword'),
   },
   'user.toggleAccountType': {
     mutation: true,
@@ -161,13 +177,15 @@ const CASES: Record<Action, ActionCase> = {
   },
   'report.namedUsers': {
     mutation: false,
-    outOfScope: null,
+    outOfScope: 'library',
+    institutionWide: true,
     run: (token) => app.gql(`{ namedUsersReport { count } }`, {}, token),
     succeeded: (res) => typeof res.data?.namedUsersReport?.count === 'number',
   },
   'report.staffLogin': {
     mutation: false,
-    outOfScope: null,
+    outOfScope: 'library',
+    institutionWide: true,
     run: (token) => app.gql(`{ staffLoginReport(from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z") { successfulCount } }`, {}, token),
     succeeded: (res) => typeof res.data?.staffLoginReport?.successfulCount === 'number',
   },
@@ -204,11 +222,16 @@ beforeAll(async () => {
   patron = await createPerson(db(), inst, { recordType: 'PUBLIC', withPassword: false, roles: [['PATRON', 'INSTITUTION']] });
   sponsor = await createPerson(db(), inst, { recordType: 'PUBLIC', withPassword: false, roles: [['PATRON', 'INSTITUTION']] });
   otherUser = await createPerson(db(), other, { recordType: 'STAFF', withPassword: false });
-  for (const role of ROLE_TYPES) {
-    const identifier = `op_${role.code.toLowerCase()}`;
-    await createPerson(db(), inst, { primaryIdentifier: identifier, roles: [[role.code, role.needsScope ? 'MAIN' : 'INSTITUTION']] });
+  const login = async (identifier: string, scope: string) => {
+    await createPerson(db(), inst, { primaryIdentifier: identifier, roles: [[identifier.replace(/^op_(inst_)?/, '').toUpperCase(), scope]] });
     const res = await app.gql(`mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`, { i: identifier, p: PASSWORD });
-    tokens.set(role.code, res.data?.login?.token ?? null);
+    return res.data?.login?.token ?? null;
+  };
+  for (const role of ROLE_TYPES) {
+    tokens.set(role.code, await login(`op_${role.code.toLowerCase()}`, role.needsScope ? 'MAIN' : 'INSTITUTION'));
+    if (grantsFor('report.namedUsers').some((g) => g.role === role.code) || grantsFor('report.staffLogin').some((g) => g.role === role.code)) {
+      institutionTokens.set(role.code, await login(`op_inst_${role.code.toLowerCase()}`, 'INSTITUTION'));
+    }
   }
 });
 afterAll(() => app.close());
@@ -218,6 +241,7 @@ const cases = ACTIONS.flatMap((action) => ROLE_TYPES.flatMap((role) =>
 
 test('the matrix covers every action of the permission table', () => {
   expect(Object.keys(CASES).sort()).toEqual([...ACTIONS].sort());
+  expect(Object.keys(CASES).filter((a) => CASES[a as Action].institutionWide).sort()).toEqual([...INSTITUTION_WIDE].sort());
   // Printed so the figure can be quoted: actions x role types x targets.
   console.log(`permission matrix: ${cases.length} cases (${ACTIONS.length} actions x ${ROLE_TYPES.length} role types x in/out of scope)`);
 });
@@ -227,7 +251,7 @@ test('a role that is not a staff role cannot log in, so it can do nothing', () =
 });
 
 test.each(cases.map((c) => [c.action, c.role.code, c.target, c] as const))('%s by %s on an %s-of-scope target', async (_a, _r, _t, c) => {
-  const token = tokens.get(c.role.code);
+  const token = CASES[c.action].institutionWide && c.target === 'in' ? institutionTokens.get(c.role.code) ?? tokens.get(c.role.code) : tokens.get(c.role.code);
   if (!token) return; // covered by the login test above
   const spec = CASES[c.action];
   const prepared = (await spec.prepare?.(c.target)) ?? {};

@@ -54,6 +54,8 @@ const AGAINST_A_USER: Record<string, Attempt> = {
   assignRoleProfile: call(`mutation($u: ID!, $p: ID!) { assignRoleProfile(userId: $u, profileId: $p) { id } }`, (t) => ({ u: t.userId, p: profileId })),
   updateUser: withInput('updateUser', 'userId', '{ title: "Dr" }'),
   toggleAccountType: call(`mutation($u: ID!) { toggleAccountType(userId: $u) { id } }`, (t) => ({ u: t.userId })),
+  setUserPassword: call(`mutation($u: ID!) { setUserPassword(userId: $u, password: "long enough secret") { id } }`, (t) => ({ u: t.userId })),
+  setUserPin: call(`mutation($u: ID!) { setUserPin(userId: $u, pin: "1234") { id } }`, (t) => ({ u: t.userId })),
   deactivateUser: byId('deactivateUser', 'userId'),
   reactivateUser: byId('reactivateUser', 'userId'),
   addIdentifier: addTo('addIdentifier', '{ type: "BARCODE", value: "PROTECTED-NEW" }'),

@@ -79,9 +79,17 @@ test('R3.2 toggling twice restores INTERNAL with the identifiers still there, no
 
 test('R3.2 an account that becomes INTERNAL may be given a password, and it logs in', async () => {
   const id = await createPerson(db(), inst, { primaryIdentifier: 'sis_staff', accountType: 'EXTERNAL', withPassword: false, roles: [['CATALOGER', 'INSTITUTION']] });
-  const user = await toggled(id, manager, 'chosen at toggle 1');
+  const user = await toggled(id, administrator, 'chosen at toggle 1');
   expect(user).toMatchObject({ accountType: 'INTERNAL', hasPassword: true });
   await expect(app.login('sis_staff', 'chosen at toggle 1')).resolves.toEqual(expect.any(String));
+});
+
+test('R3.1 issue 8 finding 1: toggling back to INTERNAL with a password follows the subset rule', async () => {
+  // A User Manager grants no role, so it may not give a cataloger a password (nor take one away) by toggling.
+  const id = await createPerson(db(), inst, { primaryIdentifier: 'sis_cataloger', accountType: 'EXTERNAL', withPassword: false, roles: [['CATALOGER', 'INSTITUTION']] });
+  expect((await refused(id, manager, 'chosen at toggle 1')).extensions?.code).toBe('FORBIDDEN');
+  const internal = await createPerson(db(), inst, { roles: [['USER_ADMINISTRATOR', 'INSTITUTION']] });
+  expect((await refused(internal, manager)).extensions?.code).toBe('FORBIDDEN');
 });
 
 test('R1.4 the password given when becoming INTERNAL follows the password policy', async () => {
@@ -97,7 +105,7 @@ test('R3.2 a password given when the account becomes EXTERNAL is refused', async
 test('R3.2 becoming EXTERNAL removes the password and stops the user\'s tokens', async () => {
   const id = await createPerson(db(), inst, { primaryIdentifier: 'going_sis', roles: [['CATALOGER', 'INSTITUTION']] });
   const token = await app.login('going_sis', PASSWORD);
-  await toggled(id);
+  await toggled(id, administrator);
   expect((await app.gql(`{ me { id } }`, {}, token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
 });
 

@@ -1,6 +1,10 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One changed field of a user record; outlives the user (no foreign key on userId) to keep statistical data. */
+/**
+ * One changed field of a user record, or of a role profile or assignment rule
+ * (`subjectType`, `subjectId`; `userId` is then null). Outlives its subject
+ * (no foreign key) to keep statistical data.
+ */
 @Entity('history_entry')
 export class HistoryEntry {
   @PrimaryGeneratedColumn({ type: 'bigint', name: 'id' })
@@ -9,8 +13,14 @@ export class HistoryEntry {
   @Column({ type: 'uuid', name: 'institution_id' })
   institutionId: string;
 
-  @Column({ type: 'uuid', name: 'user_id' })
-  userId: string;
+  @Column({ type: 'uuid', name: 'user_id', nullable: true })
+  userId: string | null;
+
+  @Column({ type: 'text', name: 'subject_type', default: 'USER' })
+  subjectType: 'USER' | 'ROLE_PROFILE' | 'ROLE_ASSIGNMENT_RULE';
+
+  @Column({ type: 'uuid', name: 'subject_id', nullable: true })
+  subjectId: string | null;
 
   @Column({ type: 'text', name: 'field' })
   field: string;

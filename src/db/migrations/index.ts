@@ -1,10 +1,12 @@
 import { InitialSchema1764230400000 } from './1764230400000-InitialSchema';
 import { UniqueRoleAssignments1764316800000 } from './1764316800000-UniqueRoleAssignments';
 import { UserListSortIndexes1764403200000 } from './1764403200000-UserListSortIndexes';
+import { ConfigurationHistory1764489600000 } from './1764489600000-ConfigurationHistory';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
 export const migrations = [
   InitialSchema1764230400000,
   UniqueRoleAssignments1764316800000,
   UserListSortIndexes1764403200000,
+  ConfigurationHistory1764489600000,
 ];

@@ -1,0 +1,184 @@
+import type { Action } from './permissions';
+
+/**
+ * Which policy action guards each field of the schema: secure by default.
+ * Every root field and every field of every object type is looked up here
+ * when the schema is built (field-guard.ts); a field with no entry answers
+ * FORBIDDEN, and a test fails until it gets one. Services still make the
+ * finer decisions (record type, owner scope, the subset rule) on top.
+ *
+ * - 'public': anyone, without a token (login only);
+ * - 'authenticated': any operator (configuration, catalogues, own session);
+ * - an action: the operator must be granted it (permissions.ts);
+ * - { action, ownRecord }: any one of the actions, and an operator may read
+ *   its own user record (the user id `ownRecord` finds in the object);
+ * - a function: the rule depends on the object (a Role of a user or of an API key).
+ */
+export type Access = 'public' | 'authenticated' | Action | { action: Action | Action[]; ownRecord: (source: any) => string | null | undefined };
+export type FieldAccess = Access | ((source: any) => Access);
+
+const ownUser: Access = { action: 'user.read', ownRecord: (u: { id: string }) => u.id };
+const ownItem: Access = { action: 'user.read', ownRecord: (row: { userId: string }) => row.userId };
+/**
+ * Who a user is (its id, identifier, names, record type, status): also part
+ * of the reports that list users, so readable with a report's permission.
+ * Everything else about a reported user (contacts, fines, history, proxies)
+ * still needs user.read.
+ */
+const identity: Access = { action: ['user.read', 'report.namedUsers', 'report.staffLogin'], ownRecord: (u: { id: string }) => u.id };
+const IDENTITY_FIELDS = ['id', 'primaryIdentifier', 'displayName', 'firstName', 'middleName', 'lastName', 'preferredFirstName',
+  'preferredMiddleName', 'preferredLastName', 'recordType', 'status'];
+
+/** Root fields: who may ask at all. */
+export const ROOT_ACCESS: Record<'Query' | 'Mutation', Record<string, Access>> = {
+  Query: {
+    me: 'authenticated',
+    user: 'user.read',
+    userByIdentifier: 'user.read',
+    users: 'user.read',
+    roleTypes: 'authenticated',
+    libraries: 'authenticated',
+    roleProfiles: 'user.read',
+    roleAssignmentRules: 'user.read',
+    permissionHistory: 'user.read',
+    apiKeys: 'apiKey.manage',
+    fineFeeTypes: 'authenticated',
+    waiveReasons: 'authenticated',
+    paymentMethods: 'authenticated',
+    fineSettings: 'authenticated',
+    namedUsersReport: 'report.namedUsers',
+    staffLoginReport: 'report.staffLogin',
+  },
+  Mutation: {
+    login: 'public',
+    // The operator's own password, proven by the current one.
+    changePassword: 'authenticated',
+    createUser: 'user.create',
+    updateUser: 'user.update',
+    deactivateUser: 'user.update',
+    reactivateUser: 'user.update',
+    toggleAccountType: 'user.toggleAccountType',
+    setUserPassword: 'user.setCredentials',
+    setUserPin: 'user.setCredentials',
+    addIdentifier: 'user.update',
+    updateIdentifier: 'user.update',
+    removeIdentifier: 'user.update',
+    changePrimaryIdentifier: 'user.update',
+    addEmail: 'user.update',
+    updateEmail: 'user.update',
+    removeEmail: 'user.update',
+    addAddress: 'user.update',
+    updateAddress: 'user.update',
+    removeAddress: 'user.update',
+    addPhone: 'user.update',
+    updatePhone: 'user.update',
+    removePhone: 'user.update',
+    addNote: 'note.manage',
+    updateNote: 'note.manage',
+    removeNote: 'note.manage',
+    addBlock: 'block.manage',
+    updateBlock: 'block.manage',
+    removeBlock: 'block.manage',
+    addStatistic: 'statistic.manage',
+    updateStatistic: 'statistic.manage',
+    removeStatistic: 'statistic.manage',
+    addProxy: 'proxy.manage',
+    removeProxy: 'proxy.manage',
+    addFine: 'fine.manage',
+    payFine: 'fine.manage',
+    payFines: 'fine.manage',
+    disputeFine: 'fine.manage',
+    restoreFine: 'fine.manage',
+    waiveFines: 'fine.waive',
+    assignRole: 'role.assign',
+    removeRole: 'role.assign',
+    setRoleActive: 'role.assign',
+    assignRoleProfile: 'role.assign',
+    createRoleProfile: 'roleProfile.manage',
+    updateRoleProfile: 'roleProfile.manage',
+    deleteRoleProfile: 'roleProfile.manage',
+    createRoleAssignmentRule: 'roleProfile.manage',
+    deleteRoleAssignmentRule: 'roleProfile.manage',
+    createApiKey: 'apiKey.manage',
+    revokeApiKey: 'apiKey.manage',
+  },
+};
+
+/** Every field of an object type, unless FIELD_ACCESS names the field. */
+export const TYPE_ACCESS: Record<string, FieldAccess> = {
+  // A user's record and the parts of it an operator may read of itself.
+  User: ownUser,
+  Identifier: ownItem,
+  Email: ownItem,
+  Address: ownItem,
+  Phone: ownItem,
+  Role: (role: { apiKeyId: string | null }) => (role.apiKeyId ? 'apiKey.manage' : ownItem),
+  // What staff record about a user: never readable as one's own record.
+  Block: 'user.read',
+  Note: 'user.read',
+  Statistic: 'user.read',
+  Proxy: 'user.read',
+  Fine: 'user.read',
+  FineAction: 'user.read',
+  FineSummary: 'user.read',
+  HistoryEntry: 'user.read',
+  HistoryConnection: 'user.read',
+  HistoryEdge: 'user.read',
+  UserConnection: 'user.read',
+  UserEdge: 'user.read',
+  DuplicateWarning: 'user.read',
+  RoleProfile: 'user.read',
+  RoleProfileEntry: 'user.read',
+  RoleAssignmentRule: 'user.read',
+  // Payloads: the action that produced them.
+  CreateUserPayload: 'user.create',
+  RemoveRolePayload: 'role.assign',
+  WaiveFinesPayload: 'fine.waive',
+  ApiKey: 'apiKey.manage',
+  CreateApiKeyPayload: 'apiKey.manage',
+  // Reports: their own permission; a listed user's record still needs user.read.
+  NamedUsersReport: 'report.namedUsers',
+  NamedUser: 'report.namedUsers',
+  StaffLoginReport: 'report.staffLogin',
+  LoginAttemptEntry: 'report.staffLogin',
+  // After a successful login the request runs as the new operator.
+  LoginPayload: 'authenticated',
+  // Configuration and catalogues: no personal data.
+  PageInfo: 'authenticated',
+  Owner: 'authenticated',
+  Library: 'authenticated',
+  CirculationDesk: 'authenticated',
+  RoleScope: 'authenticated',
+  RoleType: 'authenticated',
+  FineFeeType: 'authenticated',
+  WaiveReason: 'authenticated',
+  FineSettings: 'authenticated',
+};
+
+/** Fields whose rule differs from their type's: `Type.field`. */
+export const FIELD_ACCESS: Record<string, FieldAccess> = {
+  // An operator reads its own general record, identifiers, contacts and roles, not what staff recorded about it.
+  'User.fines': 'user.read',
+  'User.fineSummary': 'user.read',
+  'User.history': 'user.read',
+  'User.notes': 'user.read',
+  'User.blocks': 'user.read',
+  'User.hasActiveBlock': 'user.read',
+  'User.statistics': 'user.read',
+  'User.proxies': 'user.read',
+  'User.proxyFor': 'user.read',
+  ...Object.fromEntries(IDENTITY_FIELDS.map((field) => [`User.${field}`, identity])),
+};
+
+/**
+ * Types that are reachable from a user's record yet hold no personal data;
+ * every other such type must be guarded by an action (the field-coverage test
+ * checks this, so a new user-data type cannot slip in as 'authenticated').
+ */
+export const NON_PERSONAL_TYPES: ReadonlySet<string> = new Set(['PageInfo', 'Owner', 'Library', 'CirculationDesk', 'RoleScope', 'LoginPayload']);
+
+/** The rule for one field: its own entry, its type's, or none (refused). */
+export function accessOf(typeName: string, fieldName: string): FieldAccess | undefined {
+  if (typeName === 'Query' || typeName === 'Mutation') return ROOT_ACCESS[typeName][fieldName];
+  return FIELD_ACCESS[`${typeName}.${fieldName}`] ?? TYPE_ACCESS[typeName];
+}

@@ -1,0 +1,54 @@
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
+import { defaultFieldResolver, getNamedType, GraphQLSchema, isObjectType } from 'graphql';
+import { forbidden } from '../common/errors';
+import type { RequestContext } from '../context';
+import { accessOf } from './field-access';
+
+/**
+ * Puts every field of the schema behind the rule field-access.ts gives it,
+ * checked by the request's policy before the field resolves. A field with no
+ * rule is refused: forgetting to map a new field closes it rather than
+ * opening it. Introspection fields are not object fields of the schema and
+ * stay untouched.
+ */
+export function guardSchema(schema: GraphQLSchema): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
+      const access = accessOf(typeName, fieldName);
+      const resolve = field.resolve ?? defaultFieldResolver;
+      if (access === undefined) {
+        return { ...field, resolve: () => { throw forbidden(`${typeName}.${fieldName} has no access rule in the policy`); } };
+      }
+      if (access === 'public') return field;
+      return {
+        ...field,
+        resolve: (source, args, ctx: RequestContext, info) => {
+          ctx.policy.assertField(typeof access === 'function' ? access(source) : access, source);
+          return resolve(source, args, ctx, info);
+        },
+      };
+    },
+  });
+}
+
+/**
+ * The object types that hold data about a user: every type reachable from
+ * `User` through its fields, and every type with a field returning one of
+ * those (payloads, reports). The field-coverage test walks these.
+ */
+export function userDataTypes(schema: GraphQLSchema): Set<string> {
+  const reachable = new Set<string>();
+  const visit = (name: string) => {
+    const type = schema.getType(name);
+    if (!isObjectType(type) || reachable.has(name)) return;
+    reachable.add(name);
+    for (const field of Object.values(type.getFields())) visit(getNamedType(field.type).name);
+  };
+  visit('User');
+  const holders = new Set(reachable);
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__') || ['Query', 'Mutation', 'Subscription'].includes(type.name)) continue;
+    if (Object.values(type.getFields()).some((f) => reachable.has(getNamedType(f.type).name))) holders.add(type.name);
+  }
+  return holders;
+}
