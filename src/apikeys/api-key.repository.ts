@@ -3,6 +3,7 @@ import { ApiKey } from '../db/entities';
 import type { OperatorRole } from '../policy/operator';
 import { returningRows } from '../db/returning';
 import { operatorRolesJsonSql, roleInForceSql } from '../policy/roles-in-force.sql';
+import { lockRow } from '../db/lock-row';
 
 /** The institution's API keys, newest first. */
 export function findApiKeys(db: EntityManager, institutionId: string): Promise<ApiKey[]> {
@@ -15,10 +16,7 @@ export function findApiKeys(db: EntityManager, institutionId: string): Promise<A
 
 /** One API key of the institution, locked for the rest of the transaction. */
 export function findApiKeyForUpdate(tx: EntityManager, institutionId: string, id: string): Promise<ApiKey | null> {
-  return tx.getRepository(ApiKey).createQueryBuilder('k')
-    .where('k.institution_id = :institutionId AND k.id = :id', { institutionId, id })
-    .setLock('pessimistic_write')
-    .getOne();
+  return lockRow(tx, ApiKey, institutionId, id);
 }
 
 export function findApiKeyByName(db: EntityManager, institutionId: string, name: string): Promise<ApiKey | null> {

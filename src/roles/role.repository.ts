@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { RoleAssignment, RoleAssignmentRule, RoleProfile, RoleProfileEntry } from '../db/entities';
 import { roleInForceSql } from '../policy/roles-in-force.sql';
 import type { ResolvedRole } from './role-input';
+import { lockRow } from '../db/lock-row';
 
 /** Role assignments of many users at once, active ones first. */
 export function findRolesOf(db: EntityManager, institutionId: string, userIds: string[]): Promise<RoleAssignment[]> {
@@ -24,10 +25,7 @@ export function findRolesOfApiKeys(db: EntityManager, institutionId: string, api
 
 /** One role assignment of the institution, locked for the rest of the transaction. */
 export function findRoleForUpdate(tx: EntityManager, institutionId: string, id: string): Promise<RoleAssignment | null> {
-  return tx.getRepository(RoleAssignment).createQueryBuilder('r')
-    .where('r.institution_id = :institutionId AND r.id = :id', { institutionId, id })
-    .setLock('pessimistic_write')
-    .getOne();
+  return lockRow(tx, RoleAssignment, institutionId, id);
 }
 
 /** Inserts roles for one holder (a user or an API key) and returns them. */
@@ -51,18 +49,12 @@ export function findRoleProfiles(db: EntityManager, institutionId: string, ids?:
 
 /** One profile of the institution, locked for the rest of the transaction (concurrent edits of it queue). */
 export function lockRoleProfile(tx: EntityManager, institutionId: string, id: string): Promise<RoleProfile | null> {
-  return tx.getRepository(RoleProfile).createQueryBuilder('p')
-    .where('p.institution_id = :institutionId AND p.id = :id', { institutionId, id })
-    .setLock('pessimistic_write')
-    .getOne();
+  return lockRow(tx, RoleProfile, institutionId, id);
 }
 
 /** One assignment rule of the institution, locked for the rest of the transaction. */
 export function lockAssignmentRule(tx: EntityManager, institutionId: string, id: string): Promise<RoleAssignmentRule | null> {
-  return tx.getRepository(RoleAssignmentRule).createQueryBuilder('r')
-    .where('r.institution_id = :institutionId AND r.id = :id', { institutionId, id })
-    .setLock('pessimistic_write')
-    .getOne();
+  return lockRow(tx, RoleAssignmentRule, institutionId, id);
 }
 
 export function findProfileEntries(db: EntityManager, institutionId: string, profileIds: string[]): Promise<RoleProfileEntry[]> {

@@ -4,6 +4,7 @@ import type { UsersFilter } from '../generated/graphql';
 import { roleInForceSql } from '../policy/roles-in-force.sql';
 import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 import { returningRows } from '../db/returning';
+import { lockRow } from '../db/lock-row';
 
 /** Every read of users goes through here, always scoped to one institution. */
 
@@ -97,10 +98,7 @@ export async function findUsersByIds(db: EntityManager, institutionId: string, i
 
 /** One user of the institution, row-locked until the transaction ends, for read-modify-write changes. */
 export function findUserForUpdate(tx: EntityManager, institutionId: string, id: string): Promise<User | null> {
-  return tx.getRepository(User).createQueryBuilder('u')
-    .where('u.institution_id = :institutionId AND u.id = :id', { institutionId, id })
-    .setLock('pessimistic_write')
-    .getOne();
+  return lockRow(tx, User, institutionId, id);
 }
 
 /**
