@@ -14,8 +14,8 @@ import { describeRole, RoleScopeRef, sameRole } from './role-scope';
 import { findEntriesByRules, findProfileEntries, findRoleForUpdate, findRoleProfiles, findRolesOf, insertRoles } from './role.repository';
 
 /**
- * Role assignment (R4.1, R4.3): who may hand out which role where is the
- * policy's decision ('role.assign' plus the scope check); this module keeps
+ * Role assignment (R4.1, R4.3): who may hand out which role to whom is the
+ * policy's decision ('role.assign' and the subset rule); this module keeps
  * the roles, their history and their events consistent.
  */
 
