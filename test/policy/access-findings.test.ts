@@ -14,9 +14,24 @@ let inst: InstitutionFixture;
 let tokens: Record<string, string>;
 const db = (): DataSource => app.db.dataSource;
 
-/** A profile giving an institution-scoped User Administrator, and a rule binding it to the ESCALATOR job category: written in SQL. */
-let instProfile: string;
-let instRule: string;
+/**
+ * A profile giving an institution-scoped User Administrator, written in SQL
+ * as an institution administrator would have left it. Each test gets its
+ * own, so a test proves its own finding whatever the others did.
+ */
+async function givenInstitutionProfile(name: string): Promise<string> {
+  const [{ id }] = await db().query(`INSERT INTO role_profile (institution_id, name) VALUES ($1, $2) RETURNING id`, [inst.id, name]);
+  await db().query(`INSERT INTO role_profile_entry (institution_id, profile_id, role_type, scope_type) VALUES ($1, $2, 'USER_ADMINISTRATOR', 'INSTITUTION')`,
+    [inst.id, id]);
+  return id;
+}
+
+/** A role assignment rule giving `profile` to users of a job category, written in SQL. */
+async function givenRule(jobCategory: string, profile: string): Promise<string> {
+  const [{ id }] = await db().query(`INSERT INTO role_assignment_rule (institution_id, job_category, profile_id) VALUES ($1, $2, $3) RETURNING id`,
+    [inst.id, jobCategory, profile]);
+  return id;
+}
 
 const idOf = async (primaryIdentifier: string): Promise<string> =>
   (await db().query(`SELECT id FROM app_user WHERE primary_identifier = $1`, [primaryIdentifier]))[0].id;
@@ -25,11 +40,8 @@ beforeAll(async () => {
   app = await startTestApp();
   inst = await createInstitution(db());
   await db().query(`INSERT INTO code_value (institution_id, kind, code, description) VALUES ($1, 'JOB_CATEGORY', 'ESCALATOR', 'Escalator')`, [inst.id]);
-  [{ id: instProfile }] = await db().query(`INSERT INTO role_profile (institution_id, name) VALUES ($1, 'Institution administrators') RETURNING id`, [inst.id]);
-  await db().query(`INSERT INTO role_profile_entry (institution_id, profile_id, role_type, scope_type) VALUES ($1, $2, 'USER_ADMINISTRATOR', 'INSTITUTION')`,
-    [inst.id, instProfile]);
-  [{ id: instRule }] = await db().query(`INSERT INTO role_assignment_rule (institution_id, job_category, profile_id) VALUES ($1, 'ESCALATOR', $2) RETURNING id`,
-    [inst.id, instProfile]);
+  // The attack of finding 2: a job category whose rule hands out an institution-scoped User Administrator.
+  await givenRule('ESCALATOR', await givenInstitutionProfile('Institution administrators'));
   tokens = await loginOperators(app, inst, {
     ua_inst: ['USER_ADMINISTRATOR', 'INSTITUTION'],
     ua_law: ['USER_ADMINISTRATOR', 'LAW'],
@@ -131,11 +143,13 @@ test('Issue 8 finding 2: a Law-scoped User Administrator cannot create a profile
 });
 
 test('Issue 8 finding 2: a Law-scoped User Administrator cannot overwrite a profile that has an institution-scoped entry', async () => {
+  const instProfile = await givenInstitutionProfile('To overwrite');
   await refused('ua_law', UPDATE_PROFILE, { id: instProfile, in: { name: 'Harmless now', roles: [{ roleType: 'CATALOGER', scope: library('LAW') }] } },
     'FORBIDDEN', () => profileState(instProfile));
 });
 
 test('Issue 8 finding 2: a Law-scoped User Administrator cannot delete a profile that has an institution-scoped entry', async () => {
+  const instProfile = await givenInstitutionProfile('To delete');
   await refused('ua_law', DELETE_PROFILE, { id: instProfile }, 'FORBIDDEN', () => profileState(instProfile));
 });
 
@@ -147,15 +161,18 @@ test('Issue 8 finding 2: a Law-scoped User Administrator cannot delete a profile
 });
 
 test('Issue 8 finding 2: a Law-scoped User Administrator cannot bind an institution-scoped profile to a rule', async () => {
+  const instProfile = await givenInstitutionProfile('To bind');
   await refused('ua_law', CREATE_RULE, { in: { jobCategory: 'LIBRARIAN', profileId: instProfile } }, 'FORBIDDEN');
 });
 
 test('Issue 8 finding 2: a Law-scoped User Administrator cannot delete a rule bound to an institution-scoped profile', async () => {
+  const instRule = await givenRule('LIBRARIAN', await givenInstitutionProfile('Bound'));
   await refused('ua_law', DELETE_RULE, { id: instRule }, 'FORBIDDEN',
     () => db().query(`SELECT * FROM role_assignment_rule WHERE id = $1`, [instRule]));
 });
 
 test('Issue 8 finding 2: a Law-scoped User Administrator cannot assign an institution-scoped profile to a user', async () => {
+  const instProfile = await givenInstitutionProfile('To assign');
   const patron = await createPatron(db(), inst);
   await refused('ua_law', ASSIGN_PROFILE, { u: patron, p: instProfile }, 'FORBIDDEN', () => rolesOf(patron));
 });
@@ -411,6 +428,8 @@ test('Issue 8 finding 8: permissionHistory lists profile and rule changes newest
 });
 
 test('Issue 8 finding 8: a refused profile or rule change writes no history and no event', async () => {
+  const instProfile = await givenInstitutionProfile('Refused changes');
+  const instRule = await givenRule('LIBRARIAN', instProfile);
   await refused('um_inst', CREATE_PROFILE, { in: { name: 'Not allowed', roles: [] } }, 'FORBIDDEN');
   await refused('ua_law', UPDATE_PROFILE, { id: instProfile, in: { name: 'Renamed', roles: [] } }, 'FORBIDDEN');
   await refused('ua_law', DELETE_RULE, { id: instRule }, 'FORBIDDEN');
