@@ -65,15 +65,15 @@ async function saveProfile(ctx: RequestContext, id: string | null, input: RolePr
     const before = id === null ? null : await lockProfileForChange(ctx, tx, operator.institutionId, id);
     const taken = await repo.findOneBy({ institutionId: operator.institutionId, name: draft.name });
     if (taken && taken.id !== before?.profile.id) throw conflict(`A role profile named "${draft.name}" exists`, { field: 'input.name', value: draft.name });
+    const changes: FieldChange[] = [
+      { field: 'name', oldValue: before?.profile.name ?? null, newValue: draft.name },
+      { field: 'description', oldValue: before?.profile.description ?? null, newValue: draft.description },
+      { field: 'roles', oldValue: before ? describeRoles(before.entries) : null, newValue: describeRoles(draft.roles) },
+    ];
     const profile = await repo.save(before
       ? Object.assign(before.profile, { name: draft.name, description: draft.description })
       : repo.create({ institutionId: operator.institutionId, name: draft.name, description: draft.description }));
     await replaceProfileEntries(tx, profile, draft.roles);
-    const changes: FieldChange[] = [
-      { field: 'name', oldValue: before?.profile.name ?? null, newValue: draft.name },
-      { field: 'description', oldValue: before ? before.profile.description : null, newValue: draft.description },
-      { field: 'roles', oldValue: before ? describeRoles(before.entries) : null, newValue: describeRoles(draft.roles) },
-    ];
     const changed = before ? changes.filter((c) => c.oldValue !== c.newValue) : changes;
     await recordConfigurationChange(tx, operator, { type: 'ROLE_PROFILE', id: profile.id }, before ? 'ROLE_PROFILE_UPDATED' : 'ROLE_PROFILE_CREATED', changed);
     return profile;

@@ -367,7 +367,6 @@ test('Issue 8 finding 8: updating a role profile\'s roles records the old and ne
   expect((await eventsOf(id)).map((e: { event_type: string }) => e.event_type)).toEqual(['ROLE_PROFILE_CREATED', 'ROLE_PROFILE_UPDATED']);
 });
 
-// BUG: saveProfile (src/roles/role-profile.service.ts) assigns the new name and description onto the locked profile object before building the change list from that same object, so old equals new: a rename or new description records no history and, alone, no event.
 test('Issue 8 finding 8: renaming a role profile and changing its description records the old and new values and one ROLE_PROFILE_UPDATED event', async () => {
   const id = await auditedProfile('Audited rename');
   const max = await lastHistoryId();
