@@ -174,3 +174,46 @@ test('updateUser no longer takes a password or a PIN: they are credentials with 
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   }
 });
+
+// ---------------------------------------------------------------- hostile input: a clear code, never INTERNAL_SERVER_ERROR, nothing written
+
+test('a malformed or unknown user id is BAD_USER_INPUT or NOT_FOUND, never an internal error', async () => {
+  expect((await setPassword('not-a-uuid', 'long enough secret', 'um_inst')).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'userId' });
+  expect((await setPassword('00000000-0000-4000-8000-000000000000', 'long enough secret', 'um_inst')).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+});
+
+test('R1.4 a PIN with a NUL byte, an empty PIN or a long one is BAD_USER_INPUT naming pin', async () => {
+  const id = await createPatron(db(), inst);
+  for (const pin of ['12\u000034', '', '1'.repeat(10_000)]) {
+    expect((await refused(SET_PIN, id, pin, 'um_inst', 'BAD_USER_INPUT')).extensions).toMatchObject({ field: 'pin' });
+  }
+});
+
+test('a password with a NUL byte is hashed like any other and never stored or recorded as text', async () => {
+  const id = await createPatron(db(), inst, { primaryIdentifier: 'nul_pw' });
+  expect((await setPassword(id, 'nul\u0000inside secret', 'um_inst')).errors).toBeUndefined();
+  expect((await userRow(id)).password_hash).toMatch(/^\$argon2id\$/);
+});
+
+test('permissionHistory refuses forged cursors and page sizes with BAD_USER_INPUT', async () => {
+  const forged = ['garbage', Buffer.from('h:99999999999999999999').toString('base64url'), Buffer.from('h:-1').toString('base64url')];
+  for (const after of forged) {
+    const res = await app.gql(`query($a: String) { permissionHistory(after: $a) { totalCount } }`, { a: after }, tokens.ua_inst);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  }
+  for (const first of [0, 101]) {
+    const res = await app.gql(`query($f: Int) { permissionHistory(first: $f) { totalCount } }`, { f: first }, tokens.ua_inst);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+  }
+});
+
+test('R4.3 a role expiry in year 0001 or an unknown profile id in a rule is BAD_USER_INPUT, not an internal error', async () => {
+  const patronId = await createPatron(db(), inst);
+  const assign = await app.gql(`mutation($u: ID!) { assignRole(userId: $u, input: { roleType: "CATALOGER", scope: { type: INSTITUTION }, expiryDate: "0001-01-01" }) { id } }`,
+    { u: patronId }, tokens.ua_inst);
+  expect(assign.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.expiryDate' });
+  for (const profileId of ['not-a-uuid', '00000000-0000-4000-8000-000000000000']) {
+    const rule = await app.gql(`mutation($p: ID!) { createRoleAssignmentRule(input: { userGroup: "UNDERGRAD", profileId: $p }) { id } }`, { p: profileId }, tokens.ua_inst);
+    expect(rule.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.profileId' });
+  }
+});
