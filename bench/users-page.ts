@@ -33,27 +33,27 @@
  * `npm run build`, instead of src/main.ts through the swc hook).
  */
 import 'reflect-metadata';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { createTokenIssuer } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
-import { Database, openDatabase } from '../src/db/connect';
+import { openDatabase } from '../src/db/connect';
 import { sqlLogger, sqlStatementCount } from '../src/db/sql-logger';
-import { generateUsers } from '../src/seed/bulk-users';
-import { freshDatabase } from './fresh-database';
-import { seedDemoIfEmpty } from '../src/seed/demo-data';
-import { DEMO_INSTITUTION_CODE } from '../src/seed/demo-reference';
 import { createServer } from '../src/server';
+import { freshDatabase } from './fresh-database';
+import { graphql, LOGIN, RunResult, runLoad } from './support/load';
+import { CORES, describePinning, fmt, loadAverage, median, PIN_SERVER, pinSelfOffServerCore } from './support/machine';
+import { DIST_ENTRY, killChildren, SOURCE_ENTRY, startChild } from './support/server-child';
+import { seedUsers } from './support/seed';
 
 const ROOT = path.resolve(__dirname, '..');
 const log = (line: string) => console.log(`[bench] ${line}`);
 const quiet = () => {};
+let serverEntry = SOURCE_ENTRY;
 
 // ---------------------------------------------------------------- options
 
@@ -100,287 +100,6 @@ function parseOptions(argv: string[]): Options {
     (o[key] as number) = key === 'durationS' || key === 'warmupS' ? value : Math.floor(value);
   }
   return o;
-}
-
-// ---------------------------------------------------------------- database
-
-
-/** The demo institution, then generated patrons up to `total` users; VACUUM ANALYZE as autovacuum would do in time. */
-async function seed(database: Database, total: number, password: string, dataDir: string): Promise<string> {
-  const db = database.dataSource;
-  const t0 = performance.now();
-  await seedDemoIfEmpty(db, { adminPassword: password, dataDir, log: quiet });
-  // Without statistics on the freshly seeded tables generateUsers turns quadratic: batches of 2,000 users took
-  // 2.7 s, 4.8 s, 7.0 s, 9.3 s ... (12.9 million app_user index tuple fetches for 4,000 users), and a flat 0.4 s
-  // after ANALYZE (77 thousand fetches); most likely a statement of the insert path (the identifier-clash trigger?)
-  // planned without statistics.
-  await db.query('ANALYZE');
-  const t1 = performance.now();
-  const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM app_user`);
-  const generated = await generateUsers(db, { institutionCode: DEMO_INSTITUTION_CODE, count: Math.max(0, total - n), seed: 20_260_101 });
-  const t2 = performance.now();
-  await db.query('VACUUM ANALYZE');
-  const t3 = performance.now();
-  const [counts] = await db.query(
-    `SELECT (SELECT count(*) FROM app_user)::int AS users, (SELECT count(*) FROM user_block)::int AS blocks, (SELECT count(*) FROM fine_fee)::int AS fines`,
-  );
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  return `seeded ${counts.users} users (${n} demo + ${generated.inserted} generated), ${counts.blocks} blocks, ${counts.fines} fines in ${s(t3 - t0)}`
-    + ` (demo ${s(t1 - t0)}, generateUsers ${s(t2 - t1)}, VACUUM ANALYZE ${s(t3 - t2)})`;
-}
-
-// ---------------------------------------------------------------- the server as a child process
-
-interface Child {
-  process: ChildProcess;
-  pid: number;
-  port: number;
-  /** SIGTERM (main.ts drains and exits 0), SIGKILL after 10 s. */
-  stop(): Promise<void>;
-}
-
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const CORES = os.availableParallelism();
-const PIN_SERVER = hasTaskset && CORES >= 2;
-
-let serverEntry = ['-r', './bench/swc-register.js', 'src/main.ts'];
-
-async function startChild(env: Record<string, string>, nodeFlags: string[] = []): Promise<Child> {
-  const nodeArgs = [...nodeFlags, ...serverEntry];
-  const [command, args] = PIN_SERVER ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: '0', NODE_ENV: 'production', CARREL_DB_POOL_SIZE: '10' };
-  delete childEnv.CARREL_LOG_SQL;
-  // taskset execs node, so the pid is the server's.
-  const child = spawn(command, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (output += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (output += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  liveChildren.add(child);
-  void exited.then(() => liveChildren.delete(child));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server printed no endpoint within 60 s:\n${output}`)), 60_000);
-    const onData = () => {
-      const match = /ready in \d+ ms[\s\S]*http:\/\/localhost:(\d+)\/graphql/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${output}`));
-    });
-  });
-  return {
-    process: child,
-    pid: child.pid!,
-    port,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-const liveChildren = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of liveChildren) c.kill('SIGKILL');
-});
-
-// ---------------------------------------------------------------- HTTP
-
-async function graphql(port: number, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
-  const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: { message: string }[] };
-  if (body.errors) throw new Error(`request failed: ${body.errors[0].message}`);
-  return body.data;
-}
-
-const LOGIN = `mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`;
-
-interface RunResult {
-  requests: number;
-  failures: number;
-  firstFailure?: string;
-  seconds: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  serverCpu: number;
-  pgCpu: number | null;
-  /** CPU used on the machine by everything but the server, its PostgreSQL backends and this process, in cores. */
-  othersCpu: number;
-}
-
-function percentile(sorted: Float64Array | number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-/**
- * `connections` closed loops on their own keep-alive sockets for `seconds`;
- * requests still in flight at the deadline are completed and counted.
- */
-async function runLoad(
-  port: number, token: string, bodies: string[], seconds: number, connections: number, watch: { pid: number; pgDatabase: string },
-): Promise<RunResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
-  const buffers = bodies.map((b) => Buffer.from(b));
-  const latencies: number[] = [];
-  let failures = 0;
-  let firstFailure: string | undefined;
-  let next = 0;
-  const once = (body: Buffer) =>
-    new Promise<void>((resolve) => {
-      const t = performance.now();
-      const fail = (why: string) => {
-        failures += 1;
-        firstFailure ??= why;
-        resolve();
-      };
-      const req = http.request(
-        {
-          host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent,
-          headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${token}` },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (e) => fail(String(e)));
-          res.on('end', () => {
-            const buf = Buffer.concat(chunks);
-            if (res.statusCode !== 200 || buf.includes('"errors"')) return fail(`HTTP ${res.statusCode}: ${buf.subarray(0, 300).toString()}`);
-            latencies.push(performance.now() - t);
-            resolve();
-          });
-        },
-      );
-      req.on('error', (e) => fail(String(e)));
-      req.end(body);
-    });
-
-  const backends = backendsOf(watch.pgDatabase);
-  pinBackends(backends);
-  const cpu0 = cpuSeconds([watch.pid]);
-  const pg0 = cpuSeconds(backends);
-  const self0 = process.cpuUsage();
-  const machine0 = machineBusySeconds();
-  const start = performance.now();
-  const deadline = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < deadline) await once(buffers[next++ % buffers.length]);
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  const serverCpu = cpuUsed(cpu0, cpuSeconds([watch.pid])) / elapsed;
-  const pg1 = cpuSeconds(backendsOf(watch.pgDatabase));
-  const pgCpu = pg1.size > 0 ? cpuUsed(pg0, pg1) / elapsed : null;
-  const self = process.cpuUsage(self0);
-  const selfCpu = (self.user + self.system) / 1e6 / elapsed;
-  const othersCpu = Math.max(0, (machineBusySeconds() - machine0) / elapsed - serverCpu - (pgCpu ?? 0) - selfCpu);
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length, failures, firstFailure, seconds: elapsed, rps: latencies.length / elapsed,
-    p50: percentile(latencies, 50), p99: percentile(latencies, 99), serverCpu, pgCpu, othersCpu,
-  };
-}
-
-// ---------------------------------------------------------------- CPU accounting from /proc
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of each process, in seconds. */
-function cpuSeconds(pids: number[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(pid, (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
-    } catch {
-      // exited
-    }
-  }
-  return out;
-}
-
-/**
- * CPU seconds the processes used between two readings: a process that
- * appeared in between counts whole, one that ended counts nothing after the
- * first reading (a backend that closes during a run is under-counted).
- */
-function cpuUsed(before: Map<number, number>, after: Map<number, number>): number {
-  let total = 0;
-  for (const [pid, s] of after) total += s - (before.get(pid) ?? 0);
-  return total;
-}
-
-/** Busy seconds of the whole machine (all cores) from /proc/stat. */
-function machineBusySeconds(): number {
-  try {
-    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Keeps this database's backends off the server's core (they are ours: they end with the database). */
-function pinBackends(pids: number[]): void {
-  if (!PIN_SERVER) return;
-  for (const pid of pids) {
-    try {
-      execFileSync('taskset', ['-p', '-c', `1-${CORES - 1}`, String(pid)], { stdio: 'ignore' });
-    } catch {
-      // gone
-    }
-  }
-}
-
-/** The PostgreSQL backends connected to this database (their process title names it). */
-function backendsOf(database: string): number[] {
-  const pids: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return pids;
-  }
-  for (const e of entries) {
-    try {
-      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8');
-      if (cmd.startsWith('postgres: ') && cmd.includes(` ${database} `)) pids.push(Number(e));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -574,24 +293,11 @@ function summariseProfile(file: string, fromUs: number, toUs: number): string[] 
 // ---------------------------------------------------------------- main
 
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
-const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const uptime = () => {
-  try {
-    return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  } catch {
-    return os.loadavg().map((x) => x.toFixed(2)).join(' ');
-  }
-};
-
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   if (opts.dist) {
     if (!fs.existsSync(path.join(ROOT, 'dist/src/main.js'))) throw new Error('--dist: dist/src/main.js is missing, run `npm run build` first');
-    serverEntry = ['dist/src/main.js'];
+    serverEntry = DIST_ENTRY;
   }
   const started = performance.now();
   // A hard bound: whatever hangs, the child is killed and the database dropped.
@@ -605,18 +311,15 @@ async function main(): Promise<void> {
     if (interrupted) return;
     interrupted = true;
     console.error(`[bench] ${why}: cleaning up`);
-    for (const c of liveChildren) c.kill('SIGKILL');
+    killChildren();
     void cleanUp().finally(() => process.exit(1));
   };
   const watchdog = setTimeout(() => abort(`over the time budget of ${Math.round(budgetMs / 1000)} s`), budgetMs);
   process.once('SIGINT', () => abort('interrupted'));
   process.once('SIGTERM', () => abort('terminated'));
 
-  if (PIN_SERVER) {
-    // The load generator (this process, all its threads) on the other cores; the server gets core 0 to itself.
-    execFileSync('taskset', ['-a', '-p', '-c', `1-${CORES - 1}`, String(process.pid)], { stdio: 'ignore' });
-  }
-  log(`${CORES} cores; ${PIN_SERVER ? 'server pinned to core 0 (taskset), load generator and this process on cores 1-' + (CORES - 1) : hasTaskset ? 'one core only: nothing pinned' : 'no taskset: nothing pinned'}; load average ${uptime()}`);
+  pinSelfOffServerCore();
+  log(`${CORES} cores; ${describePinning()}; load average ${loadAverage()}`);
 
   const lines: string[] = [];
   try {
@@ -630,7 +333,7 @@ async function main(): Promise<void> {
 
     const database = await openDatabase({ ...loadConfig(), databaseUrl: fresh.url, dbPoolSize: 10 }, quiet);
     cleanups.push(() => database.close());
-    const seeded = await seed(database, opts.users, password, dataDir);
+    const seeded = await seedUsers(database, opts.users, password, dataDir);
     log(seeded);
     const db = database.dataSource;
     const identifiers: string[] = (
@@ -654,7 +357,7 @@ async function main(): Promise<void> {
     await inProcess.stop();
 
     // The server under test.
-    const child = await startChild({ DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir, CARREL_TOKEN_SECRET: tokenSecret });
+    const child = await startChild(serverEntry, { DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir, CARREL_TOKEN_SECRET: tokenSecret });
     cleanups.push(() => child.stop());
     const token: string = (await graphql(child.port, LOGIN, { i: 'admin', p: password })).login.token;
     log(`server pid ${child.pid} on port ${child.port}; ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured, ${opts.runs} runs per scenario`);
@@ -662,14 +365,14 @@ async function main(): Promise<void> {
     const results = new Map<string, RunResult[]>(list.map((s) => [s.key, []]));
     for (let run = 1; run <= opts.runs; run++) {
       for (const s of list) {
-        if (opts.warmupS > 0) await runLoad(child.port, token, s.bodies, opts.warmupS, opts.connections, { pid: child.pid, pgDatabase: fresh.name });
-        const r = await runLoad(child.port, token, s.bodies, opts.durationS, opts.connections, { pid: child.pid, pgDatabase: fresh.name });
+        if (opts.warmupS > 0) await runLoad({ port: child.port, token, bodies: s.bodies, seconds: opts.warmupS, connections: opts.connections, watch: { pid: child.pid, pgDatabase: fresh.name } });
+        const r = await runLoad({ port: child.port, token, bodies: s.bodies, seconds: opts.durationS, connections: opts.connections, watch: { pid: child.pid, pgDatabase: fresh.name } });
         if (r.failures > 0) throw new Error(`${s.label}: ${r.failures} failed responses, first: ${r.firstFailure}`);
         results.get(s.key)!.push(r);
-        log(`run ${run} ${s.label}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, server CPU ${fmt(100 * r.serverCpu, 0)}%, its PostgreSQL backends ${r.pgCpu === null ? '-' : fmt(100 * r.pgCpu, 0) + '%'}, other processes ${fmt(100 * r.othersCpu, 0)}% (load ${uptime()})`);
+        log(`run ${run} ${s.label}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, server CPU ${fmt(100 * r.serverCpu, 0)}%, its PostgreSQL backends ${r.pgCpu === null ? '-' : fmt(100 * r.pgCpu, 0) + '%'}, other processes ${fmt(100 * r.othersCpu, 0)}% (load ${loadAverage()})`);
       }
     }
-    const loadAfter = uptime();
+    const loadAfter = loadAverage();
 
     // EXPLAIN (ANALYZE, BUFFERS) of the statements the server sent, after the runs (warm cache, as under load).
     const explainClient = new Client({ connectionString: fresh.url });
@@ -687,14 +390,15 @@ async function main(): Promise<void> {
       const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-prof-'));
       cleanups.push(async () => fs.rmSync(profDir, { recursive: true, force: true }));
       const profiled = await startChild(
+        serverEntry,
         { DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir, CARREL_TOKEN_SECRET: tokenSecret },
         ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
       );
       cleanups.push(() => profiled.stop());
       const s = list.find((x) => x.key === opts.profile)!;
-      await runLoad(profiled.port, token, s.bodies, Math.max(opts.warmupS, 3), opts.connections, { pid: profiled.pid, pgDatabase: fresh.name });
+      await runLoad({ port: profiled.port, token, bodies: s.bodies, seconds: Math.max(opts.warmupS, 3), connections: opts.connections, watch: { pid: profiled.pid, pgDatabase: fresh.name } });
       const from = monotonicUs();
-      const r = await runLoad(profiled.port, token, s.bodies, opts.durationS, opts.connections, { pid: profiled.pid, pgDatabase: fresh.name });
+      const r = await runLoad({ port: profiled.port, token, bodies: s.bodies, seconds: opts.durationS, connections: opts.connections, watch: { pid: profiled.pid, pgDatabase: fresh.name } });
       const to = monotonicUs();
       await profiled.stop();
       const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
@@ -759,7 +463,7 @@ async function main(): Promise<void> {
   }
 }
 
-const loadBefore = uptime();
+const loadBefore = loadAverage();
 
 main().catch((e) => {
   console.error('[bench] failed:', e instanceof Error ? e.stack : e);
