@@ -7,10 +7,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import type { TokenIssuer } from './auth/tokens';
+import { loadConfig } from './config';
 import { buildContext, credentialsOf, RequestContext } from './context';
 import { formatError } from './errors-format';
 import { buildSchema } from './schema';
+import {
+  allowMethods, answerClientErrorsWithJson, BODY_LIMIT_BYTES, httpErrorHandler, notFound, requireJsonBody, withoutRequestRefusalStacks,
+} from './server/http-errors';
 import { createQueryLimits } from './server/query-limits';
+import { responseStatusPlugin } from './server/response-status';
 
 export interface ServerOptions {
   db: DataSource;
@@ -30,17 +35,17 @@ export interface CarrelServer {
 export async function createServer(options: ServerOptions): Promise<CarrelServer> {
   const app = express();
   app.disable('x-powered-by');
-  // express shows a stack trace in its own error pages (a refused body: 413, malformed JSON: 400) unless its env
-  // is 'production'; it read NODE_ENV, so `production: true` alone still sent stack traces to clients.
-  app.set('env', options.production ? 'production' : 'development');
+  // req.ip (login throttling per address) is the socket's peer unless CARREL_TRUST_PROXY names the proxies in front.
+  app.set('trust proxy', loadConfig().trustProxy);
   const httpServer = http.createServer(app);
+  answerClientErrorsWithJson(httpServer);
   // Depth, aliases, directives, tokens and cost: refused before execution (src/server/query-limits.ts).
   const limits = createQueryLimits({ production: options.production });
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema(),
     introspection: !options.production,
     includeStacktraceInErrorResponses: !options.production,
-    formatError: formatError(options.production),
+    formatError: withoutRequestRefusalStacks(formatError(options.production)),
     // main.ts owns SIGTERM/SIGINT (drain, close the database, exit 0). Apollo's own handlers (on by default
     // outside NODE_ENV=test) ran first, so main's stop() awaited a barrier Apollo never resolves on success:
     // the database was never closed and the process only ended once the pg pool's idle clients timed out.
@@ -57,11 +62,14 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
       ApolloServerPluginCacheControlDisabled(),
       options.production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       ...limits.plugins,
+      responseStatusPlugin(),
     ],
   });
   await apollo.start();
 
-  app.get('/health', async (_req, res) => {
+  // Every path and method not served below, and every failure outside GraphQL, is answered as JSON in the GraphQL
+  // error shape (src/server/http-errors.ts): express's defaults are HTML pages with a stack trace.
+  app.all('/health', allowMethods('GET', 'HEAD'), async (_req, res) => {
     try {
       await options.db.query('SELECT 1');
       res.json({ status: 'ok', database: 'ok' });
@@ -69,13 +77,18 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
       res.status(503).json({ status: 'unavailable', database: 'unreachable' });
     }
   });
-  app.use(
+  // app.all, not app.use: /graphql/anything is an unknown path, not the endpoint.
+  app.all(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    allowMethods('GET', 'POST'),
+    requireJsonBody,
+    express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => buildContext(options.db, options.tokens, credentialsOf(req.headers)),
+      context: async ({ req }) => buildContext(options.db, options.tokens, credentialsOf(req.headers), req.ip),
     }),
   );
+  app.use(notFound);
+  app.use(httpErrorHandler());
 
   return {
     httpServer,
