@@ -1,3 +1,4 @@
+import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
 import { badInput } from '../common/errors';
 import type { RequestContext } from '../context';
 import type { HistoryEntry, User } from '../db/entities';
@@ -5,14 +6,12 @@ import { countConfigurationHistory, findConfigurationHistory } from './history.r
 
 const MAX_PAGE = 100;
 
-/** Opaque cursors over the bigserial id: base64url of `h:<id>`. */
-const encodeCursor = (id: string): string => Buffer.from(`h:${id}`).toString('base64url');
+/** Both lists are newest first by the bigserial id alone; a cursor of one list is refused by the other. */
+const USER_HISTORY: CursorOrder = { name: 'USER_HISTORY', key: 'none', id: 'bigint' };
+const PERMISSION_HISTORY: CursorOrder = { name: 'PERMISSION_HISTORY', key: 'none', id: 'bigint' };
 
-function decodeCursor(text: string): string {
-  const id = /^h:(\d{1,18})$/.exec(Buffer.from(text, 'base64url').toString('utf8'))?.[1];
-  if (!id) throw badInput('after', 'The cursor is not valid: use an endCursor returned by this API');
-  return id;
-}
+/** The id before which the page starts, from the `after` argument. */
+const beforeIdOf = (after: string | null | undefined, order: CursorOrder): string | null => (after ? decodeCursor(after, 'after', order).id : null);
 
 export type HistoryPage = ReturnType<typeof toConnection>;
 
@@ -23,8 +22,8 @@ function pageSize(first: number | null | undefined): number {
 }
 
 /** A page of entries (fetched with one extra row) as a Relay connection. */
-function toConnection(rows: HistoryEntry[], first: number, totalCount: () => Promise<number>) {
-  const edges = rows.slice(0, first).map((entry) => ({ cursor: encodeCursor(entry.id), node: entry }));
+function toConnection(rows: HistoryEntry[], first: number, order: CursorOrder, totalCount: () => Promise<number>) {
+  const edges = rows.slice(0, first).map((entry) => ({ cursor: encodeCursor(order, { key: null, id: entry.id }), node: entry }));
   return {
     edges,
     pageInfo: {
@@ -46,16 +45,16 @@ function toConnection(rows: HistoryEntry[], first: number, totalCount: () => Pro
 export async function getUserHistory(ctx: RequestContext, user: User, args: { first?: number | null; after?: string | null }) {
   ctx.policy.assert('user.read');
   const first = pageSize(args.first);
-  const beforeId = args.after ? decodeCursor(args.after) : null;
+  const beforeId = beforeIdOf(args.after, USER_HISTORY);
   const rows = await ctx.loaders.historyPage(first, beforeId).load(user.id);
-  return toConnection(rows, first, async () => (await ctx.loaders.historyCountByUser.load(user.id)).count);
+  return toConnection(rows, first, USER_HISTORY, async () => (await ctx.loaders.historyCountByUser.load(user.id)).count);
 }
 
 /** Changes to role profiles and role assignment rules, newest first: who changed which powers a profile or rule gives. */
 export async function getConfigurationHistory(ctx: RequestContext, args: { first?: number | null; after?: string | null }) {
   const operator = ctx.policy.assert('user.read');
   const first = pageSize(args.first);
-  const beforeId = args.after ? decodeCursor(args.after) : null;
+  const beforeId = beforeIdOf(args.after, PERMISSION_HISTORY);
   const rows = await findConfigurationHistory(ctx.db.manager, operator.institutionId, first, beforeId);
-  return toConnection(rows, first, () => countConfigurationHistory(ctx.db.manager, operator.institutionId));
+  return toConnection(rows, first, PERMISSION_HISTORY, () => countConfigurationHistory(ctx.db.manager, operator.institutionId));
 }

@@ -5,6 +5,7 @@ import { roleInForceSql } from '../policy/roles-in-force.sql';
 import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 import { returningRows } from '../db/returning';
 import { lockRow } from '../db/lock-row';
+import type { CursorPosition } from '../common/cursor';
 
 /** Every read of users goes through here, always scoped to one institution. */
 
@@ -24,8 +25,8 @@ export interface UserPageRequest {
   filter: UsersFilter;
   sort: { field: SortField; direction: 'ASC' | 'DESC' };
   first: number;
-  /** Keyset position: the sort key (as text) and id of the last user of the previous page. */
-  after: { key: string; id: string } | null;
+  /** Keyset position: the sort key (as text, of the sort's key type) and id of the last user of the previous page. */
+  after: CursorPosition | null;
 }
 
 function escapeLike(text: string): string {

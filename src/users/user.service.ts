@@ -10,9 +10,9 @@ import { recordHistory } from '../history/history.repository';
 import { applyAssignmentRules } from '../roles/role.service';
 import { linkFulfillmentProxy } from '../proxies/fulfillment-proxy';
 import { findExistingCodes, findInstitution } from '../institutions/institution.repository';
-import { decodeCursor, encodeCursor } from '../common/cursor';
+import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
 import { isUuid } from '../common/uuid';
-import { countUsers, findPossibleDuplicates, findTakenIdentifiers, findUserByIdentifier, findUserPage } from './user.repository';
+import { countUsers, findPossibleDuplicates, findTakenIdentifiers, findUserByIdentifier, findUserPage, SORT_KEYS } from './user.repository';
 import { NewUserDraft, validateNewUser } from './user.validation';
 
 const MAX_PAGE = 100;
@@ -40,13 +40,13 @@ export async function listUsers(
   const first = args.first ?? 20;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}`);
   const sort = { field: args.sort?.field ?? 'NAME', direction: args.sort?.direction ?? 'ASC' } as const;
-  const order = `${sort.field}:${sort.direction}`;
+  const order: CursorOrder = { name: `${sort.field}:${sort.direction}`, key: SORT_KEYS[sort.field].cast, id: 'uuid' };
   const after = args.after ? decodeCursor(args.after, 'after', order) : null;
   const filter = args.filter ?? {};
   const scope = ctx.policy.ownerScope();
   const { users } = await findUserPage(ctx.db.manager, { institutionId: operator.institutionId, scope, filter, sort, first, after });
   const page = users.slice(0, first);
-  const edges = page.map((user) => ({ cursor: encodeCursor({ order, key: user.sortKey, id: user.id }), node: user as User }));
+  const edges = page.map((user) => ({ cursor: encodeCursor(order, { key: user.sortKey, id: user.id }), node: user as User }));
   for (const user of page) ctx.loaders.userById.prime(user.id, user);
   return {
     edges,
