@@ -5,8 +5,8 @@ import type { ApiKey } from '../db/entities';
 import { inTransaction } from '../db/transaction';
 import { appendEvents } from '../events/outbox.repository';
 import type { CreateApiKeyInput } from '../generated/graphql';
-import { ResolvedRole, resolveRoleInput } from '../roles/role-input';
-import { describeRole, sameRole } from '../roles/role-scope';
+import { refuseListedTwice, ResolvedRole, resolveRoleInput } from '../roles/role-input';
+import { describeRole } from '../roles/role-scope';
 import { findRolesOfApiKeys, insertRoles } from '../roles/role.repository';
 import { generateSecret } from './api-key.secret';
 import { findApiKeyByName, findApiKeyForUpdate, findApiKeys, insertApiKey, markRevoked } from './api-key.repository';
@@ -45,7 +45,7 @@ async function resolveKeyRoles(ctx: RequestContext, institutionId: string, input
     const role = await resolveRoleInput(ctx.db.manager, institutionId, roleInput, field);
     // A user may hold an unscoped, inactive role until someone scopes it (R4.3); a key must be usable as created.
     if (role.scopeType === null) throw badInput(`${field}.scope`, `${role.roleType} needs a scope: an API key's roles must be usable`);
-    if (roles.some((r) => sameRole(r, role))) throw badInput(field, `${describeRole(role)} is listed twice`);
+    refuseListedTwice(roles, role, field);
     ctx.policy.assertMayDelegate(role, field);
     roles.push(role);
   }

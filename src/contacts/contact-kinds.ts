@@ -1,7 +1,7 @@
 import type { EntityTarget } from 'typeorm';
 import { Institution, UserAddress, UserEmail, UserPhone } from '../db/entities';
 import type { AddressInput, EmailInput, PhoneInput } from '../generated/graphql';
-import { checkAddress, checkEmail, checkPhone, ContactKind, trimmed } from '../users/user.validation';
+import { checkAddress, checkEmail, checkPhone, ContactKind, emailKey, emailTaken, trimmed } from '../users/user.validation';
 import type { UserItemRow } from './user-item.repository';
 
 /**
@@ -33,6 +33,11 @@ export interface ContactKindSpec<Row extends ContactRow, Input extends ContactIn
   entity: EntityTarget<Row>;
   /** The kind's own R1.7 checks (dates, the institution's formats); `field` is the item's input path. */
   check(field: string, input: Input, institution: Institution): void;
+  /**
+   * For kinds a user holds each value of only once (emails): how two items
+   * compare, and the refusal of an input that repeats an item of the user.
+   */
+  unique?: { key(item: Row | Input): string; taken(input: Input): Error };
   /** R1.7: the institution may make one email mandatory. */
   required?(institution: Institution): boolean;
   /** The columns an input sets (everything but the preferred and external flags). */
@@ -59,6 +64,7 @@ export const EMAIL: ContactKindSpec<UserEmail, EmailInput> = {
   historyField: 'emails',
   entity: UserEmail,
   check: checkEmail,
+  unique: { key: emailKey, taken: (input) => emailTaken('input.address', input.address, false) },
   required: (institution) => institution.emailRequired,
   columns: (input) => ({ address: input.address.trim(), emailType: input.type, description: trimmed(input.description), ...dates(input) }),
   text: (row) => itemText(row.emailType, row.address, row, row.description),

@@ -38,6 +38,12 @@ function checkInput<Row extends ContactRow, Input extends ContactInput>(spec: Co
   spec.check('input', input, institution);
 }
 
+/** R1.7: the user holds each email once; `item` is the one being replaced, which may keep its value. */
+function checkUnique<Row extends ContactRow, Input extends ContactInput>(spec: ContactKindSpec<Row, Input>, items: Row[], input: Input, item: Row | null) {
+  const unique = spec.unique;
+  if (unique && items.some((other) => other.id !== item?.id && unique.key(other) === unique.key(input))) throw unique.taken(input);
+}
+
 /** Sets or clears one item's preferred flag and returns the history change it makes. */
 async function setPreferred<Row extends ContactRow>(tx: EntityManager, spec: ContactKindSpec<Row, ContactInput>, row: Row, preferred: boolean): Promise<FieldChange> {
   const oldValue = spec.text(row);
@@ -60,7 +66,9 @@ export function addContact<Row extends ContactRow, Input extends ContactInput>(
   return inTransaction(ctx.db, async (tx) => {
     const { operator, user } = await lockUserForChange(ctx, tx, 'user.update', userId);
     checkInput(spec, user, input, await institutionOf(tx, operator));
-    const current = (await findContactsOfUser(tx, spec.entity, operator.institutionId, user.id)).find((c) => c.isPreferred);
+    const items = await findContactsOfUser(tx, spec.entity, operator.institutionId, user.id);
+    checkUnique(spec, items, input, null);
+    const current = items.find((c) => c.isPreferred);
     const changes: FieldChange[] = [];
     if (input.preferred && current) changes.push(await setPreferred(tx, spec, current, false));
     const row = await insertContact(tx, spec.entity, {
@@ -80,9 +88,11 @@ export function updateContact<Row extends ContactRow, Input extends ContactInput
     const { operator, user, item } = await lockItemForChange(ctx, tx, spec.entity, id, spec.label);
     refuseExternal(item, spec.label, spec.text(item));
     checkInput(spec, user, input, await institutionOf(tx, operator));
+    const items = await findContactsOfUser(tx, spec.entity, operator.institutionId, user.id);
+    checkUnique(spec, items, input, item);
     const changes: FieldChange[] = [];
     if (input.preferred && !item.isPreferred) {
-      const current = (await findContactsOfUser(tx, spec.entity, operator.institutionId, user.id)).find((c) => c.isPreferred);
+      const current = items.find((c) => c.isPreferred);
       if (current) changes.push(await setPreferred(tx, spec, current, false));
     }
     const oldValue = spec.text(item);

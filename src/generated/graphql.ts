@@ -19,13 +19,20 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** A calendar day without time zone, ISO 8601 `YYYY-MM-DD` (e.g. a birth or expiry date). */
+  /**
+   * A calendar day without time zone, ISO 8601 `YYYY-MM-DD` (e.g. a birth or expiry date).
+   * On input, from 1850-01-01 to 9999-12-31.
+   */
   Date: { input: string; output: string; }
-  /** An instant in time, ISO 8601 with time zone (e.g. `2026-11-27T08:17:53.000Z`). */
+  /**
+   * An instant in time, ISO 8601 with time zone (e.g. `2026-11-27T08:17:53.000Z`).
+   * On input, from 1850-01-01 to 9999-12-31 (UTC).
+   */
   DateTime: { input: Date; output: Date | string; }
   /**
    * An exact decimal amount of money, sent and returned as a string with two decimals (e.g. `"12.50"`).
    * Inputs also accept an integer or a string with up to two decimals; floats are never used.
+   * On input, at most 999999999.99; a fine or fee is also bounded by its institution's maximum (`FineSettings.maximumAmount`).
    */
   Decimal: { input: string; output: string; }
   /** An email address as defined by RFC 5322 (the format is checked on input). */
@@ -43,9 +50,9 @@ export type AccountType =
 
 /** A fine or fee to charge (R7.2, R7.3). */
 export type AddFineInput = {
-  /** The amount, greater than zero with at most two decimals, VAT included. A credit is entered positive and stored negative (R7.3). */
+  /** The amount, greater than zero with at most two decimals, VAT included, at most the institution's `FineSettings.maximumAmount`. A credit is entered positive and stored negative (R7.3). */
   amount: Scalars['Decimal']['input'];
-  /** A comment; required for a credit (R7.3). At most 4000 characters. */
+  /** A comment; required for a credit (R7.3). */
   comment?: InputMaybe<Scalars['String']['input']>;
   /** The barcode of the item the fine is about, if any. */
   itemBarcode?: InputMaybe<Scalars['String']['input']>;
@@ -169,7 +176,7 @@ export type Block = {
 export type BlockInput = {
   /** When the block stops being active; null or left out: never. A date in the past lifts the block (R6.2). */
   expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
-  /** A note explaining the block (surrounding spaces are trimmed; at most 4000 characters). */
+  /** A note explaining the block. */
   note?: InputMaybe<Scalars['String']['input']>;
   /** The owning library (R5.1); null or left out: the institution. With library independence on, it must be within your scopes (R5.3). */
   ownerLibraryId?: InputMaybe<Scalars['ID']['input']>;
@@ -225,6 +232,11 @@ export type CreateUserInput = {
   emails?: InputMaybe<Array<EmailInput>>;
   /** Expiry date. */
   expiryDate?: InputMaybe<Scalars['Date']['input']>;
+  /**
+   * The code of the external system (e.g. the SIS) that owns the record: required for an EXTERNAL account, refused for the
+   * others, which are managed here (R1.2). Shown as `User.externalOwner`.
+   */
+  externalOwner?: InputMaybe<Scalars['String']['input']>;
   /** Mandatory except for contacts. */
   firstName?: InputMaybe<Scalars['String']['input']>;
   /** Require a password change at the first login. */
@@ -421,6 +433,8 @@ export type FineSettings = {
   __typename?: 'FineSettings';
   /** The active balance at which a patron may no longer borrow (R7.5, R7.6); `"0.00"` means no limit. */
   debtLimit: Scalars['Decimal']['output'];
+  /** The largest amount one fine or fee (or credit) may be charged, set per institution (default `"10000.00"`); `addFine` refuses more. */
+  maximumAmount: Scalars['Decimal']['output'];
   /** The most fines one waive may cover (R7.4; at most 100). */
   waivingFinesFeesLimit: Scalars['Int']['output'];
 };
@@ -669,6 +683,14 @@ export type Mutation = {
   /** Dispute an ACTIVE fine (R7.5): it becomes IN_DISPUTE and leaves the active balance and the debt limit. A FINE_DISPUTED event. */
   disputeFine: Fine;
   /**
+   * End every session of a user: every token issued to it so far is refused from its next request on, and stays refused
+   * even if the user is deactivated and reactivated; the user must log in again. Anyone may end their own sessions;
+   * ending another user's needs what setting its password needs (user.setCredentials, the ability to grant every role it
+   * holds), never on a protected account (R4.5). Deactivation, a password change and the loss of the last staff role end
+   * sessions the same way.
+   */
+  endSessions: User;
+  /**
    * Exchange a staff identifier (the primary identifier or any additional identifier) and password for a bearer token.
    * The only operation allowed without a token.
    */
@@ -722,6 +744,15 @@ export type Mutation = {
    * `setUserPassword` applies too.
    */
   toggleAccountType: User;
+  /**
+   * Lift a user's sign-in lockout: after CARREL_LOGIN_MAX_FAILURES consecutive failed logins an account is locked (login
+   * answers TOO_MANY_REQUESTS, even to the right password) for CARREL_LOGIN_LOCKOUT_SECONDS, or until unlocked when that
+   * is 0. Also clears the waits after failed logins and after wrong current passwords in changePassword. A change of the
+   * user's access: needs what setting its password needs (user.setCredentials for its record type, the ability to grant
+   * every role it holds), never on a protected account (R4.5) nor on oneself. Unlocking a user that is not locked
+   * changes nothing and succeeds.
+   */
+  unlockUser: User;
   /** Replace an internal address's lines, type, note, dates, or make it the preferred one (R1.7). */
   updateAddress: Address;
   /** Replace a block's content and owner. External blocks (from the SIS) cannot be edited (R3.3); a block outside your owner scope is not found (R5.2). */
@@ -895,6 +926,12 @@ export type MutationDisputeFineArgs = {
 
 
 /** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationEndSessionsArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
 export type MutationLoginArgs = {
   identifier: Scalars['String']['input'];
   institution?: InputMaybe<Scalars['String']['input']>;
@@ -1012,6 +1049,12 @@ export type MutationSetUserPinArgs = {
 /** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
 export type MutationToggleAccountTypeArgs = {
   password?: InputMaybe<Scalars['String']['input']>;
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationUnlockUserArgs = {
   userId: Scalars['ID']['input'];
 };
 
@@ -1142,7 +1185,7 @@ export type NoteInput = {
   ownerLibraryId?: InputMaybe<Scalars['ID']['input']>;
   /** Whether the note pops up when the user's record is opened (default false). */
   popup?: InputMaybe<Scalars['Boolean']['input']>;
-  /** The text (required; surrounding spaces are trimmed; at most 4000 characters). */
+  /** The text (required). */
   text: Scalars['String']['input'];
   /** The note type code: a configured NOTE_TYPE code; GENERAL, the standard type, when left out. */
   type?: InputMaybe<Scalars['String']['input']>;
@@ -1259,7 +1302,7 @@ export type Query = {
   apiKeys: Array<ApiKey>;
   /** The institution's fine and fee types, by code. */
   fineFeeTypes: Array<FineFeeType>;
-  /** The institution's debt limit and waive cap. */
+  /** The institution's debt limit, waive cap and maximum amount of a fine. */
   fineSettings: FineSettings;
   /** The institution's libraries (role scopes and item owners). */
   libraries: Array<Library>;
@@ -1535,9 +1578,9 @@ export type Statistic = {
 export type StatisticInput = {
   /** The category: a configured STATISTIC_CATEGORY code. */
   category: Scalars['String']['input'];
-  /** The category type the category is reported under (e.g. FACULTY_DEPT); required, surrounding spaces trimmed, at most 100 characters. */
+  /** The category type the category is reported under (e.g. FACULTY_DEPT); required. */
   categoryType: Scalars['String']['input'];
-  /** A note (surrounding spaces are trimmed; at most 4000 characters). */
+  /** A note. */
   note?: InputMaybe<Scalars['String']['input']>;
   /** The owning library (R5.1); null or left out: the institution. With library independence on, it must be within your scopes (R5.3). */
   ownerLibraryId?: InputMaybe<Scalars['ID']['input']>;
@@ -1855,7 +1898,7 @@ export type WaiveFineFilter = {
 export type WaiveFinesInput = {
   /** A partial waive: how much to take off, at most the remaining balance. Only with exactly one fine in `fineIds`; left out: the whole remaining balance of each fine. */
   amount?: InputMaybe<Scalars['Decimal']['input']>;
-  /** A free-text comment recorded with each waive (surrounding spaces are trimmed; at most 4000 characters). */
+  /** A free-text comment recorded with each waive. */
   comment?: InputMaybe<Scalars['String']['input']>;
   /** Waive every ACTIVE fine of a user matching this filter instead of listing them; the same limit applies to the number that match. */
   filter?: InputMaybe<WaiveFineFilter>;
@@ -2121,6 +2164,15 @@ export type ResolversParentTypes = {
   WaiveReason: CodeValueRow;
 };
 
+export type LimitDirectiveArgs = {
+  maxItems?: Maybe<Scalars['Int']['input']>;
+  maxLength?: Maybe<Scalars['Int']['input']>;
+  multiline?: Maybe<Scalars['Boolean']['input']>;
+  trim?: Maybe<Scalars['Boolean']['input']>;
+};
+
+export type LimitDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = LimitDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type AddressResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = {
   city?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   country?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2248,6 +2300,7 @@ export type FineFeeTypeResolvers<ContextType = RequestContext, ParentType extend
 
 export type FineSettingsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineSettings'] = ResolversParentTypes['FineSettings']> = {
   debtLimit?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  maximumAmount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   waivingFinesFeesLimit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
@@ -2333,6 +2386,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   deleteRoleAssignmentRule?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteRoleAssignmentRuleArgs, 'id'>>;
   deleteRoleProfile?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteRoleProfileArgs, 'id'>>;
   disputeFine?: Resolver<ResolversTypes['Fine'], ParentType, ContextType, RequireFields<MutationDisputeFineArgs, 'comment' | 'id'>>;
+  endSessions?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationEndSessionsArgs, 'userId'>>;
   login?: Resolver<ResolversTypes['LoginPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'identifier' | 'password'>>;
   payFine?: Resolver<ResolversTypes['Fine'], ParentType, ContextType, RequireFields<MutationPayFineArgs, 'id' | 'input'>>;
   payFines?: Resolver<Array<ResolversTypes['Fine']>, ParentType, ContextType, RequireFields<MutationPayFinesArgs, 'input'>>;
@@ -2352,6 +2406,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   setUserPassword?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPasswordArgs, 'userId'>>;
   setUserPin?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPinArgs, 'userId'>>;
   toggleAccountType?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationToggleAccountTypeArgs, 'userId'>>;
+  unlockUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUnlockUserArgs, 'userId'>>;
   updateAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'id' | 'input'>>;
   updateBlock?: Resolver<ResolversTypes['Block'], ParentType, ContextType, RequireFields<MutationUpdateBlockArgs, 'id' | 'input'>>;
   updateEmail?: Resolver<ResolversTypes['Email'], ParentType, ContextType, RequireFields<MutationUpdateEmailArgs, 'id' | 'input'>>;
@@ -2637,3 +2692,6 @@ export type Resolvers<ContextType = RequestContext> = {
   WaiveReason?: WaiveReasonResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = RequestContext> = {
+  limit?: LimitDirectiveResolver<any, any, ContextType>;
+};

@@ -30,3 +30,41 @@ export async function updatePrimaryIdentifier(tx: EntityManager, operator: Opera
   );
   Object.assign(user, { primaryIdentifier, updatedBy: operator.label, updatedAt: row.updated_at });
 }
+
+/** Who holds an identifier value already: the user, and the additional identifier's type (null for a primary identifier). */
+export interface TakenIdentifier {
+  value: string;
+  userId: string;
+  heldAs: string | null;
+}
+
+/**
+ * Which of the given identifier values are already taken in the institution
+ * (R2.2, R2.4), and by whom: a primary identifier clashes with any identifier
+ * equal to it case-insensitively; an additional one clashes with an equal
+ * additional value or a primary identifier equal case-insensitively. One row
+ * per taken value, in no particular order.
+ */
+export async function findTakenIdentifiers(
+  db: EntityManager,
+  institutionId: string,
+  wanted: { primary: string | null; additional: string[] },
+): Promise<TakenIdentifier[]> {
+  const rows: { value: string; user_id: string; held_as: string | null }[] = await db.query(
+    `SELECT v AS value, t.user_id, t.held_as FROM unnest($2::text[]) AS v
+       CROSS JOIN LATERAL (
+         SELECT u.id AS user_id, NULL::text AS held_as FROM app_user u WHERE u.institution_id = $1 AND lower(u.primary_identifier) = lower(v)
+         UNION ALL
+         SELECT i.user_id, i.id_type FROM user_identifier i WHERE i.institution_id = $1 AND i.value = v
+         LIMIT 1) t
+     UNION ALL
+     SELECT $3, t.user_id, t.held_as FROM (
+         SELECT u.id AS user_id, NULL::text AS held_as FROM app_user u WHERE u.institution_id = $1 AND lower(u.primary_identifier) = lower($3)
+         UNION ALL
+         SELECT i.user_id, i.id_type FROM user_identifier i WHERE i.institution_id = $1 AND lower(i.value) = lower($3)
+         LIMIT 1) t
+      WHERE $3::text IS NOT NULL`,
+    [institutionId, wanted.additional, wanted.primary],
+  );
+  return rows.map((r) => ({ value: r.value, userId: r.user_id, heldAs: r.held_as }));
+}

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, conflict } from '../common/errors';
+import { badInput } from '../common/errors';
 import { lockItemForChange, refuseExternal } from '../contacts/user-item';
 import { markUserUpdated } from '../users/user.repository';
 import type { RequestContext } from '../context';
@@ -10,9 +10,9 @@ import { recordUserChange } from '../history/record-change';
 import { findExistingCodes } from '../institutions/institution.repository';
 import type { Operator } from '../policy/operator';
 import { lockUserForChange } from '../users/user-target';
-import { findTakenIdentifiers } from '../users/user.repository';
 import { normalizeIdentifier, trimmed } from '../users/user.validation';
-import { deleteIdentifier, insertIdentifier, saveIdentifier } from './identifier.repository';
+import { identifierTaken } from './identifier-conflict';
+import { deleteIdentifier, findTakenIdentifiers, insertIdentifier, saveIdentifier } from './identifier.repository';
 
 /**
  * Additional identifiers (R2.2): each mutation is one transaction that locks
@@ -28,14 +28,14 @@ export function identifierText(identifier: Pick<UserIdentifier, 'idType' | 'valu
 }
 
 /** The identifier's columns after R2.2/R2.4: trimmed, a configured type, a value nobody (this user included) holds yet. */
-async function checkIdentifier(tx: EntityManager, institutionId: string, input: IdentifierInput, current: UserIdentifier | null) {
+async function checkIdentifier(tx: EntityManager, institutionId: string, userId: string, input: IdentifierInput, current: UserIdentifier | null) {
   const identifier = normalizeIdentifier('input', input);
   if ((await findExistingCodes(tx, institutionId, 'IDENTIFIER_TYPE', [identifier.type])).length === 0) {
     throw badInput('input.type', `"${identifier.type}" is not a configured identifier type`);
   }
   if (identifier.value !== current?.value) {
     const [taken] = await findTakenIdentifiers(tx, institutionId, { primary: null, additional: [identifier.value] });
-    if (taken !== undefined) throw conflict(`Identifier "${taken}" is already in use`, { field: 'input.value', value: taken });
+    if (taken !== undefined) throw identifierTaken('input.value', identifier.type, taken, userId);
   }
   return { idType: identifier.type, value: identifier.value, note: trimmed(identifier.note) };
 }
@@ -52,7 +52,7 @@ export function addIdentifier(ctx: RequestContext, userId: string, input: Identi
   return inTransaction(ctx.db, async (tx) => {
     const { operator, user } = await lockUserForChange(ctx, tx, 'user.update', userId);
     if (user.recordType === 'CONTACT') throw badInput('userId', 'Contact records have no identifiers (R1.1)');
-    const values = await checkIdentifier(tx, operator.institutionId, input, null);
+    const values = await checkIdentifier(tx, operator.institutionId, user.id, input, null);
     const identifier = await insertIdentifier(tx, { ...values, institutionId: operator.institutionId, userId: user.id });
     await recordIdentifierChange(tx, operator, user, 'IDENTIFIER_ADDED', identifier.id, null, identifierText(identifier));
     return identifier;
@@ -64,7 +64,7 @@ export function updateIdentifier(ctx: RequestContext, id: string, input: Identif
     const { operator, user, item } = await lockItemForChange(ctx, tx, UserIdentifier, id, 'identifier');
     refuseExternal(item, 'identifier', identifierText(item));
     const oldValue = identifierText(item);
-    Object.assign(item, await checkIdentifier(tx, operator.institutionId, input, item));
+    Object.assign(item, await checkIdentifier(tx, operator.institutionId, user.id, input, item));
     if (identifierText(item) === oldValue) return item;
     await saveIdentifier(tx, item);
     await recordIdentifierChange(tx, operator, user, 'IDENTIFIER_UPDATED', item.id, oldValue, identifierText(item));

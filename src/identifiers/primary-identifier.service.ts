@@ -1,13 +1,13 @@
-import { badInput, conflict, notFound } from '../common/errors';
+import { badInput, notFound } from '../common/errors';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
 import type { User } from '../db/entities';
 import { recordUserChange } from '../history/record-change';
 import { findInstitution } from '../institutions/institution.repository';
 import { lockUserForChange } from '../users/user-target';
-import { findTakenIdentifiers } from '../users/user.repository';
 import { checkPrimaryIdentifierFormat } from '../users/user.validation';
-import { updatePrimaryIdentifier } from './identifier.repository';
+import { identifierTaken } from './identifier-conflict';
+import { findTakenIdentifiers, updatePrimaryIdentifier } from './identifier.repository';
 
 /**
  * Renaming a user (R2.1, R2.4, R9.1 "user name"). The value must be free
@@ -30,7 +30,7 @@ export function changePrimaryIdentifier(ctx: RequestContext, userId: string, val
     checkPrimaryIdentifierFormat('value', next, institution);
     if (next.toLowerCase() !== previous?.toLowerCase()) {
       const [taken] = await findTakenIdentifiers(tx, operator.institutionId, { primary: next, additional: [] });
-      if (taken !== undefined) throw conflict(`Identifier "${next}" is already in use`, { field: 'value', value: next });
+      if (taken !== undefined) throw identifierTaken('value', null, taken, user.id);
     }
     await updatePrimaryIdentifier(tx, operator, user, next);
     await recordUserChange(tx, operator, user.id, 'PRIMARY_IDENTIFIER_CHANGED', [{ field: 'primaryIdentifier', oldValue: previous, newValue: next }]);

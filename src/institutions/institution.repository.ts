@@ -11,6 +11,12 @@ export function findLibraries(db: EntityManager, institutionId: string, ids: str
     .getMany();
 }
 
+/** The codes among `codes` that name a library of the institution (compared exactly). */
+export async function findLibraryCodes(db: EntityManager, institutionId: string, codes: string[]): Promise<string[]> {
+  const rows: { code: string }[] = await db.query(`SELECT code FROM library WHERE institution_id = $1 AND code = ANY($2::text[])`, [institutionId, codes]);
+  return rows.map((r) => r.code);
+}
+
 export function findAllLibraries(db: EntityManager, institutionId: string): Promise<Library[]> {
   return db.getRepository(Library).createQueryBuilder('l').where('l.institution_id = :institutionId', { institutionId }).orderBy('l.name').getMany();
 }

@@ -4,7 +4,7 @@ import { isUuid } from '../common/uuid';
 import type { ScopeType } from '../db/entities';
 import type { RoleInput } from '../generated/graphql';
 import { findDesks, findLibraries } from '../institutions/institution.repository';
-import type { RoleScopeRef } from './role-scope';
+import { describeRole, RoleScopeRef, sameRole } from './role-scope';
 import { roleTypeInfo } from './role-types';
 
 /** A role input checked against the catalogue and the institution's libraries and desks. */
@@ -55,4 +55,14 @@ export async function resolveRoleInput(db: EntityManager, institutionId: string,
   if (input.scope) return { roleType: info.code, ...(await resolveScope(db, institutionId, input, field)), isActive: true, expiryDate };
   if (info.needsScope) return { roleType: info.code, scopeType: null, scopeLibraryId: null, scopeDeskId: null, isActive: false, expiryDate };
   return { roleType: info.code, scopeType: 'INSTITUTION', scopeLibraryId: null, scopeDeskId: null, isActive: true, expiryDate };
+}
+
+/**
+ * A list of roles (a profile's, an API key's) holds each role, a type with
+ * one scope, once: a second entry would grant nothing more and hide what the
+ * list means. `field` is the repeated entry's input path.
+ */
+export function refuseListedTwice(earlier: ResolvedRole[], role: ResolvedRole, field: string): void {
+  const first = earlier.findIndex((r) => sameRole(r, role));
+  if (first >= 0) throw badInput(field, `${describeRole(role)} is listed twice: ${field.replace(/\[\d+\]$/, `[${first}]`)} and ${field}`);
 }

@@ -9,7 +9,7 @@ import type { FieldChange } from '../history/record-change';
 import { recordConfigurationChange } from '../history/record-change';
 import { findExistingCodes } from '../institutions/institution.repository';
 import type { Operator } from '../policy/operator';
-import { resolveRoleInput, ResolvedRole } from './role-input';
+import { refuseListedTwice, resolveRoleInput, ResolvedRole } from './role-input';
 import { describeRole, RoleScopeRef } from './role-scope';
 import { findAssignmentRules, findProfileEntries, findRoleProfiles, lockAssignmentRule, lockRoleProfile, replaceProfileEntries } from './role.repository';
 
@@ -40,6 +40,7 @@ async function resolveProfileInput(ctx: RequestContext, institutionId: string, i
   for (const [i, role] of input.roles.entries()) {
     const field = `input.roles[${i}]`;
     const resolved = await resolveRoleInput(ctx.db.manager, institutionId, role, field);
+    refuseListedTwice(roles, resolved, field);
     ctx.policy.assertMayGrant([resolved], 'This profile entry', field);
     roles.push(resolved);
   }

@@ -1,15 +1,14 @@
 import type { EntityManager } from 'typeorm';
-import { badInput } from '../common/errors';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
 import { User } from '../db/entities';
 import { appendEvents } from '../events/outbox.repository';
 import type { UpdateUserInput } from '../generated/graphql';
 import { FieldChange, recordUserChange } from '../history/record-change';
-import { findExistingCodes } from '../institutions/institution.repository';
 import type { Operator } from '../policy/operator';
 import { applyAssignmentRules } from '../roles/role.service';
 import { findRolesOf } from '../roles/role.repository';
+import { checkUserCodes } from './user-codes';
 import { lockUserForChange } from './user-target';
 import { planUserUpdate, SIGN_IN_FIELDS, UserUpdatePlan } from './user-update.validation';
 
@@ -28,17 +27,6 @@ const asText = (value: unknown): string | null =>
 function historyOf(user: User, plan: UserUpdatePlan): FieldChange[] {
   return RECORDED.filter((field) => field in plan.changes)
     .map((field) => ({ field, oldValue: asText(user[field]), newValue: asText(plan.changes[field]) }));
-}
-
-/** The configured-code rules of createUser for the codes that change. */
-async function checkConfiguredCodes(tx: EntityManager, institutionId: string, changes: UserUpdatePlan['changes']): Promise<void> {
-  const codeFields = [['userGroup', 'USER_GROUP'], ['jobCategory', 'JOB_CATEGORY'], ['campus', 'CAMPUS']] as const;
-  for (const [field, kind] of codeFields) {
-    const code = changes[field];
-    if (typeof code === 'string' && (await findExistingCodes(tx, institutionId, kind, [code])).length === 0) {
-      throw badInput(`input.${field}`, `"${code}" is not a configured ${kind.toLowerCase().replace('_', ' ')}`);
-    }
-  }
 }
 
 async function writeChanges(tx: EntityManager, operator: Operator, user: User, plan: UserUpdatePlan): Promise<User> {
@@ -66,7 +54,7 @@ export async function updateUser(ctx: RequestContext, id: string, input: UpdateU
     if (SIGN_IN_FIELDS.some((field) => field in plan.changes)) {
       ctx.policy.assertMayChangeAccess('user.update', user, await findRolesOf(tx, operator.institutionId, [user.id]));
     }
-    await checkConfiguredCodes(tx, operator.institutionId, plan.changes);
+    await checkUserCodes(tx, operator.institutionId, plan.changes, input);
     const updated = await writeChanges(tx, operator, user, plan);
     if ('jobCategory' in plan.changes || 'userGroup' in plan.changes) await applyAssignmentRules(ctx, tx, updated);
     const history = historyOf(user, plan);

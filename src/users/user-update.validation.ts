@@ -1,7 +1,7 @@
 import { badInput } from '../common/errors';
 import type { User } from '../db/entities';
 import type { KeptField, UpdateUserInput } from '../generated/graphql';
-import { checkGeneralFields, trimmed } from './user.validation';
+import { checkGeneralFields, codeList, trimmed } from './user.validation';
 
 /**
  * The synchronous rules of updateUser: the same as createUser's for the
@@ -74,7 +74,7 @@ function normalise(kind: Kind, value: unknown): Value {
     case 'text':
       return trimmed(value as string | null);
     case 'list':
-      return [...new Set(((value as string[] | null) ?? []).map((v) => v.trim()).filter(Boolean))];
+      return codeList(value as string[] | null);
     case 'kept':
       return KEPT_FIELD_ORDER.filter((f) => ((value as string[] | null) ?? []).includes(f));
     default:

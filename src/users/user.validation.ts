@@ -1,4 +1,5 @@
 import { badInput, conflict } from '../common/errors';
+import { identifierGivenTwice } from '../identifiers/identifier-conflict';
 import { isProtectedAccount } from '../policy/protected-accounts';
 import type { Institution, RecordType } from '../db/entities';
 import type { AddressInput, CreateUserInput, EmailInput, IdentifierInput, PhoneInput } from '../generated/graphql';
@@ -67,6 +68,23 @@ export function checkContactType(field: string, type: string, allowed: string[])
   if (!allowed.includes(type)) throw badInput(`${field}.type`, `Type must be one of ${allowed.join(', ')}`);
 }
 
+/** R1.7: how two emails of one user compare: an address is held once, whatever its case or type. */
+export const emailKey = (email: { address: string }): string => email.address.trim().toLowerCase();
+
+/** The refusal of an email the user holds already (`given twice` within one createUser). */
+export function emailTaken(field: string, address: string, givenTwice: boolean) {
+  const message = givenTwice ? `Email ${address.trim()} is given twice` : `Email ${address.trim()} already belongs to this user`;
+  return conflict(message, { field, value: address.trim() });
+}
+
+function checkEmailsOnce(emails: EmailInput[]): void {
+  const seen = new Set<string>();
+  emails.forEach((email, i) => {
+    if (seen.has(emailKey(email))) throw emailTaken(`input.emails[${i}].address`, email.address, true);
+    seen.add(emailKey(email));
+  });
+}
+
 export function checkEmail(field: string, e: EmailInput, institution: Institution): void {
   checkDates(field, e);
   if (!matches(institution.emailRegex, e.address)) throw badInput(`${field}.address`, "The email does not match the institution's format");
@@ -124,9 +142,7 @@ function validateIdentifiers(input: CreateUserInput, primaryIdentifier: string |
     const field = `input.identifiers[${i}]`;
     const identifier = normalizeIdentifier(field, given);
     const clashesWithPrimary = primaryIdentifier !== null && identifier.value.toLowerCase() === primaryIdentifier.toLowerCase();
-    if (seen.has(identifier.value) || clashesWithPrimary) {
-      throw conflict(`Identifier "${identifier.value}" is given twice`, { field: `${field}.value`, value: identifier.value });
-    }
+    if (seen.has(identifier.value) || clashesWithPrimary) throw identifierGivenTwice(`${field}.value`, identifier.type, identifier.value, clashesWithPrimary);
     seen.add(identifier.value);
     return identifier;
   });
@@ -175,6 +191,25 @@ export function checkGeneralFields(input: { websiteUrl?: string | null; birthDat
   if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) throw badInput('input.birthDate', 'The birth date is in the future');
 }
 
+/**
+ * R1.2, R3.2: an EXTERNAL account names the external system that owns its
+ * record (the SIS's code; toggleAccountType sets SIS_temp); an account
+ * managed here has none.
+ */
+function checkExternalOwner(accountType: string, given: string | null | undefined): string | null {
+  const owner = trimmed(given);
+  if (accountType === 'EXTERNAL' && owner === null) {
+    throw badInput('input.externalOwner', 'An EXTERNAL account needs the code of the external system (e.g. the SIS) that owns its record (R1.2)');
+  }
+  if (accountType !== 'EXTERNAL' && owner !== null) {
+    throw badInput('input.externalOwner', `A ${accountType} account is managed here: only an EXTERNAL account has an external owner (R1.2)`);
+  }
+  return owner;
+}
+
+/** A list of codes as stored: trimmed, blanks dropped, each once, in the order given (library codes, patron letters). */
+export const codeList = (codes: readonly string[] | null | undefined): string[] => [...new Set((codes ?? []).map((c) => c.trim()).filter(Boolean))];
+
 function checkAccountFields(input: CreateUserInput, institution: Institution, primaryIdentifier: string | null): void {
   if (primaryIdentifier !== null) checkPrimaryIdentifierFormat('input.primaryIdentifier', primaryIdentifier, institution);
   checkPin(input.pinNumber, 'input.pinNumber');
@@ -196,16 +231,23 @@ export function validateNewUser(input: CreateUserInput, institution: Institution
   checkAccountFields(input, institution, primaryIdentifier);
   const emails = input.emails ?? [];
   if (institution.emailRequired && emails.length === 0) throw badInput('input.emails', 'At least one email is required (R1.7)');
-  return {
+  const accountType = input.accountType ?? 'INTERNAL';
+  const draft = {
     recordType,
-    accountType: input.accountType ?? 'INTERNAL',
+    accountType,
+    externalOwner: checkExternalOwner(accountType, input.externalOwner),
     primaryIdentifier,
     ...validateNames(input, isContact),
     identifiers: validateIdentifiers(input, primaryIdentifier),
     emails: validateItems('input.emails', emails, contactTypes('email', recordType), (f, e) => checkEmail(f, e, institution)),
     addresses: validateItems('input.addresses', input.addresses ?? [], contactTypes('address', recordType), (f, a) => checkAddress(f, a, institution)),
     phones: validateItems('input.phones', input.phones ?? [], contactTypes('phone', recordType), (f, p) => checkPhone(f, p, institution)),
+    resourceSharingLibraries: codeList(input.resourceSharingLibraries),
+    purchaseRequestLibraries: codeList(input.purchaseRequestLibraries),
+    patronLetters: codeList(input.patronLetters),
   };
+  checkEmailsOnce(draft.emails);
+  return draft;
 }
 
 export type NewUserDraft = ReturnType<typeof validateNewUser>;

@@ -358,4 +358,32 @@ describe('rules of one kind', () => {
   test('a malformed item id is BAD_USER_INPUT naming id', async () => {
     expect((await refused(remove(EMAIL), { id: 'nope' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
   });
+
+  test("Issue 9 finding 14: an email the user holds already (in any case, external ones too) cannot be added again: CONFLICT naming input.address", async () => {
+    const userId = await patron();
+    const n = next();
+    await seedItem(EMAIL, userId, n, { preferred: true, external: true });
+    const error = await refused(add(EMAIL), { u: userId, in: { address: `Person${n}@Example.edu`, type: 'WORK' } });
+    expect(error).toMatchObject({
+      message: `Email Person${n}@Example.edu already belongs to this user`,
+      extensions: { code: 'CONFLICT', field: 'input.address', value: `Person${n}@Example.edu` },
+    });
+    expect(await countOf(EMAIL, userId)).toBe(1);
+  });
+
+  test("Issue 9 finding 14: an email cannot be changed into another of the user's emails, but may keep its own address", async () => {
+    const userId = await patron();
+    const [first, second] = [next(), next()];
+    await seedItem(EMAIL, userId, first, { preferred: true });
+    const id = await seedItem(EMAIL, userId, second);
+    const error = await refused(update(EMAIL), { id, in: EMAIL.input(first) });
+    expect(error.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.address' });
+    ok(await app.gql(update(EMAIL), { id, in: EMAIL.input(second, { type: 'WORK' }) }, manager));
+  });
+
+  test('R1.7 two users may share an email address', async () => {
+    const n = next();
+    await seedItem(EMAIL, await patron(), n, { preferred: true });
+    ok(await app.gql(add(EMAIL), { u: await patron(), in: EMAIL.input(n) }, manager));
+  });
 });

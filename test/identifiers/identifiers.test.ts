@@ -103,6 +103,21 @@ describe('addIdentifier', () => {
     expect(error.extensions).toMatchObject({ code: 'CONFLICT', value: 'OWN_PRIM' });
   });
 
+  test('Issue 9 finding 14: a conflict names the identifier type and value, whose it is, and as what it is held', async () => {
+    await patron({ primaryIdentifier: 'typed_other', identifiers: [['BARCODE', 'T-2100']] });
+    const userId = await patron({ primaryIdentifier: 'typed_self', identifiers: [['BARCODE', 'T-2101']] });
+    const cases: [Record<string, string>, string][] = [
+      [{ type: 'BARCODE', value: 'T-2100' }, 'Identifier BARCODE T-2100 already belongs to another user'],
+      [{ type: 'UNIV_ID', value: 'T-2100' }, 'Identifier UNIV_ID T-2100 already belongs to another user (as BARCODE)'],
+      [{ type: 'UNIV_ID', value: 'T-2101' }, 'Identifier UNIV_ID T-2101 already belongs to this user (as BARCODE)'],
+      [{ type: 'BARCODE', value: 'Typed_Other' }, 'Identifier BARCODE Typed_Other already belongs to another user (as primary identifier)'],
+      [{ type: 'BARCODE', value: 'TYPED_SELF' }, 'Identifier BARCODE TYPED_SELF already belongs to this user (as primary identifier)'],
+    ];
+    for (const [input, message] of cases) {
+      expect(await refused(ADD, { u: userId, in: input })).toMatchObject({ message, extensions: { code: 'CONFLICT', field: 'input.value', value: input.value } });
+    }
+  });
+
   test('R2.4 additional identifiers are case-sensitive: B1 and b1 may both exist', async () => {
     const first = await patron();
     const second = await patron();
@@ -206,6 +221,13 @@ describe('updateIdentifier and removeIdentifier', () => {
     await patron({ identifiers: [['BARCODE', 'B4003']] });
     const error = await refused(UPDATE, { id: await identifierId('B4003'), in: { type: 'BARCODE', value: 'B4002' } });
     expect(error.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.value', value: 'B4002' });
+  });
+
+  test("Issue 9 finding 14: updating to a value held elsewhere names the type and value", async () => {
+    await patron({ identifiers: [['BARCODE', 'T-4100']] });
+    await patron({ identifiers: [['UNIV_ID', 'T-4101']] });
+    const error = await refused(UPDATE, { id: await identifierId('T-4101'), in: { type: 'UNIV_ID', value: 'T-4100' } });
+    expect(error.message).toBe('Identifier UNIV_ID T-4100 already belongs to another user (as BARCODE)');
   });
 
   test('R2.2 removeIdentifier removes it and returns the user, recorded in history and as an event', async () => {
@@ -312,6 +334,13 @@ describe('changePrimaryIdentifier', () => {
     await patron({ identifiers: [['BARCODE', 'Their6000']] });
     expect((await refused(RENAME, { u: userId, v: 'own6000' })).extensions).toMatchObject({ code: 'CONFLICT', value: 'own6000' });
     expect((await refused(RENAME, { u: userId, v: 'Their6000' })).extensions).toMatchObject({ code: 'CONFLICT', value: 'Their6000' });
+  });
+
+  test('Issue 9 finding 14: a refused primary identifier names what it is and whose the value is', async () => {
+    await patron({ primaryIdentifier: 'prim_named' });
+    const userId = await patron({ primaryIdentifier: 'renamer_named', identifiers: [['UNIV_ID', 'Own-7000']] });
+    expect((await refused(RENAME, { u: userId, v: 'PRIM_NAMED' })).message).toBe('Primary identifier PRIM_NAMED already belongs to another user');
+    expect((await refused(RENAME, { u: userId, v: 'own-7000' })).message).toBe('Primary identifier own-7000 already belongs to this user (as UNIV_ID)');
   });
 
   test('R2.4 changing only the case of the own primary identifier is allowed', async () => {

@@ -79,6 +79,40 @@ test('a profile name is unique in the institution: a second one is CONFLICT', as
   expect(res.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'input.name' });
 });
 
+const profileState = async () =>
+  (await db().query(`SELECT (SELECT count(*)::int FROM role_profile) AS profiles, (SELECT count(*)::int FROM role_profile_entry) AS entries,
+                            (SELECT count(*)::int FROM history_entry) AS history, (SELECT count(*)::int FROM event_outbox) AS events,
+                            (SELECT string_agg(name, ',' ORDER BY name) FROM role_profile) AS names`))[0];
+
+test('Issue 9 finding 14: a profile holding the same role (type and scope) twice is refused on create and update, naming the second entry', async () => {
+  const main = { type: 'LIBRARY', libraryId: inst.libraries.MAIN.id };
+  const twice = [
+    { roleType: 'USER_MANAGER', scope: main },
+    { roleType: 'CATALOGER', scope: { type: 'INSTITUTION' } },
+    { roleType: 'USER_MANAGER', scope: main },
+  ];
+  const profile = await circulationProfile('Twice the role');
+  const before = await profileState();
+  const created = await app.gql(CREATE, { in: { name: 'Twice the role 2', roles: twice } }, admin);
+  const updated = await app.gql(`mutation($id: ID!, $in: RoleProfileInput!) { updateRoleProfile(id: $id, input: $in) { id } }`,
+    { id: profile.id, in: { name: 'Twice the role', roles: twice } }, admin);
+  for (const res of [created, updated]) {
+    expect(res.errors?.[0]).toMatchObject({
+      message: `USER_MANAGER@LIBRARY:${inst.libraries.MAIN.id} is listed twice: input.roles[0] and input.roles[2]`,
+      extensions: { code: 'BAD_USER_INPUT', field: 'input.roles[2]' },
+    });
+  }
+  expect(await profileState()).toEqual(before);
+});
+
+test('R4.3 the same role type at two scopes is two roles: a profile may hold both', async () => {
+  const res = await app.gql(CREATE, { in: { name: 'Two libraries', roles: [
+    { roleType: 'USER_MANAGER', scope: { type: 'LIBRARY', libraryId: inst.libraries.MAIN.id } },
+    { roleType: 'USER_MANAGER', scope: { type: 'LIBRARY', libraryId: inst.libraries.LAW.id } },
+  ] } }, admin);
+  expect(res.data.createRoleProfile.roles).toHaveLength(2);
+});
+
 test('R4.2 a User Manager may not manage role profiles', async () => {
   const res = await app.gql(CREATE, { in: { name: 'Not mine', roles: [] } }, await app.login('um', PASSWORD));
   expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');

@@ -24,8 +24,8 @@ const CREATE = `
   mutation($input: CreateUserInput!) {
     createUser(input: $input) {
       user {
-        id recordType accountType primaryIdentifier displayName firstName middleName lastName
-        preferredFirstName preferredLastName userGroup birthDate
+        id recordType accountType externalOwner primaryIdentifier displayName firstName middleName lastName
+        preferredFirstName preferredLastName userGroup birthDate resourceSharingLibraries purchaseRequestLibraries
         status statusDate activeNotExpired hasPassword forcePasswordChange protected
         createdBy createdAt updatedBy
         identifiers { type value note external }
@@ -214,9 +214,47 @@ test('R1.7 when no email is marked preferred, the first one is preferred', async
   expect(user.emails.map((e: any) => [e.address, e.preferred])).toEqual([['first@example.edu', true], ['second@example.edu', false]]);
 });
 
-test('R1.2 a user may be created with an EXTERNAL account type', async () => {
-  const { user } = await created(validInput({ accountType: 'EXTERNAL' }));
-  expect(user.accountType).toBe('EXTERNAL');
+test('R1.2 a user may be created with an EXTERNAL account type, naming the external system that owns it', async () => {
+  const { user } = await created(validInput({ accountType: 'EXTERNAL', externalOwner: ' SIS ' }));
+  expect(user).toMatchObject({ accountType: 'EXTERNAL', externalOwner: 'SIS' });
+});
+
+test('Issue 9 finding 14: an EXTERNAL account without the code of its external system is refused, naming input.externalOwner', async () => {
+  for (const externalOwner of [undefined, null, '  ']) {
+    const error = await refusedCreate(validInput({ accountType: 'EXTERNAL', externalOwner }));
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.externalOwner' });
+  }
+});
+
+test.each(['INTERNAL', 'INTERNAL_WITH_EXTERNAL_AUTH'])('Issue 9 finding 14: an %s account naming an external owner is refused, naming input.externalOwner', async (accountType) => {
+  const error = await refusedCreate(validInput({ accountType, externalOwner: 'SIS' }));
+  expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.externalOwner' });
+});
+
+test('Issue 9 finding 14: the same email three times (in any case) is refused as CONFLICT naming the second one', async () => {
+  const error = await refusedCreate(validInput({
+    emails: [{ address: 'thrice@example.edu', type: 'PERSONAL' }, { address: 'Thrice@Example.edu', type: 'WORK' }, { address: 'thrice@example.edu', type: 'SCHOOL' }],
+  }));
+  expect(error).toMatchObject({ extensions: { code: 'CONFLICT', field: 'input.emails[1].address', value: 'Thrice@Example.edu' } });
+  expect(error.message).toBe('Email Thrice@Example.edu is given twice');
+});
+
+test.each(['resourceSharingLibraries', 'purchaseRequestLibraries'])('Issue 9 finding 14: a library code that is not one of the institution’s is refused in %s, naming its position', async (field) => {
+  const error = await refusedCreate(validInput({ [field]: ['MAIN', 'NOWHERE'] }));
+  expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.${field}[1]` });
+  expect(error.message).toBe('Library NOWHERE is not a library of your institution');
+});
+
+test('R1.4 library codes of the institution are stored trimmed, each once', async () => {
+  const { user } = await created(validInput({ resourceSharingLibraries: [' LAW', 'MAIN', 'LAW '], purchaseRequestLibraries: ['MAIN'] }));
+  expect(user).toMatchObject({ resourceSharingLibraries: ['LAW', 'MAIN'], purchaseRequestLibraries: ['MAIN'] });
+});
+
+test('R1.4 a library code of another institution is not one of this institution’s', async () => {
+  const elsewhere = await createInstitution(db(), 'LIBS_ELSEWHERE');
+  await db().query(`INSERT INTO library (institution_id, code, name) VALUES ($1, 'ANNEX', 'Annex')`, [elsewhere.id]);
+  const error = await refusedCreate(validInput({ resourceSharingLibraries: ['ANNEX'] }));
+  expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.resourceSharingLibraries[0]' });
 });
 
 // ---------------------------------------------------------------- R1.1 contacts
@@ -432,6 +470,18 @@ test('R2.1 a primary identifier used in another institution is free in this one'
   await createPerson(db(), other, { primaryIdentifier: 'twin_pid' });
   const { user } = await created(validInput({ primaryIdentifier: 'twin_pid' }));
   expect(user.primaryIdentifier).toBe('twin_pid');
+});
+
+test('Issue 9 finding 14: an identifier conflict names the type and the value, and whose the value is', async () => {
+  await createPerson(db(), inst, { primaryIdentifier: 'typed_owner', identifiers: [['BARCODE', 'BC-TYPED']] });
+  const additional = await refusedCreate(validInput({ identifiers: [{ type: 'UNIV_ID', value: 'BC-TYPED' }] }));
+  expect(additional.message).toBe('Identifier UNIV_ID BC-TYPED already belongs to another user (as BARCODE)');
+  const sameType = await refusedCreate(validInput({ identifiers: [{ type: 'BARCODE', value: 'BC-TYPED' }] }));
+  expect(sameType.message).toBe('Identifier BARCODE BC-TYPED already belongs to another user');
+  const primary = await refusedCreate(validInput({ primaryIdentifier: 'TYPED_OWNER' }));
+  expect(primary.message).toBe('Primary identifier TYPED_OWNER already belongs to another user');
+  const twice = await refusedCreate(validInput({ identifiers: [{ type: 'BARCODE', value: 'TWICE-T' }, { type: 'UNIV_ID', value: 'TWICE-T' }] }));
+  expect(twice.message).toBe('Identifier UNIV_ID TWICE-T is given twice');
 });
 
 test('R2.2 refuses the same identifier value twice in one input, as CONFLICT naming the value', async () => {

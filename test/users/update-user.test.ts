@@ -130,6 +130,18 @@ test('R1.4 a job category must be configured', async () => {
   expect((await refused(id, { jobCategory: 'WIZARD' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.jobCategory' });
 });
 
+test.each(['resourceSharingLibraries', 'purchaseRequestLibraries'])('Issue 9 finding 14: %s takes only library codes of the institution, naming the unknown one', async (field) => {
+  const id = await patron();
+  const error = await refused(id, { [field]: ['LAW', 'ATLANTIS'] });
+  expect(error).toMatchObject({ message: 'Library ATLANTIS is not a library of your institution', extensions: { code: 'BAD_USER_INPUT', field: `input.${field}[1]` } });
+});
+
+test('Issue 9 finding 14: an external user keeps to library codes of the institution too', async () => {
+  const id = await patron({ accountType: 'EXTERNAL' });
+  const error = await refused(id, { resourceSharingLibraries: ['MAIN', ' main '] });
+  expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.resourceSharingLibraries[1]' });
+});
+
 test('R1.4 a web site must be an http(s) URL', async () => {
   const id = await patron();
   expect((await refused(id, { websiteUrl: 'ftp://example.edu' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.websiteUrl' });
