@@ -42,6 +42,12 @@ export interface Load {
   watch: { pid: number; pgDatabase: string };
   /** Whether a response counts as answered as expected; by default HTTP 200 without GraphQL errors. */
   accept?: (status: number, body: Buffer) => boolean;
+  /**
+   * Open loop: send this many requests per second on a fixed schedule, whatever the answers (at most `connections`
+   * in flight), with latency counted from the scheduled moment, so a slow server cannot hide its delay by slowing the
+   * client down. Without it, each connection sends its next request when the previous answer is in (closed loop).
+   */
+  rate?: number;
 }
 
 const answeredWithoutErrors = (status: number, body: Buffer) => status === 200 && !body.includes('"errors"');
@@ -60,9 +66,8 @@ export async function runLoad(load: Load): Promise<RunResult> {
   let failures = 0;
   let firstFailure: string | undefined;
   let next = 0;
-  const once = (body: Buffer) =>
+  const once = (body: Buffer, t = performance.now()) =>
     new Promise<void>((resolve) => {
-      const t = performance.now();
       const fail = (why: string) => {
         failures += 1;
         firstFailure ??= why;
@@ -97,11 +102,14 @@ export async function runLoad(load: Load): Promise<RunResult> {
   const machine0 = machineBusySeconds();
   const start = performance.now();
   const deadline = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < deadline) await once(buffers[next++ % buffers.length]);
-    }),
-  );
+  if (load.rate) await openLoop(load.rate, start, deadline, (scheduled) => once(buffers[next++ % buffers.length], scheduled));
+  else {
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (performance.now() < deadline) await once(buffers[next++ % buffers.length]);
+      }),
+    );
+  }
   const elapsed = (performance.now() - start) / 1000;
   const serverCpu = cpuUsed(cpu0, cpuSeconds([watch.pid])) / elapsed;
   const pg1 = cpuSeconds(backendsOf(watch.pgDatabase));
@@ -115,4 +123,17 @@ export async function runLoad(load: Load): Promise<RunResult> {
     requests: latencies.length, failures, firstFailure, seconds: elapsed, rps: latencies.length / elapsed,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), serverCpu, pgCpu, othersCpu,
   };
+}
+
+/** Calls `send(scheduledAt)` every 1/rate seconds from `start` until `deadline`, and waits for every call to end. */
+async function openLoop(rate: number, start: number, deadline: number, send: (scheduledAt: number) => Promise<void>): Promise<void> {
+  const interval = 1000 / rate;
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; start + i * interval < deadline; i++) {
+    const at = start + i * interval;
+    const wait = at - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(send(at));
+  }
+  await Promise.all(inFlight);
 }
