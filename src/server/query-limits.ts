@@ -1,14 +1,15 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
-  DocumentNode, getNamedType, getNullableType, GraphQLError, GraphQLSchema, isCompositeType, isListType, isObjectType,
-  OperationTypeNode, ParseOptions, ValidationRule,
+  DocumentNode, getNamedType, getNullableType, getVariableValues, GraphQLError, GraphQLSchema, isCompositeType, isListType, isObjectType,
+  OperationDefinitionNode, ParseOptions, ValidationContext, ValidationRule,
 } from 'graphql';
 import { ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
 
 /**
  * How big a query may be. Every limit is checked before anything executes
- * (no resolver runs, no SQL is sent), and a refusal is an HTTP 400.
+ * (no resolver runs, no SQL is sent), and a refusal is a request error whose
+ * message names the limit and whose `extensions.limit` is its maximum.
  */
 export const QUERY_LIMITS = {
   /** Nesting of selections. The users list page (`users { edges { node { roles { scope { library { code } } } } } }`) is 7. */
@@ -27,6 +28,13 @@ export const QUERY_LIMITS = {
   assumedListSize: 10,
   /** Fields the cost estimate visits, counting a fragment again at every spread; a fragment bomb stops here. */
   maxCostedFields: 10_000,
+  /**
+   * graphql-js's own, fixed budget (16.15): its check that fields of the same name can be merged compares them in
+   * pairs and aborts validation past this many comparisons (about 1,000 copies of one field in a selection).
+   */
+  fieldMergeComparisons: 500_000,
+  /** graphql-js's own: validation stops after this many errors. */
+  validationErrors: 100,
 } as const;
 
 /** The `extensions.code` of a query refused for its cost. */
@@ -55,24 +63,68 @@ export interface QueryLimits {
  */
 export function createQueryLimits(options: { production: boolean }): QueryLimits {
   const armor = new ApolloArmor({
-    maxDepth: { n: QUERY_LIMITS.maxDepth },
-    maxAliases: { n: QUERY_LIMITS.maxAliases },
-    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    maxDepth: { n: QUERY_LIMITS.maxDepth, ...reportWithLimit(QUERY_LIMITS.maxDepth) },
+    maxAliases: { n: QUERY_LIMITS.maxAliases, ...reportWithLimit(QUERY_LIMITS.maxAliases) },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives, ...reportWithLimit(QUERY_LIMITS.maxDirectives) },
     maxTokens: { enabled: false },
     costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: options.production },
   }).protect();
   // protect() also returns allowBatchedHttpRequests and includeStacktraceInErrorResponses: server.ts sets those itself.
   return {
-    plugins: [...armor.plugins, ...(options.production ? [hideEnumSuggestionsPlugin()] : []), costLimitPlugin()],
+    plugins: [...armor.plugins, ...(options.production ? [hideEnumSuggestionsPlugin()] : []), graphqlLimitsPlugin(), costLimitPlugin()],
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
   };
 }
 
 /**
+ * graphql-armor's refusals (depth, aliases, directives) reported as validation errors carrying the maximum they enforce
+ * as `extensions.limit`: its own reporter copies the message alone.
+ */
+function reportWithLimit(maximum: number) {
+  return {
+    propagateOnRejection: false,
+    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(new GraphQLError(error.message, { extensions: { limit: maximum } }))],
+  };
+}
+
+/**
+ * graphql-js enforces three limits of its own whose refusals do not say what was exceeded: the token limit (a parse
+ * error, "Document contains more that 2000 tokens"), the field-merge budget (a bare "Validation aborted.": 1,500
+ * copies of `__typename` fit in 2,000 tokens and make 1.1 million comparisons) and its 100 validation errors.
+ * Each gets a message naming the limit and `extensions.limit`.
+ */
+function graphqlLimitsPlugin(): ApolloServerPlugin<BaseContext> {
+  const named: [pattern: RegExp, limit: number, message: string | null][] = [
+    [/^Syntax Error: Document contains more th[ae]t \d+ tokens/, QUERY_LIMITS.maxTokens, null],
+    [/^Validation aborted\.$/, QUERY_LIMITS.fieldMergeComparisons,
+      `The query repeats fields too often to be validated: the check that fields of the same name can be merged stops after `
+      + `${QUERY_LIMITS.fieldMergeComparisons} comparisons (about 1,000 copies of one field in a selection, fragments included). `
+      + `Ask for each field once per selection.`],
+    [/^Too many validation errors/, QUERY_LIMITS.validationErrors,
+      `The query has more than ${QUERY_LIMITS.validationErrors} validation errors; validation stopped there.`],
+  ];
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            const match = named.find(([pattern]) => pattern.test(error.message));
+            if (!match) continue;
+            if (match[2]) error.message = match[2];
+            Object.assign(error.extensions, { limit: match[1] });
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
  * Refuses, after validation and before execution, an operation whose cost (`operationCost`) exceeds
- * `QUERY_LIMITS.maxCost`, with QUERY_TOO_COMPLEX, the cost and the maximum.
+ * `QUERY_LIMITS.maxCost`, with QUERY_TOO_COMPLEX, the cost and the maximum. It fails closed: an operation whose cost
+ * cannot be computed does not run (`operationCost` throws).
  */
 function costLimitPlugin(): ApolloServerPlugin<BaseContext> {
   return {
@@ -81,10 +133,14 @@ function costLimitPlugin(): ApolloServerPlugin<BaseContext> {
         async didResolveOperation({ schema, document, operation, operationName, request }) {
           // No operation (an unknown operationName): Apollo refuses the request itself.
           if (!operation) return;
-          const cost = operationCost(schema, document, operation.operation, operationName ?? undefined, request.variables ?? {});
+          const variables = request.variables ?? {};
+          // Variables that do not coerce: execution refuses them with the usual variable error before any resolver runs.
+          if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return;
+          const cost = operationCost(schema, document, operation, operationName ?? undefined, variables);
           if (cost > QUERY_LIMITS.maxCost) {
             throw tooComplex(
               `Query cost ${cost} exceeds the maximum of ${QUERY_LIMITS.maxCost}: ask for fewer items (first) or fewer nested lists.`,
+              QUERY_LIMITS.maxCost,
               { cost },
             );
           }
@@ -94,41 +150,42 @@ function costLimitPlugin(): ApolloServerPlugin<BaseContext> {
   };
 }
 
-function tooComplex(message: string, extra: Record<string, unknown>): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code: QUERY_TOO_COMPLEX, ...extra, maximumCost: QUERY_LIMITS.maxCost, http: { status: 400 } },
-  });
+function tooComplex(message: string, limit: number, extra: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: QUERY_TOO_COMPLEX, ...extra, limit, http: { status: 400 } } });
 }
 
-/** The cost of one operation of `document` with these variables (defaults of the schema and the operation applied). */
+/**
+ * The cost of one operation of `document` with these (valid) variables, defaults of the schema and the operation
+ * applied. Throws the refusal when the query expands past `maxCostedFields`, or when the cost cannot be computed: an
+ * argument or directive that does not coerce with these variables (a null for `@include(if:)` through a variable with
+ * a default). Such a query used to be costed without the fields it could not read, or at 0, and ran.
+ */
 export function operationCost(
   schema: GraphQLSchema,
   document: DocumentNode,
-  kind: OperationTypeNode,
+  operation: OperationDefinitionNode,
   operationName: string | undefined,
   variables: Record<string, unknown>,
 ): number {
   const pagedTypes = pagedTypesOf(schema);
-  const rootType = schema.getRootType(kind);
-  // The costs of the root fields, added as they are estimated (see the catch below).
-  let rootTotal = 0;
-  const estimator = (args: ComplexityEstimatorArgs): number => {
-    const cost = fieldCost(args, pagedTypes);
-    if (args.type === rootType) rootTotal += cost;
-    return cost;
-  };
   try {
     return getComplexity({
-      schema, query: document, operationName, variables, estimators: [estimator], maxQueryNodes: QUERY_LIMITS.maxCostedFields,
+      schema,
+      query: document,
+      operationName,
+      variables,
+      estimators: [(args) => fieldCost(args, pagedTypes)],
+      maxQueryNodes: QUERY_LIMITS.maxCostedFields,
     });
   } catch (e) {
-    if (e instanceof GraphQLError && /maximum allowed number of nodes/.test(e.message)) {
-      throw tooComplex(`The query has more than ${QUERY_LIMITS.maxCostedFields} fields once its fragments are expanded.`, {});
+    if (!(e instanceof GraphQLError)) throw e;
+    if (/maximum allowed number of nodes/.test(e.message)) {
+      throw tooComplex(`The query has more than ${QUERY_LIMITS.maxCostedFields} fields once its fragments are expanded.`, QUERY_LIMITS.maxCostedFields, {});
     }
-    // getComplexity throws the first variable or argument it could not coerce, after costing the rest. Apollo's execution
-    // refuses the same problem (bad variables: nothing runs; a bad argument: that field alone fails, the others run), so
-    // the fields that were costed are exactly those that would run: their total is the cost.
-    return rootTotal;
+    throw new GraphQLError(
+      `The cost of this ${operation.operation} cannot be computed, and the cost limit (at most ${QUERY_LIMITS.maxCost}) refuses what it cannot count: ${e.message}`,
+      { extensions: { code: 'BAD_USER_INPUT', limit: QUERY_LIMITS.maxCost, http: { status: 400 } } },
+    );
   }
 }
 

@@ -90,7 +90,7 @@ test('a query nested deeper than 10 levels is refused as GRAPHQL_VALIDATION_FAIL
   expect(body.errors).toHaveLength(1);
   expect(body.errors[0].message).toMatch(/depth limit of 10 exceeded, found 11/);
   // Executing would have refused the missing token (UNAUTHENTICATED): nothing executed.
-  expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect(body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: QUERY_LIMITS.maxDepth });
 });
 
 test('a query exactly 10 levels deep passes the depth limit (without a token it reaches execution: UNAUTHENTICATED)', async () => {
@@ -113,7 +113,7 @@ test('more than 15 aliases are refused as GRAPHQL_VALIDATION_FAILED with HTTP 40
   expect(status).toBe(400);
   expect(body.errors).toHaveLength(1);
   expect(body.errors[0].message).toMatch(/Aliases limit of 15 exceeded, found 16/);
-  expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect(body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: QUERY_LIMITS.maxAliases });
 });
 
 test('15 aliases pass the alias limit', async () => {
@@ -127,7 +127,7 @@ test('more than 20 directives are refused as GRAPHQL_VALIDATION_FAILED with HTTP
   const { status, body } = await post(dev, { query });
   expect(status).toBe(400);
   expect(body.errors[0].message).toMatch(/Directives limit of 20 exceeded, found 21/);
-  expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect(body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: QUERY_LIMITS.maxDirectives });
 });
 
 test('a query text of more than 2000 tokens is refused as GRAPHQL_PARSE_FAILED with HTTP 400', async () => {
@@ -135,7 +135,22 @@ test('a query text of more than 2000 tokens is refused as GRAPHQL_PARSE_FAILED w
   const { status, body } = await post(dev, { query });
   expect(status).toBe(400);
   expect(body.errors[0].message).toMatch(/2000 tokens/);
-  expect(body.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+  expect(body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_PARSE_FAILED', limit: QUERY_LIMITS.maxTokens });
+});
+
+test('Issue 9 finding 5: 1,500 copies of one field are refused naming the field-merge limit, not a bare "Validation aborted."', async () => {
+  // 1,501 tokens, under the token limit; graphql's check that same-named fields merge compares them in pairs (1.1 million).
+  const { status, body } = await post(dev, { query: `{ ${'__typename '.repeat(1500)}}` });
+  expect(status).toBe(400);
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors[0].message).toMatch(/repeats fields too often.*stops after 500000 comparisons/);
+  expect(body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: QUERY_LIMITS.fieldMergeComparisons });
+});
+
+test('more than 100 validation errors are refused naming graphql\'s error limit', async () => {
+  const { body } = await post(dev, { query: `{ ${Array.from({ length: 101 }, (_, i) => `nope${i}`).join(' ')} }` });
+  expect(body.errors.at(-1).message).toMatch(/more than 100 validation errors/);
+  expect(body.errors.at(-1).extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: QUERY_LIMITS.validationErrors });
 });
 
 // ---------------------------------------------------------------- cost
@@ -146,7 +161,7 @@ test('nested lists under users(first: 100) are refused as QUERY_TOO_COMPLEX with
   expect(body.data).toBeUndefined();
   expect(body.errors).toHaveLength(1);
   expect(body.errors[0].message).toMatch(/cost 222300 exceeds the maximum of 20000/);
-  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 222_300, maximumCost: QUERY_LIMITS.maxCost });
+  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 222_300, limit: QUERY_LIMITS.maxCost });
 });
 
 test('a query refused for its cost sends no SQL beyond authenticating the operator', async () => {
@@ -193,12 +208,36 @@ test('a negative first does not lower the cost of the other fields', async () =>
   expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
 });
 
-test('an argument that fails at run time does not hide the cost of the other fields', async () => {
-  // $id has a default, so it may stand where ID! is needed; an explicit null then fails only the user field, which is
-  // therefore not costed (222,300 is the users field alone), but the users field still is.
-  const query = `query($id: ID = "none") { user(id: $id) { id } users(first: 100) { ${NESTED_LISTS} } }`;
-  const { body } = await post(dev, { query, variables: { id: null } }, devToken);
-  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 222_300 });
+test('Issue 9 finding 5: a null variable in a directive makes the cost uncomputable: refused naming the cost limit, and nothing runs', async () => {
+  // $c has a default, so it may stand where @include needs Boolean!; an explicit null cannot be read. The cost was then
+  // taken as 0 and the 222,300-cost query ran (its users page was read, then each proxyFor failed).
+  const query = `query($c: Boolean = true) { users(first: 100) { edges { node { proxyFor @include(if: $c) {
+    sponsor { proxyFor { sponsor { roles { roleType } } } } } } } } }`;
+  const { answer, statements } = await statementsBeyondAuthentication(dev, { query, variables: { c: null } }, devToken);
+  expect(answer.status).toBe(400);
+  expect(answer.body.data).toBeUndefined();
+  expect(answer.body.errors).toHaveLength(1);
+  expect(answer.body.errors[0].message).toMatch(/cost of this query cannot be computed.*cost limit \(at most 20000\).*Argument "if" of non-null type "Boolean!" must not be null/);
+  expect(answer.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: QUERY_LIMITS.maxCost });
+  expect(statements).toBe(0);
+});
+
+test('a directive variable of the wrong type is still the usual variable error, not a cost refusal', async () => {
+  const query = `query($c: Boolean = true) { me { id @include(if: $c) } }`;
+  const { status, body } = await post(dev, { query, variables: { c: 'yes' } }, devToken);
+  expect(status).toBe(400);
+  expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  expect(body.errors[0].message).toMatch(/Variable "\$c" got invalid value "yes"/);
+});
+
+test('Issue 9 finding 5: a null variable for a non-null argument is refused before execution, not costed without that field', async () => {
+  // The user field used to be left out of the cost (the other fields counted) and then failed at run time.
+  const query = `query($id: ID = "none") { user(id: $id) { id } users(first: 5) { totalCount } }`;
+  const { answer, statements } = await statementsBeyondAuthentication(dev, { query, variables: { id: null } }, devToken);
+  expect(answer.body.errors).toHaveLength(1);
+  expect(answer.body.errors[0].message).toMatch(/cannot be computed.*Argument "id" of non-null type "ID!" must not be null/);
+  expect(answer.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: QUERY_LIMITS.maxCost });
+  expect(statements).toBe(0);
 });
 
 test('a variable of the wrong type is still refused by GraphQL as BAD_USER_INPUT with HTTP 400', async () => {
@@ -218,7 +257,7 @@ test('a fragment spread again and again (a fragment bomb) is refused as QUERY_TO
     fragment F4 on User { id }`;
   const { status, body } = await post(dev, { query }, devToken);
   expect(status).toBe(400);
-  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', maximumCost: QUERY_LIMITS.maxCost });
+  expect(body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: QUERY_LIMITS.maxCostedFields });
   expect(body.errors[0].message).toMatch(/more than 10000 fields once its fragments are expanded/);
 });
 
@@ -231,10 +270,10 @@ test('development: the full introspection query (Apollo Sandbox) passes every li
 
 // ---------------------------------------------------------------- production
 
-test('production: QUERY_TOO_COMPLEX reaches the client unmasked, with cost and maximumCost and HTTP 400', async () => {
+test('production: QUERY_TOO_COMPLEX reaches the client unmasked, with the cost, the limit and HTTP 400', async () => {
   const { status, body } = await post(prod, { query: nestedLists(100) }, prodToken);
   expect(status).toBe(400);
-  expect(body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', cost: 222_300, maximumCost: QUERY_LIMITS.maxCost });
+  expect(body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', cost: 222_300, limit: QUERY_LIMITS.maxCost });
 });
 
 test('production: a depth refusal reaches the client as GRAPHQL_VALIDATION_FAILED with its message', async () => {
