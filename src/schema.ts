@@ -19,6 +19,7 @@ import { historyResolvers } from './history/history.resolvers';
 import { identifierResolvers } from './identifiers/identifier.resolvers';
 import { contactResolvers } from './contacts/contact.resolvers';
 import { guardSchema } from './policy/field-guard';
+import { applyInputHygiene } from './common/input-hygiene';
 
 /** schema/*.graphql is the source of truth; it is read at start-up from the project folder. */
 export const SCHEMA_DIR = path.resolve(__dirname, '..', fs.existsSync(path.resolve(__dirname, '..', 'schema')) ? '' : '..', 'schema');
@@ -30,9 +31,12 @@ export function loadTypeDefs(): string[] {
     .map((f) => fs.readFileSync(path.join(SCHEMA_DIR, f), 'utf8'));
 }
 
-/** The executable schema, every field behind its policy rule (policy/field-access.ts). */
+/**
+ * The executable schema: every field behind its policy rule (policy/field-access.ts), checked first, then its
+ * arguments cleaned and bounded by the input-hygiene layer (common/input-hygiene.ts), then its resolver.
+ */
 export function buildSchema() {
-  return guardSchema(makeExecutableSchema({
+  return guardSchema(applyInputHygiene(makeExecutableSchema({
     typeDefs: loadTypeDefs(),
     resolvers: [
       scalarResolvers,
@@ -53,5 +57,5 @@ export function buildSchema() {
       statisticResolvers,
       reportResolvers,
     ],
-  }));
+  })));
 }

@@ -10,8 +10,11 @@ function error(code: ErrorCode, message: string, extra: Record<string, unknown> 
   return new GraphQLError(message, { extensions: { code, ...extra } });
 }
 
-/** Invalid input; `field` is the input path of the offending value (e.g. `input.emails[0].address`). */
-export const badInput = (field: string, message: string) => error('BAD_USER_INPUT', message, { field });
+/**
+ * Invalid input; `field` is the input path of the offending value (e.g. `input.emails[0].address`);
+ * `limit` the documented maximum it exceeds, when that is why.
+ */
+export const badInput = (field: string, message: string, extra: { limit?: number | string } = {}) => error('BAD_USER_INPUT', message, { field, ...extra });
 export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token> (staff) or X-API-Key: <key> (partner systems)') =>
   error('UNAUTHENTICATED', message);
 export const forbidden = (message: string, extra: { field?: string } = {}) => error('FORBIDDEN', message, extra);

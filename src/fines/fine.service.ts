@@ -5,7 +5,7 @@ import type { RequestContext } from '../context';
 import type { FineActionType, FineFee, FineStatus, PaymentMethod } from '../db/entities';
 import { inTransaction } from '../db/transaction';
 import type { AddFineInput, PayFinesInput, PayInput } from '../generated/graphql';
-import { findLibraries } from '../institutions/institution.repository';
+import { findInstitution, findLibraries } from '../institutions/institution.repository';
 import { optionalText, requiredText } from '../owned-items/owned-item-input';
 import type { Operator } from '../policy/operator';
 import { holdsActivePatronRole } from '../roles/role.repository';
@@ -103,7 +103,9 @@ export function addFine(ctx: RequestContext, userId: string, input: AddFineInput
     const code = requiredText('input.type', input.type, 100);
     const type = await findFineType(tx, operator.institutionId, code);
     if (!type) throw badInput('input.type', `"${code}" is not a configured fine/fee type`);
-    const entered = positiveAmount('input.amount', input.amount);
+    // The institution's maximum bounds what is charged; payments and waives are bounded by the balance they reduce.
+    const institution = await findInstitution(tx, operator.institutionId);
+    const entered = positiveAmount('input.amount', input.amount, institution?.maximumAmount);
     const comment = optionalText('input.comment', input.comment);
     if (type.isCredit && !comment) throw badInput('input.comment', 'A credit needs a comment (R7.3)');
     const itemBarcode = optionalText('input.itemBarcode', input.itemBarcode, 200);

@@ -26,8 +26,11 @@ export function fromCents(cents: Cents): string {
   return negative ? `-${text}` : text;
 }
 
-/** An input amount (a Decimal scalar value): positive, at most two decimals; the refusal names the field. */
-export function positiveAmount(field: string, amount: string): Cents {
+/**
+ * An input amount (a Decimal scalar value): positive, at most two decimals and, when given, at most `maximum`
+ * (the institution's largest charge); the refusal names the field.
+ */
+export function positiveAmount(field: string, amount: string, maximum?: string): Cents {
   let cents: Cents;
   try {
     cents = toCents(amount);
@@ -35,6 +38,10 @@ export function positiveAmount(field: string, amount: string): Cents {
     throw badInput(field, 'The amount must be a decimal with at most two places, e.g. "12.50"');
   }
   if (cents <= 0n) throw badInput(field, 'The amount must be greater than zero (amounts are never negative on entry, R7.2)');
+  if (maximum !== undefined && cents > toCents(maximum)) {
+    const most = fromCents(toCents(maximum));
+    throw badInput(field, `The amount ${fromCents(cents)} is over your institution's maximum of ${most} for one fine or fee (FineSettings.maximumAmount)`, { limit: most });
+  }
   return cents;
 }
 

@@ -1,5 +1,5 @@
 import { Kind } from 'graphql';
-import { DecimalScalar, formatDecimal } from '../../src/common/scalars';
+import { dateInRange, dateTimeInRange, decimalInRange, DecimalScalar, formatDecimal } from '../../src/common/scalars';
 
 test('money is serialised as a string with exactly two decimals', () => {
   expect(formatDecimal('12.5')).toBe('12.50');
@@ -18,9 +18,27 @@ test('Decimal input accepts strings with up to two decimals and integers', () =>
   expect(DecimalScalar.parseLiteral({ kind: Kind.STRING, value: '12.50' })).toBe('12.50');
 });
 
-test('Decimal input refuses floats, three decimals and text', () => {
-  expect(() => DecimalScalar.parseValue(0.1)).toThrow(/two decimals/);
-  expect(() => DecimalScalar.parseValue('1.005')).toThrow(/two decimals/);
-  expect(() => DecimalScalar.parseValue('ten')).toThrow(/two decimals/);
-  expect(() => DecimalScalar.parseLiteral({ kind: Kind.FLOAT, value: '0.1' })).toThrow();
+test('Decimal input refuses floats, text and three decimals, each with its own message', () => {
+  expect(() => DecimalScalar.parseValue(0.1)).toThrow(/never a floating-point number/);
+  expect(() => DecimalScalar.parseLiteral({ kind: Kind.FLOAT, value: '0.1' })).toThrow(/never a floating-point number/);
+  expect(() => DecimalScalar.parseValue('ten')).toThrow(/must be a number written as a string/);
+  expect(() => DecimalScalar.parseValue('1e309')).toThrow(/must be a number written as a string/);
+  expect(() => DecimalScalar.parseValue('1.005')).toThrow(/at most two decimals/);
+});
+
+test('Decimal amounts are at most 999999999.99, whatever the leading zeros', () => {
+  expect(decimalInRange('999999999.99')).toBe(true);
+  expect(decimalInRange('000000000999999999.99')).toBe(true);
+  expect(decimalInRange('1000000000')).toBe(false);
+  expect(decimalInRange('-999999999999.99')).toBe(false);
+});
+
+test('Dates and instants are accepted from 1850-01-01 to 9999-12-31', () => {
+  expect(dateInRange('1850-01-01')).toBe(true);
+  expect(dateInRange('9999-12-31')).toBe(true);
+  expect(dateInRange('1849-12-31')).toBe(false);
+  expect(dateInRange('0000-01-01')).toBe(false);
+  expect(dateTimeInRange(new Date('1850-01-01T00:00:00Z'))).toBe(true);
+  expect(dateTimeInRange(new Date('1849-12-31T23:59:59Z'))).toBe(false);
+  expect(dateTimeInRange(new Date('0000-01-01T00:00:00Z'))).toBe(false);
 });

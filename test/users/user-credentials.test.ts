@@ -189,10 +189,10 @@ test('R1.4 a PIN with a NUL byte, an empty PIN or a long one is BAD_USER_INPUT n
   }
 });
 
-test('a password with a NUL byte is hashed like any other and never stored or recorded as text', async () => {
+test('a password with a NUL byte is BAD_USER_INPUT naming password, like any control character in a single-line input (issue 9), and nothing is stored', async () => {
   const id = await createPatron(db(), inst, { primaryIdentifier: 'nul_pw' });
-  expect((await setPassword(id, 'nul\u0000inside secret', 'um_inst')).errors).toBeUndefined();
-  expect((await userRow(id)).password_hash).toMatch(/^\$argon2id\$/);
+  expect((await setPassword(id, 'nul\u0000inside secret', 'um_inst')).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password' });
+  expect((await userRow(id)).password_hash).toBeNull();
 });
 
 test('permissionHistory refuses forged cursors and page sizes with BAD_USER_INPUT', async () => {

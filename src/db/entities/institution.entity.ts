@@ -40,6 +40,10 @@ export class Institution {
   @Column({ type: 'numeric', name: 'debt_limit', precision: 14, scale: 2, default: 0 })
   debtLimit: string;
 
+  /** The largest amount one fine or fee may be charged (issue 9 finding 4). */
+  @Column({ type: 'numeric', name: 'maximum_amount', precision: 14, scale: 2, default: 10000 })
+  maximumAmount: string;
+
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;
 }

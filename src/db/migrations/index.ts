@@ -2,6 +2,7 @@ import { InitialSchema1764230400000 } from './1764230400000-InitialSchema';
 import { UniqueRoleAssignments1764316800000 } from './1764316800000-UniqueRoleAssignments';
 import { UserListSortIndexes1764403200000 } from './1764403200000-UserListSortIndexes';
 import { ConfigurationHistory1764489600000 } from './1764489600000-ConfigurationHistory';
+import { MoneyMaximum1764576000000 } from './1764576000000-MoneyMaximum';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   UniqueRoleAssignments1764316800000,
   UserListSortIndexes1764403200000,
   ConfigurationHistory1764489600000,
+  MoneyMaximum1764576000000,
 ];
