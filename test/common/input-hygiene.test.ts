@@ -176,6 +176,15 @@ describe('Issue 9 finding 4: money is bounded', () => {
     expect(error.message).not.toMatch(/decimals/);
   });
 
+  test('a badly written amount in a variable is refused before execution, the message naming the variable and field', async () => {
+    const userId = await createPatron(db(), inst);
+    const before = await everything();
+    const res = await app.gql(ADD_FINE, { u: userId, in: { type: 'OVERDUEFINE', amount: '1.005' } }, tokens.um);
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0].message).toMatch(/"\$in".*at "in\.amount"; Decimal takes at most two decimals/);
+    expect(await everything()).toEqual(before);
+  });
+
   test('a fine over the institution\'s maximum is refused naming it; the maximum is the institution\'s to set', async () => {
     const userId = await createPatron(db(), inst);
     const settings = await app.gql(`{ fineSettings { maximumAmount } }`, {}, tokens.um);
