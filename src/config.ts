@@ -14,6 +14,8 @@ export interface Config {
   tokenTtlSeconds: number;
   seedDemo: boolean;
   dbPoolSize: number;
+  /** Database session limits of the server's requests and of jobs (migrations, seeding), in ms; 0 means none (src/db/connect.ts). */
+  database: { statementTimeoutMs: number; jobStatementTimeoutMs: number; idleInTransactionTimeoutMs: number; connectTimeoutMs: number };
 }
 
 function int(name: string, fallback: number): number {
@@ -36,5 +38,11 @@ export function loadConfig(env = process.env): Config {
     tokenTtlSeconds: int('CARREL_TOKEN_TTL_SECONDS', 8 * 3600),
     seedDemo: env.CARREL_SEED_DEMO !== 'false',
     dbPoolSize: int('CARREL_DB_POOL_SIZE', 10),
+    database: {
+      statementTimeoutMs: int('CARREL_STATEMENT_TIMEOUT_MS', 5000),
+      jobStatementTimeoutMs: int('CARREL_JOB_STATEMENT_TIMEOUT_MS', 0),
+      idleInTransactionTimeoutMs: int('CARREL_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000),
+      connectTimeoutMs: int('CARREL_DB_CONNECT_TIMEOUT_MS', 5000),
+    },
   };
 }

@@ -19,6 +19,8 @@ export interface RequestContext {
   loaders: Loaders;
   /** After a successful login, the rest of the same request (the login payload's fields) runs as the new operator. */
   actAs(operator: Operator): void;
+  /** The client's address (express req.ip: the socket's peer unless CARREL_TRUST_PROXY names trusted proxies), for login throttling. */
+  clientAddress: string | null;
 }
 
 /** The credentials a request may carry: a staff bearer token or a partner system's API key. */
@@ -32,7 +34,7 @@ export function credentialsOf(headers: Record<string, string | string[] | undefi
   return { authorization: first(headers.authorization), apiKey: first(headers['x-api-key']) };
 }
 
-export async function buildContext(db: DataSource, tokens: TokenIssuer, credentials: Credentials): Promise<RequestContext> {
+export async function buildContext(db: DataSource, tokens: TokenIssuer, credentials: Credentials, clientAddress?: string): Promise<RequestContext> {
   const auth = await authenticate(db.manager, tokens, credentials);
   let operator = auth.operator;
   const policy = createPolicy(() => operator, auth.operator ? undefined : auth.failure);
@@ -53,5 +55,6 @@ export async function buildContext(db: DataSource, tokens: TokenIssuer, credenti
       operator = next;
       Object.assign(current, createLoaders(db.manager, next));
     },
+    clientAddress: clientAddress ?? null,
   };
 }

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/graphql';
 import { login } from './login.service';
 import { changePassword } from './password.service';
+import { endUserSessions, unlockUser } from './sessions.service';
 
 export const authResolvers: Resolvers = {
   Query: {
@@ -12,5 +13,7 @@ export const authResolvers: Resolvers = {
   Mutation: {
     login: (_parent, args, ctx) => login(ctx, args),
     changePassword: (_parent, { currentPassword, newPassword }, ctx) => changePassword(ctx, currentPassword, newPassword),
+    unlockUser: (_parent, { userId }, ctx) => unlockUser(ctx, userId),
+    endSessions: (_parent, { userId }, ctx) => endUserSessions(ctx, userId),
   },
 };

@@ -4,6 +4,7 @@ import { staffSessionRefusal } from '../policy/staff-session';
 import { authenticateApiKey } from './api-key-auth';
 import { findOperatorRow, OperatorRow } from './operator.repository';
 import type { Credentials } from '../context';
+import { sessionsEpoch } from './sessions.repository';
 import type { TokenIssuer } from './tokens';
 
 export type Authentication = { operator: Operator } | { operator: null; failure?: string };
@@ -27,8 +28,9 @@ export function toOperator(row: OperatorRow): Operator {
  * Resolves the credentials on every request: a staff bearer token, or a
  * partner system's API key (R11.2) as `X-API-Key: <secret>` or
  * `Authorization: ApiKey <secret>`. The user or key is re-read each time, so
- * deactivation, losing every staff role, a password change or revoking a key
- * takes effect at the next request.
+ * deactivation, losing every staff role, a password change, endSessions or
+ * revoking a key takes effect at the next request; the first four end the
+ * token for good (sessions.repository.ts), even if the user gets back in.
  */
 export async function authenticate(db: EntityManager, tokens: TokenIssuer, credentials: Credentials): Promise<Authentication> {
   const header = credentials.authorization;
@@ -44,8 +46,11 @@ export async function authenticate(db: EntityManager, tokens: TokenIssuer, crede
   if (!claims) return { operator: null, failure: 'The token is invalid or expired: log in again' };
   const row = await findOperatorRow(db, claims.sub);
   if (!row) return { operator: null, failure: 'The token is no longer valid: log in again' };
-  if ((row.passwordChangedAt?.getTime() ?? 0) !== claims.pwd) return { operator: null, failure: 'The password changed since this token was issued: log in again' };
+  // Why the user may not act now first (inactive, no staff role ...); then whether this token outlived its session.
   const refusal = staffSessionRefusal(row);
   if (refusal) return { operator: null, failure: `${refusal}: the token is no longer accepted` };
+  if (sessionsEpoch(row.sessionsValidAfter) !== claims.sva) {
+    return { operator: null, failure: "The account's sessions were ended after this token was issued (password change, deactivation, loss of staff roles or endSessions): log in again" };
+  }
   return { operator: toOperator(row) };
 }

@@ -2,8 +2,10 @@ import { unauthenticated } from '../common/errors';
 import type { RequestContext } from '../context';
 import { staffSessionRefusal } from '../policy/staff-session';
 import { toOperator } from './authenticate';
+import { accountKey, loginGuard } from './login-guard';
 import { findLoginCandidates, findOperatorRow, recordLoginAttempt } from './operator.repository';
 import { verifyLoginPassword } from './password';
+import { sessionsEpoch } from './sessions.repository';
 
 const WRONG = 'Invalid identifier or password';
 
@@ -11,26 +13,54 @@ const WRONG = 'Invalid identifier or password';
  * Staff login (R1.4, R4.5). Every attempt is recorded, successful or not
  * (R11.1), in its own statement so a refusal is still logged.
  *
- * Every credential refusal (unknown identifier, identifier in several
- * institutions, account without a password, wrong password) costs one argon2
- * verification and gets the same UNAUTHENTICATED message, so neither the
- * answer nor its timing tells which identifiers exist. Only a correct password
- * learns why a session is refused (inactive, no staff role ...).
+ * Before any password is checked the login guard (login-guard.ts) may refuse
+ * the attempt with TOO_MANY_REQUESTS: the account or identifier is locked
+ * after too many failures, or must wait after its last ones, or the client
+ * address must wait. Those refusals are recorded too ('locked', 'throttled:
+ * ...') and cost no argon2 work; they depend only on past attempts with the
+ * same identifier or address, never on whether the identifier exists.
+ *
+ * Every credential refusal that does reach the check (unknown identifier,
+ * identifier in several institutions, account without a password, wrong
+ * password) costs one argon2 verification and gets the same UNAUTHENTICATED
+ * message, so neither the answer nor its timing tells which identifiers
+ * exist. Only a correct password learns why a session is refused (inactive,
+ * no staff role ...).
  */
 export async function login(ctx: RequestContext, args: { identifier: string; password: string; institution?: string | null }) {
   const db = ctx.db.manager;
+  const guard = loginGuard(ctx.db);
   const candidates = await findLoginCandidates(db, args.identifier, args.institution ?? null);
   const candidate = candidates.length === 1 ? candidates[0] : undefined;
-  // One verification whatever matched: against the dummy hash when there is no
-  // single user or it has no password, which then is false for any password.
-  const passwordOk = await verifyLoginPassword(candidate?.passwordHash ?? null, args.password);
-  const refuse = async (reason: string, message = WRONG) => {
+  const record = async (succeeded: boolean, reason: string | null) => {
     // An ambiguous identifier is recorded against each user it matched, in its institution.
-    const matched = candidates.length ? candidates : [undefined];
-    for (const c of matched) {
-      await recordLoginAttempt(db, { institutionId: c?.institutionId ?? null, userId: c?.id ?? null, identifier: args.identifier, succeeded: false, reason });
+    for (const c of candidates.length ? candidates : [undefined]) {
+      await recordLoginAttempt(db, { institutionId: c?.institutionId ?? null, userId: c?.id ?? null, identifier: args.identifier, succeeded, reason });
     }
-    return unauthenticated(message);
+  };
+
+  const admission = await guard.admitLogin(accountKey(candidate?.id ?? null, args.identifier), ctx.clientAddress);
+  if ('refusal' in admission) {
+    await record(false, admission.refusal.reason);
+    throw admission.refusal.error;
+  }
+  const { ticket } = admission;
+  let passwordOk: boolean;
+  try {
+    // One verification whatever matched: against the dummy hash when there is no
+    // single user or it has no password, which then is false for any password.
+    passwordOk = await verifyLoginPassword(candidate?.passwordHash ?? null, args.password);
+  } catch (e) {
+    // The hash gate is full (TOO_MANY_REQUESTS) or argon2 failed: no password was checked.
+    await guard.settle(ticket, 'cancelled');
+    await record(false, 'server busy');
+    throw e;
+  }
+
+  const refuse = async (reason: string) => {
+    const locked = await guard.settle(ticket, 'failed');
+    await record(false, locked ? `${reason}; locked after ${guard.limits.maxFailures} consecutive failures` : reason);
+    return unauthenticated(WRONG);
   };
   if (candidates.length > 1) {
     throw await refuse(args.institution == null ? 'identifier in several institutions; no institution code given' : 'identifier matches several users');
@@ -38,13 +68,19 @@ export async function login(ctx: RequestContext, args: { identifier: string; pas
   if (!candidate) throw await refuse('unknown identifier');
   if (!candidate.passwordHash) throw await refuse('no password');
   if (!passwordOk) throw await refuse('wrong password');
+
+  // The password is right: the account's failures are forgotten, whatever follows.
+  await guard.settle(ticket, 'succeeded');
   const row = await findOperatorRow(db, candidate.id);
   const refusal = row ? staffSessionRefusal(row) : 'unknown user';
-  if (!row || refusal) throw await refuse(refusal!, `Login refused: ${refusal}`);
-  await recordLoginAttempt(db, { institutionId: row.institutionId, userId: row.id, identifier: args.identifier, succeeded: true, reason: null });
+  if (!row || refusal) {
+    await record(false, refusal!);
+    throw unauthenticated(`Login refused: ${refusal}`);
+  }
+  await record(true, null);
   const operator = toOperator(row);
   ctx.actAs(operator);
-  const issued = ctx.tokens.sign({ sub: row.id, pwd: row.passwordChangedAt?.getTime() ?? 0 });
+  const issued = ctx.tokens.sign({ sub: row.id, sva: sessionsEpoch(row.sessionsValidAfter) });
   const user = await ctx.loaders.userById.load(row.id);
   return { ...issued, user: user!, passwordChangeRequired: row.forcePasswordChange };
 }

@@ -9,7 +9,8 @@ export interface OperatorRow {
   primaryIdentifier: string | null;
   recordType: string;
   active: boolean;
-  passwordChangedAt: Date | null;
+  /** Tokens signed before the last time this moved are refused (sessions.repository.ts). */
+  sessionsValidAfter: Date | null;
   forcePasswordChange: boolean;
   cannotEditRestricted: boolean;
   institutionId: string;
@@ -24,7 +25,7 @@ export async function findOperatorRow(db: EntityManager, userId: string): Promis
   const rows = await db.query(
     `SELECT u.id, u.primary_identifier AS "primaryIdentifier", u.record_type AS "recordType",
             (u.status = 'ACTIVE' AND (u.expiry_date IS NULL OR u.expiry_date > current_date)) AS active,
-            u.password_changed_at AS "passwordChangedAt", u.force_password_change AS "forcePasswordChange",
+            u.sessions_valid_after AS "sessionsValidAfter", u.force_password_change AS "forcePasswordChange",
             u.cannot_edit_restricted_users AS "cannotEditRestricted",
             i.id AS "institutionId", i.code AS "institutionCode", i.library_independence AS "libraryIndependence",
             i.debt_limit::text AS "debtLimit",
@@ -56,12 +57,31 @@ export async function findLoginCandidates(
   );
 }
 
+/** Longest identifier stored in login_attempt, in characters (code points): the input limit, enforced here too. */
+export const MAX_RECORDED_IDENTIFIER = 255;
+
+/** At most MAX_RECORDED_IDENTIFIER characters of `identifier`, never splitting a character. */
+export function recordedIdentifier(identifier: string): string {
+  if (identifier.length <= MAX_RECORDED_IDENTIFIER) return identifier;
+  return Array.from(identifier.slice(0, 2 * MAX_RECORDED_IDENTIFIER)).slice(0, MAX_RECORDED_IDENTIFIER).join('');
+}
+
 export async function recordLoginAttempt(
   db: EntityManager,
   attempt: { institutionId: string | null; userId: string | null; identifier: string; succeeded: boolean; reason: string | null },
 ): Promise<void> {
   await db.query(
     `INSERT INTO login_attempt (institution_id, user_id, identifier, succeeded, reason) VALUES ($1, $2, $3, $4, $5)`,
-    [attempt.institutionId, attempt.userId, attempt.identifier, attempt.succeeded, attempt.reason],
+    [attempt.institutionId, attempt.userId, recordedIdentifier(attempt.identifier), attempt.succeeded, attempt.reason],
   );
+}
+
+/** Every identifier a user signs in with (primary and additional), for lifting its sign-in lockout. */
+export async function findSignInIdentifiers(db: EntityManager, userId: string): Promise<string[]> {
+  const rows: { value: string }[] = await db.query(
+    `SELECT primary_identifier AS value FROM app_user WHERE id = $1 AND primary_identifier IS NOT NULL
+     UNION SELECT value FROM user_identifier WHERE user_id = $1`,
+    [userId],
+  );
+  return rows.map((r) => r.value);
 }

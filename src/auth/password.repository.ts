@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import { returningRows } from '../db/returning';
+import { endSessions } from './sessions.repository';
 
-export async function findPasswordHash(tx: EntityManager, userId: string): Promise<{ hash: string | null; primaryIdentifier: string | null; accountType: string } | undefined> {
+/** The operator's own password row, locked for the rest of the transaction so concurrent changes queue. */
+export async function lockPasswordRow(tx: EntityManager, userId: string): Promise<{ hash: string | null; primaryIdentifier: string | null; accountType: string } | undefined> {
   const [row] = await tx.query(
     `SELECT password_hash AS hash, primary_identifier AS "primaryIdentifier", account_type AS "accountType" FROM app_user WHERE id = $1 FOR UPDATE`,
     [userId],
@@ -9,13 +10,13 @@ export async function findPasswordHash(tx: EntityManager, userId: string): Promi
   return row;
 }
 
-/** Stores a new hash; the new password_changed_at revokes every token issued before. */
-export async function storePassword(tx: EntityManager, userId: string, hash: string, changedBy: string): Promise<Date> {
-  const [row] = await returningRows<{ changedAt: Date }>(tx,
+/** Stores a new hash and ends every earlier session; returns the sessions epoch the caller's new token carries. */
+export async function storePassword(tx: EntityManager, userId: string, hash: string, changedBy: string): Promise<number> {
+  await tx.query(
     `UPDATE app_user SET password_hash = $2, password_changed_at = clock_timestamp(), force_password_change = false,
             updated_by = $3, updated_at = now()
-      WHERE id = $1 RETURNING password_changed_at AS "changedAt"`,
+      WHERE id = $1`,
     [userId, hash, changedBy],
   );
-  return row.changedAt;
+  return endSessions(tx, userId);
 }

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import argon2 from 'argon2';
+import { loadConfig } from '../config';
+import { createHashGate, HashGate } from './hash-gate';
 
 /**
  * The argon2 parameters of every stored password hash (R1.4), pinned here
@@ -17,18 +19,32 @@ export const ARGON2_OPTIONS = Object.freeze({
   hashLength: 32,
 });
 
-/** Passwords are stored only as argon2id hashes (R1.4). */
-export function hashPassword(plain: string): Promise<string> {
-  return argon2.hash(plain, { ...ARGON2_OPTIONS });
+let gate: HashGate | undefined;
+
+/** Every argon2 call of the process goes through one gate (hash-gate.ts), sized by CARREL_HASH_CONCURRENCY and CARREL_HASH_QUEUE. */
+function argon2Gate(): HashGate {
+  if (!gate) {
+    const config = loadConfig();
+    gate = createHashGate(config.hashConcurrency, config.hashQueue);
+  }
+  return gate;
 }
 
+/** Passwords are stored only as argon2id hashes (R1.4). TOO_MANY_REQUESTS when the hash gate is full. */
+export function hashPassword(plain: string): Promise<string> {
+  return argon2Gate().run(() => argon2.hash(plain, { ...ARGON2_OPTIONS }));
+}
+
+/** Whether `plain` matches `hash`; false for a missing or malformed hash. TOO_MANY_REQUESTS when the hash gate is full. */
 export async function verifyPassword(hash: string | null, plain: string): Promise<boolean> {
   if (!hash) return false;
-  try {
-    return await argon2.verify(hash, plain);
-  } catch {
-    return false;
-  }
+  return argon2Gate().run(async () => {
+    try {
+      return await argon2.verify(hash, plain);
+    } catch {
+      return false;
+    }
+  });
 }
 
 let dummyHash: Promise<string> | undefined;

@@ -4,13 +4,14 @@ import path from 'node:path';
 import jwt from 'jsonwebtoken';
 
 /**
- * Bearer tokens: HS256 JWTs carrying the user id and the moment its password
- * last changed, so a password change revokes every earlier token.
+ * Bearer tokens: HS256 JWTs carrying the user id and the user's sessions
+ * epoch when the token was signed (sessions.repository.ts), so ending the
+ * user's sessions revokes every earlier token.
  */
 export interface TokenClaims {
   sub: string;
-  /** password_changed_at in epoch ms, 0 when never changed. */
-  pwd: number;
+  /** app_user.sessions_valid_after in epoch ms when the token was signed, 0 when never set. */
+  sva: number;
 }
 
 export interface TokenIssuer {
@@ -30,8 +31,11 @@ export function createTokenIssuer(secret: string, ttlSeconds: number): TokenIssu
     verify(token) {
       try {
         const payload = jwt.verify(token, key, { algorithms: ['HS256'], issuer: 'carrel' });
-        if (typeof payload === 'string' || typeof payload.sub !== 'string' || typeof payload.pwd !== 'number') return null;
-        return { sub: payload.sub, pwd: payload.pwd };
+        if (typeof payload === 'string' || typeof payload.sub !== 'string') return null;
+        // Tokens signed before sessions_valid_after existed carry the same epoch as `pwd` (the migration copied
+        // password_changed_at into the column), so they stay valid until the user's sessions are next ended.
+        const sva = payload.sva ?? payload.pwd;
+        return typeof sva === 'number' ? { sub: payload.sub, sva } : null;
       } catch {
         return null;
       }
@@ -39,9 +43,14 @@ export function createTokenIssuer(secret: string, ttlSeconds: number): TokenIssu
   };
 }
 
-/** CARREL_TOKEN_SECRET, or a random secret kept in the data folder so tokens survive restarts. */
-export function resolveTokenSecret(configured: string | undefined, dataDir: string): string {
+/**
+ * CARREL_TOKEN_SECRET, or in development a random secret kept in the data folder so tokens survive restarts.
+ * Production has no such fallback: instances behind one load balancer would each keep their own file and reject
+ * each other's tokens (loadConfig already refuses to start without the variable).
+ */
+export function resolveTokenSecret(configured: string | undefined, dataDir: string, production: boolean): string {
   if (configured) return configured;
+  if (production) throw new Error('CARREL_TOKEN_SECRET is required in production');
   const file = path.join(dataDir, 'token-secret');
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
   fs.mkdirSync(dataDir, { recursive: true });

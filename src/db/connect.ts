@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { createDataSource } from '../../ormconfig';
+import { createDataSource, SessionLimits } from '../../ormconfig';
 import { Config } from '../config';
 import { startEmbeddedPostgres } from './embedded';
 
@@ -10,18 +10,34 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Whose sessions a pool holds: the server's requests, or a job's (migrations, `npm run seed`), whose statements may run long. */
+export type DatabaseUse = 'requests' | 'job';
+
+/**
+ * The session limits of a use. A request's statement is cancelled after CARREL_STATEMENT_TIMEOUT_MS and a request's
+ * transaction left idle is ended, so no request holds a connection or a lock for long; a job's statements run as long
+ * as CARREL_JOB_STATEMENT_TIMEOUT_MS allows (none by default). Both wait CARREL_DB_CONNECT_TIMEOUT_MS at most for a
+ * connection, so an unreachable or saturated database fails a request instead of hanging it.
+ */
+export function sessionLimits(config: Config, use: DatabaseUse): SessionLimits {
+  const { statementTimeoutMs, jobStatementTimeoutMs, idleInTransactionTimeoutMs, connectTimeoutMs } = config.database;
+  return use === 'requests'
+    ? { poolSize: config.dbPoolSize, statementTimeoutMs, idleInTransactionTimeoutMs, connectTimeoutMs }
+    : { poolSize: config.dbPoolSize, statementTimeoutMs: jobStatementTimeoutMs, connectTimeoutMs };
+}
+
 /**
  * Opens DATABASE_URL, or starts the embedded server when it is unset, and
  * applies pending migrations: start-up and `npm run migrate` share this path.
+ * The pool has the session limits of `use`; migrations always run with a job's.
  */
-export async function openDatabase(config: Config, log: (line: string) => void = console.log): Promise<Database> {
+export async function openDatabase(config: Config, log: (line: string) => void = console.log, use: DatabaseUse = 'requests'): Promise<Database> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log);
   const url = config.databaseUrl ?? embedded!.url;
-  const dataSource = createDataSource(url, config.dbPoolSize);
+  const dataSource = createDataSource(url, sessionLimits(config, use));
   try {
     await dataSource.initialize();
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    for (const m of applied) log(`applied migration ${m.name}`);
+    await applyMigrations(url, config, log);
   } catch (e) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();

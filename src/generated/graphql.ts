@@ -683,6 +683,14 @@ export type Mutation = {
   /** Dispute an ACTIVE fine (R7.5): it becomes IN_DISPUTE and leaves the active balance and the debt limit. A FINE_DISPUTED event. */
   disputeFine: Fine;
   /**
+   * End every session of a user: every token issued to it so far is refused from its next request on, and stays refused
+   * even if the user is deactivated and reactivated; the user must log in again. Anyone may end their own sessions;
+   * ending another user's needs what setting its password needs (user.setCredentials, the ability to grant every role it
+   * holds), never on a protected account (R4.5). Deactivation, a password change and the loss of the last staff role end
+   * sessions the same way.
+   */
+  endSessions: User;
+  /**
    * Exchange a staff identifier (the primary identifier or any additional identifier) and password for a bearer token.
    * The only operation allowed without a token.
    */
@@ -736,6 +744,15 @@ export type Mutation = {
    * `setUserPassword` applies too.
    */
   toggleAccountType: User;
+  /**
+   * Lift a user's sign-in lockout: after CARREL_LOGIN_MAX_FAILURES consecutive failed logins an account is locked (login
+   * answers TOO_MANY_REQUESTS, even to the right password) for CARREL_LOGIN_LOCKOUT_SECONDS, or until unlocked when that
+   * is 0. Also clears the waits after failed logins and after wrong current passwords in changePassword. A change of the
+   * user's access: needs what setting its password needs (user.setCredentials for its record type, the ability to grant
+   * every role it holds), never on a protected account (R4.5) nor on oneself. Unlocking a user that is not locked
+   * changes nothing and succeeds.
+   */
+  unlockUser: User;
   /** Replace an internal address's lines, type, note, dates, or make it the preferred one (R1.7). */
   updateAddress: Address;
   /** Replace a block's content and owner. External blocks (from the SIS) cannot be edited (R3.3); a block outside your owner scope is not found (R5.2). */
@@ -909,6 +926,12 @@ export type MutationDisputeFineArgs = {
 
 
 /** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationEndSessionsArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
 export type MutationLoginArgs = {
   identifier: Scalars['String']['input'];
   institution?: InputMaybe<Scalars['String']['input']>;
@@ -1026,6 +1049,12 @@ export type MutationSetUserPinArgs = {
 /** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
 export type MutationToggleAccountTypeArgs = {
   password?: InputMaybe<Scalars['String']['input']>;
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationUnlockUserArgs = {
   userId: Scalars['ID']['input'];
 };
 
@@ -2357,6 +2386,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   deleteRoleAssignmentRule?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteRoleAssignmentRuleArgs, 'id'>>;
   deleteRoleProfile?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteRoleProfileArgs, 'id'>>;
   disputeFine?: Resolver<ResolversTypes['Fine'], ParentType, ContextType, RequireFields<MutationDisputeFineArgs, 'comment' | 'id'>>;
+  endSessions?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationEndSessionsArgs, 'userId'>>;
   login?: Resolver<ResolversTypes['LoginPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'identifier' | 'password'>>;
   payFine?: Resolver<ResolversTypes['Fine'], ParentType, ContextType, RequireFields<MutationPayFineArgs, 'id' | 'input'>>;
   payFines?: Resolver<Array<ResolversTypes['Fine']>, ParentType, ContextType, RequireFields<MutationPayFinesArgs, 'input'>>;
@@ -2376,6 +2406,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   setUserPassword?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPasswordArgs, 'userId'>>;
   setUserPin?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPinArgs, 'userId'>>;
   toggleAccountType?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationToggleAccountTypeArgs, 'userId'>>;
+  unlockUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUnlockUserArgs, 'userId'>>;
   updateAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'id' | 'input'>>;
   updateBlock?: Resolver<ResolversTypes['Block'], ParentType, ContextType, RequireFields<MutationUpdateBlockArgs, 'id' | 'input'>>;
   updateEmail?: Resolver<ResolversTypes['Email'], ParentType, ContextType, RequireFields<MutationUpdateEmailArgs, 'id' | 'input'>>;

@@ -53,6 +53,10 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation', Record<string, Access>> =
     login: 'public',
     // The operator's own password, proven by the current one.
     changePassword: 'authenticated',
+    // Lifting a sign-in lockout changes the user's access: the subset rule applies in the service.
+    unlockUser: 'user.setCredentials',
+    // Any operator may end its own sessions; ending another user's needs user.setCredentials (checked in the service).
+    endSessions: 'authenticated',
     createUser: 'user.create',
     updateUser: 'user.update',
     deactivateUser: 'user.update',

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { badInput, conflict, notFound } from '../common/errors';
 import { isUuid } from '../common/uuid';
+import { endSessionsWithoutStaffRole } from '../auth/sessions.repository';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
 import type { RoleAssignment, User } from '../db/entities';
@@ -73,6 +74,7 @@ export async function removeRole(ctx: RequestContext, roleId: string) {
   return inTransaction(ctx.db, async (tx) => {
     const { role, user } = await lockRoleAndUser(ctx, tx, operator, roleId);
     await tx.remove(role);
+    await endSessionsWithoutStaffRole(tx, user.id);
     await recordRoleChanges(tx, operator, user, [], [{ ...role, id: roleId }]);
     return { removedRoleId: roleId, user };
   });
@@ -86,6 +88,7 @@ export async function setRoleActive(ctx: RequestContext, roleId: string, active:
     if (role.isActive === active) return role;
     role.isActive = active;
     await tx.save(role);
+    if (!active) await endSessionsWithoutStaffRole(tx, user.id);
     await recordHistory(tx, [{
       institutionId: operator.institutionId, userId: user.id, field: 'roles', changedBy: operator.label,
       oldValue: `${describeRole(role)} ${active ? 'inactive' : 'active'}`, newValue: `${describeRole(role)} ${active ? 'active' : 'inactive'}`,

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { hashPassword } from '../auth/password';
+import { endSessions } from '../auth/sessions.repository';
 import { badInput } from '../common/errors';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
@@ -32,7 +33,7 @@ async function externaliseIdentifiers(tx: EntityManager, user: User): Promise<nu
  * removes the password (the SIS authenticates now); becoming INTERNAL clears
  * the owner and may set a password. Identifiers stay as they are on the way
  * back: an external item is never turned internal here. A password set or
- * removed moves password_changed_at, so the user's earlier tokens stop working.
+ * removed ends the user's sessions, so its earlier tokens stop working.
  * Either way the user's credentials change: the subset rule applies
  * (lockUserForAccessChange), as for setUserPassword.
  */
@@ -60,6 +61,7 @@ export async function toggleAccountType(ctx: RequestContext, userId: string, pas
       ...passwordColumns,
       updatedBy: operator.label,
     });
+    if (passwordChange.length) await endSessions(tx, user.id);
     const externalised = becomesExternal ? await externaliseIdentifiers(tx, user) : 0;
     await recordUserChange(tx, operator, user.id, 'USER_ACCOUNT_TYPE_CHANGED', [
       { field: 'accountType', oldValue: user.accountType, newValue: next },

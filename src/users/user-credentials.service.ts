@@ -1,4 +1,5 @@
 import { hashPassword } from '../auth/password';
+import { endSessions } from '../auth/sessions.repository';
 import { badInput } from '../common/errors';
 import type { RequestContext } from '../context';
 import { User } from '../db/entities';
@@ -30,6 +31,7 @@ export async function setUserPassword(ctx: RequestContext, userId: string, passw
       passwordChangedAt: () => 'clock_timestamp()',
       updatedBy: operator.label,
     });
+    await endSessions(tx, user.id);
     await recordUserChange(tx, operator, user.id, 'USER_PASSWORD_SET', [secretChange('password', password)]);
     return tx.getRepository(User).findOneByOrFail({ id: user.id });
   });

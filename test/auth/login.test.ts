@@ -111,10 +111,12 @@ test('a token stops working when its user loses every staff role', async () => {
   expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
 });
 
-test('a token stops working when its user changes password', async () => {
-  const id = await createPerson(app.db.dataSource, inst, { primaryIdentifier: 'rotated', roles: [['USER_MANAGER', 'INSTITUTION']] });
+test('a token stops working when its user changes password, and the refusal says why', async () => {
+  await createPerson(app.db.dataSource, inst, { primaryIdentifier: 'rotated', roles: [['USER_MANAGER', 'INSTITUTION']] });
   const token = await app.login('rotated', PASSWORD);
-  await app.db.dataSource.query(`UPDATE app_user SET password_changed_at = now() WHERE id = $1`, [id]);
+  const changed = await app.gql(`mutation { changePassword(currentPassword: "${PASSWORD}", newPassword: "spun around 2026") { token } }`, {}, token);
+  expect(changed.errors).toBeUndefined();
   const res = await app.gql(`{ me { id } }`, {}, token);
-  expect(res.errors?.[0].message).toMatch(/password changed/);
+  expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  expect(res.errors?.[0].message).toMatch(/sessions were ended after this token was issued \(password change/);
 });

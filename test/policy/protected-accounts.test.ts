@@ -56,6 +56,8 @@ const AGAINST_A_USER: Record<string, Attempt> = {
   toggleAccountType: call(`mutation($u: ID!) { toggleAccountType(userId: $u) { id } }`, (t) => ({ u: t.userId })),
   setUserPassword: call(`mutation($u: ID!) { setUserPassword(userId: $u, password: "long enough secret") { id } }`, (t) => ({ u: t.userId })),
   setUserPin: call(`mutation($u: ID!) { setUserPin(userId: $u, pin: "1234") { id } }`, (t) => ({ u: t.userId })),
+  unlockUser: call(`mutation($u: ID!) { unlockUser(userId: $u) { id } }`, (t) => ({ u: t.userId })),
+  endSessions: call(`mutation($u: ID!) { endSessions(userId: $u) { id } }`, (t) => ({ u: t.userId })),
   deactivateUser: byId('deactivateUser', 'userId'),
   reactivateUser: byId('reactivateUser', 'userId'),
   addIdentifier: addTo('addIdentifier', '{ type: "BARCODE", value: "PROTECTED-NEW" }'),
@@ -125,7 +127,7 @@ async function protectedUser(pid: string): Promise<Target> {
 
 /** Everything a mutation could change about a user, as one comparable value. */
 async function snapshot(userId: string): Promise<unknown> {
-  const [row] = await db().query(`SELECT u.status, u.account_type, u.primary_identifier, u.title, u.updated_at,
+  const [row] = await db().query(`SELECT u.status, u.account_type, u.primary_identifier, u.title, u.updated_at, u.sessions_valid_after,
     (SELECT json_agg(r.* ORDER BY r.id) FROM role_assignment r WHERE r.user_id = u.id) AS roles,
     (SELECT json_agg(i.* ORDER BY i.id) FROM user_identifier i WHERE i.user_id = u.id) AS identifiers,
     (SELECT json_agg(e.* ORDER BY e.id) FROM user_email e WHERE e.user_id = u.id) AS emails,

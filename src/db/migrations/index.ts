@@ -3,6 +3,7 @@ import { UniqueRoleAssignments1764316800000 } from './1764316800000-UniqueRoleAs
 import { UserListSortIndexes1764403200000 } from './1764403200000-UserListSortIndexes';
 import { ConfigurationHistory1764489600000 } from './1764489600000-ConfigurationHistory';
 import { MoneyMaximum1764576000000 } from './1764576000000-MoneyMaximum';
+import { LoginThrottling1764576100000 } from './1764576100000-LoginThrottling';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   UserListSortIndexes1764403200000,
   ConfigurationHistory1764489600000,
   MoneyMaximum1764576000000,
+  LoginThrottling1764576100000,
 ];
