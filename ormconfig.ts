@@ -9,8 +9,22 @@ import { sqlLogger } from './src/db/sql-logger';
 // instead of letting pg turn it into a Date at local midnight.
 types.setTypeParser(types.builtins.DATE, (value) => value);
 
+/**
+ * Limits of every session of a pool (0 or absent: none). The server's pool has short ones, so one slow statement or a
+ * stuck transaction cannot hold a connection for long; jobs (migrations, seeding) have their own (src/db/connect.ts).
+ */
+export interface SessionLimits {
+  poolSize?: number;
+  /** PostgreSQL's statement_timeout: a statement running longer is cancelled (SQLSTATE 57014), lock waits included. */
+  statementTimeoutMs?: number;
+  /** PostgreSQL's idle_in_transaction_session_timeout: a session idle inside a transaction this long is ended, its locks released. */
+  idleInTransactionTimeoutMs?: number;
+  /** How long a statement waits for a connection (a free one of the pool, or a new one) before failing. */
+  connectTimeoutMs?: number;
+}
+
 /** The one DataSource definition: the app, the tests and the TypeORM CLI all build theirs here. */
-export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+export function dataSourceOptions(url: string, limits: SessionLimits = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -21,12 +35,20 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     migrationsTransactionMode: 'each',
     logger: sqlLogger,
     logging: ['query'],
-    extra: { max: poolSize },
+    connectTimeoutMS: limits.connectTimeoutMs || undefined,
+    // Passed to pg's Pool and each Client: the timeouts travel in the connection's start-up packet, so every session
+    // has them from its first statement; keepAlive lets the OS notice a server that vanished without closing the socket.
+    extra: {
+      max: limits.poolSize ?? 10,
+      statement_timeout: limits.statementTimeoutMs || undefined,
+      idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs || undefined,
+      keepAlive: true,
+    },
   };
 }
 
-export function createDataSource(url: string, poolSize?: number): DataSource {
-  return new DataSource(dataSourceOptions(url, poolSize));
+export function createDataSource(url: string, limits?: SessionLimits): DataSource {
+  return new DataSource(dataSourceOptions(url, limits));
 }
 
 // The TypeORM CLI (`npx typeorm -d dist/ormconfig.js migration:show`) loads this default export.

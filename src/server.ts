@@ -9,7 +9,7 @@ import type { DataSource } from 'typeorm';
 import type { TokenIssuer } from './auth/tokens';
 import { loadConfig } from './config';
 import { buildContext, credentialsOf, RequestContext } from './context';
-import { formatError } from './errors-format';
+import { formatError, retryableErrorsPlugin } from './errors-format';
 import { buildSchema } from './schema';
 import {
   allowMethods, answerClientErrorsWithJson, BODY_LIMIT_BYTES, httpErrorHandler, notFound, requireJsonBody, withoutRequestRefusalStacks,
@@ -62,6 +62,8 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
       ApolloServerPluginCacheControlDisabled(),
       options.production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       ...limits.plugins,
+      // A statement timeout or a lost database connection: a retryable code and HTTP 503 (src/errors-format.ts).
+      retryableErrorsPlugin(),
       responseStatusPlugin(),
     ],
   });

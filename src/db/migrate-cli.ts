@@ -3,7 +3,7 @@ import { loadConfig } from '../config';
 import { openDatabase } from './connect';
 
 /** `npm run migrate`: applies pending migrations (opening the database does) and exits. */
-openDatabase(loadConfig(), (line) => console.log(`[carrel] ${line}`))
+openDatabase(loadConfig(), (line) => console.log(`[carrel] ${line}`), 'job')
   .then(async (db) => {
     console.log(`[carrel] migrations are up to date on ${db.description}`);
     await db.close();

@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort(new Error('interrupted')));
   try {
-    db = await openDatabase(config, log);
+    db = await openDatabase(config, log, 'job');
     log(`database: ${db.description}`);
     const demo = await seedDemoIfEmpty(db.dataSource, { adminPassword: config.adminPassword, dataDir: config.dataDir, log });
     if (demo.passwordGenerated) log(`generated admin password written to ${path.join(config.dataDir, ADMIN_PASSWORD_FILE)}`);

@@ -1,3 +1,4 @@
+import type { SessionLimits } from '../../ormconfig';
 import { createTokenIssuer } from '../../src/auth/tokens';
 import { createServer, CarrelServer } from '../../src/server';
 import { createTestDatabase, TestDatabase } from './test-db';
@@ -19,8 +20,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(opts: { production?: boolean } = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+/** `database`: the session limits of the app's pool (none by default), e.g. a tiny statement timeout. */
+export async function startTestApp(opts: { production?: boolean; database?: SessionLimits } = {}): Promise<TestApp> {
+  const db = await createTestDatabase(opts.database);
   const server = await createServer({
     db: db.dataSource,
     tokens: createTokenIssuer('test-secret', 3600),

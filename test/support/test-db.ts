@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../ormconfig';
+import { createDataSource, SessionLimits } from '../../ormconfig';
 
 /**
  * A fresh database of its own for one test file, migrated with the checked-in
@@ -29,12 +29,13 @@ async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `limits`: the pool's session limits (none by default; a test of timeouts sets its own). */
+export async function createTestDatabase(limits: SessionLimits = {}): Promise<TestDatabase> {
   const name = `carrel_test_${crypto.randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
-  const dataSource = createDataSource(url.toString(), 5);
+  const dataSource = createDataSource(url.toString(), { poolSize: 5, ...limits });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   return {
