@@ -6,6 +6,7 @@ import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 import { returningRows } from '../db/returning';
 import { lockRow } from '../db/lock-row';
 import type { CursorPosition } from '../common/cursor';
+import { searchWords } from './user-search.validation';
 
 /** Every read of users goes through here, always scoped to one institution. */
 
@@ -42,8 +43,8 @@ function applyFilter(qb: SelectQueryBuilder<User>, institutionId: string, filter
     const activeNotExpired = `(u.status = 'ACTIVE' AND (u.expiry_date IS NULL OR u.expiry_date > current_date))`;
     qb.andWhere(filter.status === 'ACTIVE_NOT_EXPIRED' ? activeNotExpired : `NOT ${activeNotExpired}`);
   }
-  const words = (filter.name ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-  words.forEach((word, i) => {
+  // The service bounds the words (checkNameSearch): each is one condition.
+  searchWords(filter.name).forEach((word, i) => {
     // search_text holds main and preferred names (R1.3); a trigram index serves the LIKE.
     qb.andWhere(`u.search_text LIKE :word${i}`, { [`word${i}`]: `%${escapeLike(word)}%` });
   });

@@ -13,6 +13,7 @@ import { findExistingCodes, findInstitution } from '../institutions/institution.
 import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
 import { isUuid } from '../common/uuid';
 import { countUsers, findPossibleDuplicates, findTakenIdentifiers, findUserByIdentifier, findUserPage, SORT_KEYS } from './user.repository';
+import { checkNameSearch } from './user-search.validation';
 import { NewUserDraft, validateNewUser } from './user.validation';
 
 const MAX_PAGE = 100;
@@ -43,6 +44,7 @@ export async function listUsers(
   const order: CursorOrder = { name: `${sort.field}:${sort.direction}`, key: SORT_KEYS[sort.field].cast, id: 'uuid' };
   const after = args.after ? decodeCursor(args.after, 'after', order) : null;
   const filter = args.filter ?? {};
+  checkNameSearch(filter.name);
   const scope = ctx.policy.ownerScope();
   const { users } = await findUserPage(ctx.db.manager, { institutionId: operator.institutionId, scope, filter, sort, first, after });
   const page = users.slice(0, first);

@@ -133,3 +133,42 @@ test('totalCount follows the filters, block scope included', async () => {
   const res = await app.gql(LIST, { filter: { recordType: 'PUBLIC', hasActiveBlock: true }, first: 1 }, mainCirc);
   expect(res.data.users.totalCount).toBe(1);
 });
+
+// ---------------------------------------------------------------- name search bounds (issue 9 finding 6)
+
+describe('the name search takes at most 5 words and 100 characters', () => {
+  const search = (name: string) => app.gql(LIST, { filter: { name }, first: 5 }, manager);
+
+  test('Issue 9 finding 6: a name of 40,000 one-letter words is BAD_USER_INPUT naming filter.name, at once', async () => {
+    const started = Date.now();
+    const res = await search(Array.from({ length: 40_000 }, () => 'a').join(' '));
+    expect(res.data).toBeNull();
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.name' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  test('six words are refused naming the word limit', async () => {
+    const res = await search('a b c d e f');
+    expect(res.data).toBeNull();
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.name', limit: 5 });
+    expect(res.errors?.[0].message).toMatch(/6 words; at most 5/);
+  });
+
+  test('101 characters are refused naming the length limit; 100 are searched', async () => {
+    expect((await search('x'.repeat(101))).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.name', limit: 100 });
+    const res = await search('x'.repeat(100));
+    expect(res.errors).toBeUndefined();
+    expect(res.data.users.edges).toEqual([]);
+  });
+
+  test('five words, however many spaces between them, are searched', async () => {
+    await db().query(`UPDATE app_user SET first_name = 'Maria de la Cruz', last_name = 'Garcia' WHERE id = $1`, [ids.dee]);
+    try {
+      const res = await search('  maria   de la  cruz garcia ');
+      expect(res.errors).toBeUndefined();
+      expect(res.data.users.edges.map((e: any) => e.node.primaryIdentifier)).toEqual(['dee']);
+    } finally {
+      await db().query(`UPDATE app_user SET first_name = 'Test', last_name = 'Drew' WHERE id = $1`, [ids.dee]);
+    }
+  });
+});
