@@ -82,6 +82,18 @@ test('R1.5 a deactivated staff user\'s token stops working at the next request',
   expect((await app.gql(`{ me { id } }`, {}, token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
 });
 
+test('Issue 9 finding 10: a token issued before deactivateUser is still refused after reactivateUser; a new login works', async () => {
+  const id = await createPerson(db(), inst, { primaryIdentifier: 'returning_staff', roles: [['CATALOGER', 'INSTITUTION']] });
+  const token = await app.login('returning_staff', PASSWORD);
+  await succeeded(DEACTIVATE, id);
+  await succeeded(REACTIVATE, id);
+  const res = await app.gql(`{ me { id } }`, {}, token);
+  expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  expect(res.errors?.[0].message).toMatch(/sessions were ended after this token was issued/);
+  const fresh = await app.login('returning_staff', PASSWORD);
+  expect((await app.gql(`{ me { id } }`, {}, fresh)).data.me.id).toBe(id);
+});
+
 test('R4.5 a User Administrator may not deactivate exl_impl', async () => {
   const id = await createPerson(db(), inst, { primaryIdentifier: 'exl_impl', recordType: 'STAFF' });
   expect((await refused(DEACTIVATE, id)).extensions?.code).toBe('FORBIDDEN');
