@@ -18,25 +18,69 @@ export interface Config {
   database: { statementTimeoutMs: number; jobStatementTimeoutMs: number; idleInTransactionTimeoutMs: number; connectTimeoutMs: number };
 }
 
-function int(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return n;
+/** Every problem of the environment at once, so that one failed start lists them all. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+  }
 }
 
-export function loadConfig(env = process.env): Config {
+/** Readers of typed variables; a malformed value is recorded in `problems` (and the fallback used meanwhile). */
+function reader(env: NodeJS.ProcessEnv, problems: string[]) {
   return {
+    int(name: string, fallback: number): number {
+      const raw = env[name];
+      if (raw === undefined || raw === '') return fallback;
+      const n = Number(raw);
+      if (Number.isInteger(n) && n >= 0) return n;
+      problems.push(`${name} must be a non-negative integer, got "${raw}"`);
+      return fallback;
+    },
+    bool(name: string, fallback: boolean): boolean {
+      const raw = env[name];
+      if (raw === undefined || raw === '') return fallback;
+      if (raw === 'true' || raw === 'false') return raw === 'true';
+      problems.push(`${name} must be true or false, got "${raw}"`);
+      return fallback;
+    },
+  };
+}
+
+/** Tokens must verify on every instance behind a load balancer, and an HS256 secret shorter than its hash is guessable offline. */
+export const MIN_TOKEN_SECRET_BYTES = 32;
+
+/** What production refuses that development allows: no shared token secret (development keeps one in the data folder). */
+function productionProblems(config: Config): string[] {
+  if (!config.production) return [];
+  if (config.tokenSecret === undefined) {
+    return [
+      `CARREL_TOKEN_SECRET is required in production: the same random secret of at least ${MIN_TOKEN_SECRET_BYTES} bytes on every instance `
+        + `(e.g. the output of \`openssl rand -base64 48\`), so that instances accept each other's tokens`,
+    ];
+  }
+  const bytes = Buffer.byteLength(config.tokenSecret, 'utf8');
+  if (bytes < MIN_TOKEN_SECRET_BYTES) {
+    return [`CARREL_TOKEN_SECRET must have at least ${MIN_TOKEN_SECRET_BYTES} bytes in production, it has ${bytes} (e.g. \`openssl rand -base64 48\`)`];
+  }
+  return [];
+}
+
+/** Reads and checks the environment; throws a ConfigError listing every problem. */
+export function loadConfig(env = process.env): Config {
+  const problems: string[] = [];
+  const { int, bool } = reader(env, problems);
+  const production = env.NODE_ENV === 'production';
+  const config: Config = {
     port: int('PORT', 4000),
-    production: env.NODE_ENV === 'production',
+    production,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.CARREL_DATA_DIR || '.carrel'),
     embeddedPgPort: int('CARREL_PG_PORT', 54329),
     adminPassword: env.CARREL_ADMIN_PASSWORD || undefined,
     tokenSecret: env.CARREL_TOKEN_SECRET || undefined,
     tokenTtlSeconds: int('CARREL_TOKEN_TTL_SECONDS', 8 * 3600),
-    seedDemo: env.CARREL_SEED_DEMO !== 'false',
+    // Demo operators share one password: on by default where one tries Carrel out, never unasked in production.
+    seedDemo: bool('CARREL_SEED_DEMO', !production),
     dbPoolSize: int('CARREL_DB_POOL_SIZE', 10),
     database: {
       statementTimeoutMs: int('CARREL_STATEMENT_TIMEOUT_MS', 5000),
@@ -45,4 +89,7 @@ export function loadConfig(env = process.env): Config {
       connectTimeoutMs: int('CARREL_DB_CONNECT_TIMEOUT_MS', 5000),
     },
   };
+  problems.push(...productionProblems(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }

