@@ -111,6 +111,8 @@ const USER_PATHS: Record<string, UserPath> = {
   setRoleActive: (op, t) => gql(op, `mutation($r: ID!) { setRoleActive(roleId: $r, active: false) { id } }`, { r: t.roleId }),
   setUserPassword: (op, t) => gql(op, `mutation($u: ID!) { setUserPassword(userId: $u, password: "escalated secret 1") { id } }`, { u: t.id }),
   setUserPin: (op, t) => gql(op, `mutation($u: ID!) { setUserPin(userId: $u, pin: "4242") { id } }`, { u: t.id }),
+  // Lifting a sign-in lockout is a change of access too. (endSessions is not here: ending one's own sessions is allowed.)
+  unlockUser: (op, t) => gql(op, `mutation($u: ID!) { unlockUser(userId: $u) { id } }`, { u: t.id }),
   toggleAccountType: (op, t) => gql(op, `mutation($u: ID!) { toggleAccountType(userId: $u) { id } }`, { u: t.id }),
   'updateUser(forcePasswordChange)': (op, t) => gql(op, `mutation($u: ID!) { updateUser(id: $u, input: { forcePasswordChange: true }) { id } }`, { u: t.id }),
   'updateUser(mfaEnabled)': (op, t) => gql(op, `mutation($u: ID!) { updateUser(id: $u, input: { mfaEnabled: true }) { id } }`, { u: t.id }),
