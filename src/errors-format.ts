@@ -21,14 +21,15 @@ const LOST_CONNECTION = /^Connection terminated|is not queryable|^timeout exceed
 
 /** The retryable code of a failure, found on it or on what it wraps (GraphQL's originalError, TypeORM's driverError ...). */
 function retryableCode(error: unknown, depth = 0): RetryableCode | null {
-  if (!(error instanceof Error) || depth > 5) return null;
-  const { code } = error as { code?: unknown };
+  // Not `instanceof Error`: errors of Node's sockets come from another realm under a VM (jest).
+  if (typeof error !== 'object' || error === null || depth > 5) return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
   if (code === '57014' || code === '55P03') return 'TIMEOUT';
   if (code === '40001' || code === '40P01') return 'TRANSACTION_CONFLICT';
   if (typeof code === 'string' && (/^08...$/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code) || SOCKET_ERRORS.has(code))) {
     return 'SERVICE_UNAVAILABLE';
   }
-  if (LOST_CONNECTION.test(error.message)) return 'SERVICE_UNAVAILABLE';
+  if (typeof message === 'string' && LOST_CONNECTION.test(message)) return 'SERVICE_UNAVAILABLE';
   const wrapped = error as { originalError?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown };
   const inner = [wrapped.originalError, wrapped.driverError, wrapped.cause, ...(Array.isArray(wrapped.errors) ? wrapped.errors : [])];
   for (const cause of inner) {
@@ -79,7 +80,7 @@ export function retryableErrorsPlugin(): ApolloServerPlugin<BaseContext> {
 const CLIENT_CODES = new Set([
   'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT',
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'QUERY_TOO_COMPLEX',
+  'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'QUERY_TOO_COMPLEX', 'TOO_MANY_REQUESTS',
 ]);
 
 export function formatError(production: boolean) {
