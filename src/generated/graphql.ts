@@ -657,6 +657,8 @@ export type Mutation = {
   /**
    * Change the operator's own password (R1.4): at least 8 characters, not containing the primary identifier.
    * Allowed even when a password change is required; every earlier token stops working and a new one is returned.
+   * Wrong current passwords are limited like failed logins: beyond them, TOO_MANY_REQUESTS (HTTP 429) with
+   * `extensions.retryAfterSeconds`, until the wait or the lockout ends or an administrator unlocks the account.
    */
   changePassword: LoginPayload;
   /**
@@ -693,6 +695,13 @@ export type Mutation = {
   /**
    * Exchange a staff identifier (the primary identifier or any additional identifier) and password for a bearer token.
    * The only operation allowed without a token.
+   *
+   * Failed attempts are limited, per account and per client address: after a few free failures each attempt must wait
+   * (the waits double), and CARREL_LOGIN_MAX_FAILURES consecutive failures lock the account until an administrator
+   * unlocks it (unlockUser) or the lockout ends. Such attempts are refused, without checking the password, with
+   * TOO_MANY_REQUESTS (HTTP 429) and `extensions.retryAfterSeconds` (null: until unlocked), and recorded in the staff
+   * login report. An identifier that matches no user is limited and locked the same way. TOO_MANY_REQUESTS also
+   * answers while the server is busy checking other passwords (retry after a second).
    */
   login: LoginPayload;
   /** Pay part or all of an ACTIVE fine (R7.8); a fine paid in full becomes CLOSED. Disputed, closed, transferred fines and credits cannot be paid. A FINE_PAID event. */
