@@ -16,6 +16,40 @@ export interface Config {
   dbPoolSize: number;
   /** Database session limits of the server's requests and of jobs (migrations, seeding), in ms; 0 means none (src/db/connect.ts). */
   database: { statementTimeoutMs: number; jobStatementTimeoutMs: number; idleInTransactionTimeoutMs: number; connectTimeoutMs: number };
+  /** Login throttling and lockout (src/auth/login-guard.ts, src/auth/throttle.ts). */
+  login: LoginLimits;
+  /** argon2 hashes and verifications run at once, and how many may wait for a turn (src/auth/hash-gate.ts). */
+  hashConcurrency: number;
+  hashQueue: number;
+  /** express's 'trust proxy': false (the socket's address is the client's), true, a hop count, or addresses/subnets of trusted proxies. */
+  trustProxy: boolean | number | string;
+}
+
+/**
+ * Failed sign-ins (and wrong current passwords in changePassword) are counted
+ * per account (per identifier when it names no single user) and per client
+ * address. After `freeFailures` each further failure makes the next attempt
+ * wait, `delayMs` doubling up to `maxDelayMs`; `maxFailures` consecutive
+ * failures lock the account for `lockoutSeconds` (0: until an administrator
+ * unlocks it). The address only waits, never locks.
+ */
+export interface LoginLimits {
+  freeFailures: number;
+  maxFailures: number;
+  lockoutSeconds: number;
+  delayMs: number;
+  maxDelayMs: number;
+  /** How long an account's failures are remembered without a success (a fixed window from the first). */
+  failureWindowSeconds: number;
+  addressFreeFailures: number;
+  addressWindowSeconds: number;
+}
+
+/** CARREL_TRUST_PROXY: unset or "false", "true", a hop count, or a comma-separated list (e.g. "loopback, 10.0.0.0/8"). */
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
 }
 
 /** Every problem of the environment at once, so that one failed start lists them all. */
@@ -65,8 +99,11 @@ function productionProblems(config: Config): string[] {
   return [];
 }
 
-/** Reads and checks the environment; throws a ConfigError listing every problem. */
-export function loadConfig(env = process.env): Config {
+/**
+ * Reads and checks the environment; throws a ConfigError listing every problem. `tool` is for `npm run migrate` and
+ * `npm run seed`, which sign no tokens and so need no token secret.
+ */
+export function loadConfig(env = process.env, use: 'server' | 'tool' = 'server'): Config {
   const problems: string[] = [];
   const { int, bool } = reader(env, problems);
   const production = env.NODE_ENV === 'production';
@@ -88,8 +125,23 @@ export function loadConfig(env = process.env): Config {
       idleInTransactionTimeoutMs: int('CARREL_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000),
       connectTimeoutMs: int('CARREL_DB_CONNECT_TIMEOUT_MS', 5000),
     },
+    login: {
+      freeFailures: int('CARREL_LOGIN_FREE_FAILURES', 5),
+      maxFailures: int('CARREL_LOGIN_MAX_FAILURES', 10),
+      lockoutSeconds: int('CARREL_LOGIN_LOCKOUT_SECONDS', 3600),
+      delayMs: int('CARREL_LOGIN_DELAY_MS', 1000),
+      maxDelayMs: int('CARREL_LOGIN_MAX_DELAY_MS', 300_000),
+      failureWindowSeconds: int('CARREL_LOGIN_FAILURE_WINDOW_SECONDS', 86_400),
+      addressFreeFailures: int('CARREL_LOGIN_ADDRESS_FREE_FAILURES', 50),
+      addressWindowSeconds: int('CARREL_LOGIN_ADDRESS_WINDOW_SECONDS', 3600),
+    },
+    // One at a time: an argon2 verification (64 MiB, 4 lanes) already keeps both cores of the reference machine busy
+    // for about 180 ms; running more at once only makes each slower and takes more of libuv's 4 threads.
+    hashConcurrency: Math.max(1, int('CARREL_HASH_CONCURRENCY', 1)),
+    hashQueue: int('CARREL_HASH_QUEUE', 8),
+    trustProxy: trustProxy(env.CARREL_TRUST_PROXY),
   };
-  problems.push(...productionProblems(config));
+  if (use === 'server') problems.push(...productionProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -59,3 +59,15 @@ export async function openDatabase(config: Config, log: (line: string) => void =
     },
   };
 }
+
+/** Applies pending migrations on a connection of their own with a job's limits: a migration may rewrite a large table. */
+async function applyMigrations(url: string, config: Config, log: (line: string) => void): Promise<void> {
+  const migrator = createDataSource(url, { ...sessionLimits(config, 'job'), poolSize: 1 });
+  await migrator.initialize();
+  try {
+    const applied = await migrator.runMigrations({ transaction: 'each' });
+    for (const m of applied) log(`applied migration ${m.name}`);
+  } finally {
+    await migrator.destroy();
+  }
+}
