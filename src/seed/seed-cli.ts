@@ -57,7 +57,7 @@ async function main(): Promise<number> {
   }
 
   const started = Date.now();
-  const config = loadConfig();
+  const config = loadConfig(process.env, 'tool');
   const log = (line: string) => console.log(line);
   let db: Database | undefined;
   // Ctrl-C stops after the current batch, so the database (embedded or not) is closed cleanly.
@@ -85,4 +85,12 @@ async function main(): Promise<number> {
   }
 }
 
-if (require.main === module) main().then((code) => process.exit(code));
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(`seed failed: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    },
+  );
+}

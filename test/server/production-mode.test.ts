@@ -64,6 +64,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', CARREL_TOKEN_SECRET: SECRET, CARREL_SEED_DEMO: 'true' }).seedDemo).toBe(true);
   });
 
+  test('npm run migrate and npm run seed (use "tool") sign no tokens: production needs no secret for them, but still a valid rest', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' }, 'tool')).not.toThrow();
+    expect(() => loadConfig({ NODE_ENV: 'production', PORT: '-1' }, 'tool')).toThrow('invalid configuration: PORT must be a non-negative integer, got "-1"');
+  });
+
   test('production never falls back to the token-secret file of the data folder; development keeps using it', () => {
     const dir = tempDir();
     const kept = resolveTokenSecret(undefined, dir, false);
