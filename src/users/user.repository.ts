@@ -146,27 +146,3 @@ export async function findPossibleDuplicates(
     .andWhere('lower(u.first_name) = lower(:firstName) AND lower(u.last_name) = lower(:lastName) AND u.birth_date = :birthDate', person)
     .getMany();
 }
-
-/**
- * Which of the given identifier values are already taken in the institution
- * (R2.2, R2.4): a primary identifier clashes with any identifier equal to it
- * case-insensitively; an additional one clashes with an equal additional value
- * or a primary identifier equal case-insensitively.
- */
-export async function findTakenIdentifiers(
-  db: EntityManager,
-  institutionId: string,
-  wanted: { primary: string | null; additional: string[] },
-): Promise<string[]> {
-  const rows: { value: string }[] = await db.query(
-    `SELECT v AS value FROM unnest($2::text[]) AS v
-      WHERE EXISTS (SELECT 1 FROM app_user u WHERE u.institution_id = $1 AND lower(u.primary_identifier) = lower(v))
-         OR EXISTS (SELECT 1 FROM user_identifier i WHERE i.institution_id = $1 AND i.value = v)
-     UNION ALL
-     SELECT $3 WHERE $3::text IS NOT NULL
-        AND (EXISTS (SELECT 1 FROM app_user u WHERE u.institution_id = $1 AND lower(u.primary_identifier) = lower($3))
-             OR EXISTS (SELECT 1 FROM user_identifier i WHERE i.institution_id = $1 AND lower(i.value) = lower($3)))`,
-    [institutionId, wanted.additional, wanted.primary],
-  );
-  return rows.map((r) => r.value);
-}

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { hashPassword } from '../auth/password';
-import { badInput, conflict, notFound } from '../common/errors';
+import { badInput, notFound } from '../common/errors';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
 import { RoleAssignment, User, UserAddress, UserEmail, UserIdentifier, UserPhone } from '../db/entities';
@@ -12,7 +12,10 @@ import { linkFulfillmentProxy } from '../proxies/fulfillment-proxy';
 import { findExistingCodes, findInstitution } from '../institutions/institution.repository';
 import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
 import { isUuid } from '../common/uuid';
-import { countUsers, findPossibleDuplicates, findTakenIdentifiers, findUserByIdentifier, findUserPage, SORT_KEYS } from './user.repository';
+import { identifierTaken } from '../identifiers/identifier-conflict';
+import { findTakenIdentifiers } from '../identifiers/identifier.repository';
+import { checkUserCodes } from './user-codes';
+import { countUsers, findPossibleDuplicates, findUserByIdentifier, findUserPage, SORT_KEYS } from './user.repository';
 import { checkNameSearch } from './user-search.validation';
 import { NewUserDraft, validateNewUser } from './user.validation';
 
@@ -62,15 +65,9 @@ export async function listUsers(
   };
 }
 
-/** Rules that need the database: configured codes exist and identifiers are free. */
+/** Rules that need the database: configured codes and libraries exist, identifier types are configured, identifiers are free. */
 async function checkAgainstDatabase(db: EntityManager, institutionId: string, input: CreateUserInput, draft: NewUserDraft) {
-  const codeFields: [keyof CreateUserInput, string][] = [['userGroup', 'USER_GROUP'], ['jobCategory', 'JOB_CATEGORY'], ['campus', 'CAMPUS']];
-  for (const [field, kind] of codeFields) {
-    const code = input[field] as string | null | undefined;
-    if (code != null && (await findExistingCodes(db, institutionId, kind, [code])).length === 0) {
-      throw badInput(`input.${field}`, `"${code}" is not a configured ${kind.toLowerCase().replace('_', ' ')}`);
-    }
-  }
+  await checkUserCodes(db, institutionId, { ...input, ...draft }, input);
   const types = [...new Set(draft.identifiers.map((i) => i.type))];
   const knownTypes = await findExistingCodes(db, institutionId, 'IDENTIFIER_TYPE', types);
   draft.identifiers.forEach((identifier, i) => {
@@ -80,11 +77,12 @@ async function checkAgainstDatabase(db: EntityManager, institutionId: string, in
     primary: draft.primaryIdentifier,
     additional: draft.identifiers.map((i) => i.value),
   });
-  if (taken.length > 0) {
-    const value = taken[0];
-    const index = draft.identifiers.findIndex((i) => i.value === value);
-    const field = index >= 0 ? `input.identifiers[${index}].value` : 'input.primaryIdentifier';
-    throw conflict(`Identifier "${value}" is already in use`, { field, value });
+  const primary = taken.find((t) => draft.primaryIdentifier !== null && t.value === draft.primaryIdentifier);
+  if (primary) throw identifierTaken('input.primaryIdentifier', null, primary, null);
+  const index = draft.identifiers.findIndex((i) => taken.some((t) => t.value === i.value));
+  if (index >= 0) {
+    const identifier = draft.identifiers[index];
+    throw identifierTaken(`input.identifiers[${index}].value`, identifier.type, taken.find((t) => t.value === identifier.value)!, null);
   }
 }
 
@@ -95,6 +93,7 @@ async function insertUser(tx: EntityManager, institutionId: string, actor: strin
       institutionId,
       recordType: draft.recordType,
       accountType: draft.accountType,
+      externalOwner: draft.externalOwner,
       primaryIdentifier: draft.primaryIdentifier,
       firstName: draft.firstName,
       middleName: draft.middleName,
@@ -114,10 +113,10 @@ async function insertUser(tx: EntityManager, institutionId: string, actor: strin
       birthDate: input.birthDate ?? null,
       expiryDate: input.expiryDate ?? null,
       purgeDate: input.purgeDate ?? null,
-      resourceSharingLibraries: input.resourceSharingLibraries ?? [],
-      purchaseRequestLibraries: input.purchaseRequestLibraries ?? [],
+      resourceSharingLibraries: draft.resourceSharingLibraries,
+      purchaseRequestLibraries: draft.purchaseRequestLibraries,
       catalogerLevel: input.catalogerLevel ?? null,
-      patronLetters: input.patronLetters ?? [],
+      patronLetters: draft.patronLetters,
       passwordHash,
       forcePasswordChange: input.forcePasswordChange ?? false,
       isRestricted: input.restricted ?? false,
