@@ -113,7 +113,10 @@ function refused(answer: Answer, field: string): boolean {
   return errors.some((e) => !Array.isArray(e.path) || (e.path.length === 1 && e.path[0] === field));
 }
 
-export async function runCase(schema: GraphQLSchema, world: World, url: string, snapshots: Snapshotter, c: FuzzCase): Promise<Problem[]> {
+/** How a case ended, for the run's statistics: `ok`, or the first error's code. */
+export type Outcome = string;
+
+export async function runCase(schema: GraphQLSchema, world: World, url: string, snapshots: Snapshotter, c: FuzzCase): Promise<{ problems: Problem[]; outcome: Outcome }> {
   const problems: Problem[] = [];
   const problem = (kind: string, message: string) => problems.push({ kind, field: `${c.operation}.${c.field}`, message });
   const request = requestOf(schema, world, c);
@@ -136,7 +139,9 @@ export async function runCase(schema: GraphQLSchema, world: World, url: string, 
     problem('server down', `after the case, { __typename } answered HTTP ${alive.status}: ${alive.text.slice(0, 200)}`);
   }
   if (changed.length > 0) await world.pools.refresh();
-  return problems;
+  const firstError = answer.body?.errors?.[0];
+  const outcome = firstError ? String(firstError.extensions?.code ?? 'no code') : answer.status === 200 ? 'ok' : `HTTP ${answer.status}`;
+  return { problems, outcome };
 }
 
 /** A case as a reader wants it in a failure report: the request as sent, values shortened. */

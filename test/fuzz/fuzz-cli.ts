@@ -31,7 +31,7 @@ async function main(): Promise<number> {
     const fuzzer = await createFuzzer(app);
     const started = Date.now();
     const result = await fuzzer.run({ seed, numRuns: Number.MAX_SAFE_INTEGER, timeLimitMs: minutes * 60_000, collect: !stop });
-    console.log(`[fuzz] ${result.runs} cases in ${Math.round((Date.now() - started) / 1000)} s, seed ${seed}`);
+    console.log(`[fuzz] ${result.runs} cases in ${Math.round((Date.now() - started) / 1000)} s, seed ${seed}; outcomes ${JSON.stringify(result.outcomes)}`);
     if (result.lostOperators.length > 0) console.log(`[fuzz] operators that lost their sessions for good: ${result.lostOperators.join(', ')}`);
     if (result.problems.length === 0) {
       console.log('[fuzz] no problem found');

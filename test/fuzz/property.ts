@@ -30,6 +30,8 @@ export interface FoundProblem extends Problem {
 export interface FuzzResult {
   runs: number;
   problems: FoundProblem[];
+  /** How the cases ended: `ok` or the first error's code, with counts. */
+  outcomes: Record<string, number>;
   /** Staff operators whose sessions a case ended and who could not log in again (their later cases ran unauthenticated). */
   lostOperators: string[];
 }
@@ -52,11 +54,13 @@ export async function createFuzzer(app: TestApp): Promise<Fuzzer> {
   async function run(options: FuzzOptions): Promise<FuzzResult> {
     const found = new Map<string, FoundProblem>();
     let runs = 0;
+    const outcomes: Record<string, number> = {};
     const property = fc.asyncProperty(caseArbitrary(schema), async (c: FuzzCase) => {
       runs += 1;
       // A case may end an operator's sessions (endSessions, a password change): log them in again now and then.
       if (runs % 50 === 0) for (const identifier of await world.relogin()) lost.add(identifier);
-      const problems = await runCase(schema, world, app.url, snapshots, c);
+      const { problems, outcome } = await runCase(schema, world, app.url, snapshots, c);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
       if (problems.length === 0) return;
       const example = describeCase(schema, world, c);
       for (const p of problems) {
@@ -74,7 +78,7 @@ export async function createFuzzer(app: TestApp): Promise<Fuzzer> {
       markInterruptAsFailure: false,
       endOnFailure: false,
     });
-    return { runs, problems: [...found.values()], lostOperators: [...lost] };
+    return { runs, outcomes, problems: [...found.values()], lostOperators: [...lost] };
   }
 
   return { schema, world, run };
