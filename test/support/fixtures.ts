@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { hashPassword } from '../../src/auth/password';
+import argon2 from 'argon2';
+import { ARGON2_OPTIONS } from '../../src/auth/password';
 
 /**
  * Builds the rows a test needs, directly in its database, so each test reads
@@ -8,8 +9,10 @@ import { hashPassword } from '../../src/auth/password';
  */
 export const PASSWORD = 'correct horse battery';
 let passwordHash: Promise<string> | undefined;
-// argon2 is slow on purpose: hash the shared test password once per file.
-const sharedHash = () => (passwordHash ??= hashPassword(PASSWORD));
+// argon2 is slow on purpose (about 180 ms of both cores per verification, one at a time behind the hash gate), and
+// the suite logs in hundreds of times: the fixtures' users get a light argon2id hash. A hash carries its own
+// parameters, so only logins of fixture users are cheaper; every hash the app makes still uses ARGON2_OPTIONS.
+const sharedHash = () => (passwordHash ??= argon2.hash(PASSWORD, { ...ARGON2_OPTIONS, memoryCost: 1024, timeCost: 1, parallelism: 1 }));
 
 export interface InstitutionFixture {
   id: string;
