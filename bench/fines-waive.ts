@@ -24,6 +24,7 @@ import { Database, openDatabase } from '../src/db/connect';
 import { sqlStatementCount } from '../src/db/sql-logger';
 import { findLedgerMismatches } from '../src/fines/ledger.repository';
 import { freshDatabase } from './fresh-database';
+import { graphql, LOGIN } from './support/load';
 import { createServer } from '../src/server';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -101,22 +102,12 @@ async function main(): Promise<void> {
   const server = await createServer({ db, tokens: createTokenIssuer(crypto.randomBytes(32).toString('hex'), 3600), production: true });
   try {
     const port = await server.listen(0);
-    const url = `http://127.0.0.1:${port}/graphql`;
     const t0 = performance.now();
     const { institutionId, finesByPatron } = await seed(db);
     log(`seeded ${PATRONS} patrons with ${PATRONS * FINES_PER_CALL} fines in ${ms(performance.now() - t0)}`);
 
-    const post = async (query: string, variables: Record<string, unknown>, token?: string) => {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as { data?: any; errors?: { message: string }[] };
-      if (body.errors) throw new Error(`request failed: ${body.errors[0].message}`);
-      return body.data;
-    };
-    const token: string = (await post(`mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`, { i: 'bench_manager', p: PASSWORD })).login.token;
+    const post = (query: string, variables: Record<string, unknown>, token?: string) => graphql(port, query, variables, token);
+    const token: string = (await post(LOGIN, { i: 'bench_manager', p: PASSWORD })).login.token;
 
     const unused = [...finesByPatron];
     const take = () => {

@@ -30,9 +30,10 @@ export function killChildren(): void {
 export const SOURCE_ENTRY = ['-r', './bench/swc-register.js', 'src/main.ts'];
 export const DIST_ENTRY = ['dist/src/main.js'];
 
-export async function startChild(entry: string[], env: Record<string, string>, nodeFlags: string[] = []): Promise<Child> {
+/** `pin`: run the server on core 0 alone (the default where the machine has two cores or more), or anywhere. */
+export async function startChild(entry: string[], env: Record<string, string>, nodeFlags: string[] = [], pin = PIN_SERVER): Promise<Child> {
   const nodeArgs = [...nodeFlags, ...entry];
-  const [command, args] = PIN_SERVER ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const [command, args] = pin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', NODE_ENV: 'production', CARREL_DB_POOL_SIZE: '10', ...env };
   delete childEnv.CARREL_LOG_SQL;
   // taskset execs node, so the pid is the server's.
