@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { QUERY_LIMITS } from './server/query-limits';
+import type { BudgetSettings } from './server/request-budget';
 
 /** Every environment variable Carrel reads, read and validated once. */
 export interface Config {
@@ -21,6 +23,8 @@ export interface Config {
   /** argon2 hashes and verifications run at once, and how many may wait for a turn (src/auth/hash-gate.ts). */
   hashConcurrency: number;
   hashQueue: number;
+  /** Each client's query budget, in cost points (src/server/request-budget.ts); null when CARREL_BUDGET_PER_SECOND is 0. */
+  budget: BudgetSettings | null;
   /** express's 'trust proxy': false (the socket's address is the client's), true, a hop count, or addresses/subnets of trusted proxies. */
   trustProxy: boolean | number | string;
 }
@@ -140,7 +144,24 @@ export function loadConfig(env = process.env, use: 'server' | 'tool' = 'server')
     hashConcurrency: Math.max(1, int('CARREL_HASH_CONCURRENCY', 1)),
     hashQueue: int('CARREL_HASH_QUEUE', 8),
     trustProxy: trustProxy(env.CARREL_TRUST_PROXY),
+    budget: null,
   };
+  // 100,000 points a second is about 16 users pages of 50 (6,300 points each) per operator, sustained. The burst, what
+  // an idle client may spend at once, is two of the costliest queries allowed (QUERY_LIMITS.maxCost): a larger one let
+  // a client that had been idle stall everyone else for 150 ms with eight refused 1,500-field queries sent together.
+  // Without credentials, a tenth of the rate per address: ten small requests or one login (10,000: argon2) a second.
+  const perSecond = int('CARREL_BUDGET_PER_SECOND', 100_000);
+  if (perSecond > 0) {
+    config.budget = {
+      operator: { ratePerSecond: perSecond, burst: int('CARREL_BUDGET_BURST', 2 * QUERY_LIMITS.maxCost) },
+      anonymous: { ratePerSecond: int('CARREL_ANONYMOUS_BUDGET_PER_SECOND', 10_000), burst: int('CARREL_ANONYMOUS_BUDGET_BURST', QUERY_LIMITS.maxCost) },
+      maxWaitMs: int('CARREL_BUDGET_MAX_WAIT_MS', 5000),
+    };
+    for (const [name, allowance] of [['CARREL_BUDGET', config.budget.operator], ['CARREL_ANONYMOUS_BUDGET', config.budget.anonymous]] as const) {
+      if (allowance.ratePerSecond < 1) problems.push(`${name}_PER_SECOND must be at least 1 (0 for CARREL_BUDGET_PER_SECOND turns budgets off)`);
+      if (allowance.burst < QUERY_LIMITS.maxCost) problems.push(`${name}_BURST must be at least ${QUERY_LIMITS.maxCost}, the cost of the costliest query allowed`);
+    }
+  }
   if (use === 'server') problems.push(...productionProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { authenticate } from './auth/authenticate';
+import { Client, clientOf } from './common/client-key';
 import type { TokenIssuer } from './auth/tokens';
 import { createLoaders, Loaders } from './loaders';
 import type { Operator } from './policy/operator';
@@ -19,6 +20,8 @@ export interface RequestContext {
   loaders: Loaders;
   /** After a successful login, the rest of the same request (the login payload's fields) runs as the new operator. */
   actAs(operator: Operator): void;
+  /** Who the request is accounted to for the request budget: the operator it started as, else its address. */
+  client: Client;
   /** The client's address (express req.ip: the socket's peer unless CARREL_TRUST_PROXY names trusted proxies), for login throttling. */
   clientAddress: string | null;
 }
@@ -55,6 +58,7 @@ export async function buildContext(db: DataSource, tokens: TokenIssuer, credenti
       operator = next;
       Object.assign(current, createLoaders(db.manager, next));
     },
+    client: clientOf(auth.operator, clientAddress ?? null),
     clientAddress: clientAddress ?? null,
   };
 }

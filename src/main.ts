@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   let server: Awaited<ReturnType<typeof createServer>>;
   try {
     if (config.seedDemo) await seedDemo(config, database);
-    server = await createServer({ db: database.dataSource, tokens, production: config.production });
+    server = await createServer({ db: database.dataSource, tokens, production: config.production, budget: config.budget });
     port = await server.listen(config.port);
   } catch (e) {
     // The embedded PostgreSQL server would otherwise outlive this process and hold the data folder and its port.

@@ -15,12 +15,15 @@ import {
   allowMethods, answerClientErrorsWithJson, BODY_LIMIT_BYTES, httpErrorHandler, notFound, requireJsonBody, withoutRequestRefusalStacks,
 } from './server/http-errors';
 import { createQueryLimits } from './server/query-limits';
+import { BudgetSettings, createRequestBudget } from './server/request-budget';
 import { responseStatusPlugin } from './server/response-status';
 
 export interface ServerOptions {
   db: DataSource;
   tokens: TokenIssuer;
   production: boolean;
+  /** Each client's query budget (src/server/request-budget.ts); none: unlimited (tests that do not test it). */
+  budget?: BudgetSettings | null;
 }
 
 export interface CarrelServer {
@@ -40,7 +43,7 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   const httpServer = http.createServer(app);
   answerClientErrorsWithJson(httpServer);
   // Depth, aliases, directives, tokens and cost: refused before execution (src/server/query-limits.ts).
-  const limits = createQueryLimits({ production: options.production });
+  const limits = createQueryLimits({ production: options.production, budget: options.budget ? createRequestBudget(options.budget) : null });
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema(),
     introspection: !options.production,

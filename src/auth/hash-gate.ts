@@ -1,4 +1,4 @@
-import { tooManyRequests } from './too-many-requests';
+import { tooManyRequests } from '../common/too-many-requests';
 
 /**
  * A semaphore with a bounded queue around argon2 (issue 9 finding 7). Each

@@ -3,7 +3,8 @@ import type { GraphQLError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { loadConfig, LoginLimits } from '../config';
 import { createThrottle, Hold, Throttle } from './throttle';
-import { tooManyRequests } from './too-many-requests';
+import { addressKey } from '../common/client-key';
+import { tooManyRequests } from '../common/too-many-requests';
 
 /**
  * What stands between a password guesser and argon2 (issue 9 findings 7 and
@@ -40,22 +41,6 @@ export type Admission = { ticket: Ticket } | { refusal: { error: GraphQLError; r
 export function accountKey(userId: string | null, identifier: string): string {
   if (userId) return `user:${userId}`;
   return `id:${crypto.createHash('sha256').update(identifier.normalize('NFKC').toLowerCase(), 'utf8').digest('hex')}`;
-}
-
-/**
- * The client address as a key: an IPv4 address (mapped IPv6 forms included)
- * whole, an IPv6 address by its /64 network, since one host usually holds a
- * whole /64 and could otherwise take a fresh address per guess.
- */
-export function addressKey(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1];
-  if (!address.includes(':')) return address;
-  const [head, tail = ''] = address.split('%')[0].split('::');
-  const groups = head ? head.split(':') : [];
-  const rest = address.includes('::') ? (tail ? tail.split(':') : []) : [];
-  const full = [...groups, ...Array(Math.max(0, 8 - groups.length - rest.length)).fill('0'), ...rest];
-  return `${full.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
 const seconds = (s: number) => `${s} second${s === 1 ? '' : 's'}`;

@@ -1,6 +1,6 @@
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
-import { secondsFrom } from './too-many-requests';
+import { secondsFrom } from '../common/too-many-requests';
 
 /**
  * Counted failures with growing waits and a lockout (issue 9 findings 7 and

@@ -1,10 +1,13 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
-  DocumentNode, getNamedType, getNullableType, getVariableValues, GraphQLError, GraphQLSchema, isCompositeType, isListType, isObjectType,
+  DocumentNode, getNamedType, getNullableType, getVariableValues, GraphQLError, GraphQLSchema, isCompositeType, isListType, isObjectType, Kind,
   OperationDefinitionNode, ParseOptions, ValidationContext, ValidationRule,
 } from 'graphql';
 import { ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
+import { tooManyRequests, secondsFrom } from '../common/too-many-requests';
+import type { RequestContext } from '../context';
+import type { RequestBudget } from './request-budget';
 
 /**
  * How big a query may be. Every limit is checked before anything executes
@@ -35,6 +38,14 @@ export const QUERY_LIMITS = {
   fieldMergeComparisons: 500_000,
   /** graphql-js's own: validation stops after this many errors. */
   validationErrors: 100,
+  /** graphql-js's own: coercing the variables stops after this many errors (e.g. 51 badly written dates in a list). */
+  variableErrors: 50,
+  /**
+   * What every request costs at least against its client's budget (src/server/request-budget.ts), paid before it is
+   * parsed (with a point per byte of a longer request); an executed operation then pays the rest of its cost, and a
+   * request refused by a limit pays `maxCost`, as much as the costliest query it was not allowed to be.
+   */
+  baseCost: 1_000,
 } as const;
 
 /** The `extensions.code` of a query refused for its cost. */
@@ -61,7 +72,7 @@ export interface QueryLimits {
  * - cost: graphql-armor's cost limit is off (it counts fields, not list sizes); `costLimitPlugin` counts `first`.
  * - field suggestions: hidden in production only (development keeps them for the analysts using Sandbox).
  */
-export function createQueryLimits(options: { production: boolean }): QueryLimits {
+export function createQueryLimits(options: { production: boolean; budget?: RequestBudget | null }): QueryLimits {
   const armor = new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth, ...reportWithLimit(QUERY_LIMITS.maxDepth) },
     maxAliases: { n: QUERY_LIMITS.maxAliases, ...reportWithLimit(QUERY_LIMITS.maxAliases) },
@@ -72,7 +83,7 @@ export function createQueryLimits(options: { production: boolean }): QueryLimits
   }).protect();
   // protect() also returns allowBatchedHttpRequests and includeStacktraceInErrorResponses: server.ts sets those itself.
   return {
-    plugins: [...armor.plugins, ...(options.production ? [hideEnumSuggestionsPlugin()] : []), graphqlLimitsPlugin(), costLimitPlugin()],
+    plugins: [...armor.plugins, ...(options.production ? [hideEnumSuggestionsPlugin()] : []), graphqlLimitsPlugin(), costLimitPlugin(options.budget ?? null)],
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
   };
@@ -92,8 +103,9 @@ function reportWithLimit(maximum: number) {
 /**
  * graphql-js enforces three limits of its own whose refusals do not say what was exceeded: the token limit (a parse
  * error, "Document contains more that 2000 tokens"), the field-merge budget (a bare "Validation aborted.": 1,500
- * copies of `__typename` fit in 2,000 tokens and make 1.1 million comparisons) and its 100 validation errors.
- * Each gets a message naming the limit and `extensions.limit`.
+ * copies of `__typename` fit in 2,000 tokens and make 1.1 million comparisons), its 100 validation errors and its 50
+ * variable errors (that last refusal carries no code at all, so it was answered as an internal error).
+ * Each gets a message naming the limit and `extensions.limit`, and a client code where it has none.
  */
 function graphqlLimitsPlugin(): ApolloServerPlugin<BaseContext> {
   const named: [pattern: RegExp, limit: number, message: string | null][] = [
@@ -104,6 +116,8 @@ function graphqlLimitsPlugin(): ApolloServerPlugin<BaseContext> {
       + `Ask for each field once per selection.`],
     [/^Too many validation errors/, QUERY_LIMITS.validationErrors,
       `The query has more than ${QUERY_LIMITS.validationErrors} validation errors; validation stopped there.`],
+    [/^Too many errors processing variables/, QUERY_LIMITS.variableErrors,
+      `The variables have more than ${QUERY_LIMITS.variableErrors} invalid values; checking them stopped there.`],
   ];
   return {
     async requestDidStart() {
@@ -114,6 +128,7 @@ function graphqlLimitsPlugin(): ApolloServerPlugin<BaseContext> {
             if (!match) continue;
             if (match[2]) error.message = match[2];
             Object.assign(error.extensions, { limit: match[1] });
+            if (typeof error.extensions.code !== 'string') Object.assign(error.extensions, { code: 'BAD_USER_INPUT', http: { status: 400 } });
           }
         },
       };
@@ -126,28 +141,52 @@ function graphqlLimitsPlugin(): ApolloServerPlugin<BaseContext> {
  * `QUERY_LIMITS.maxCost`, with QUERY_TOO_COMPLEX, the cost and the maximum. It fails closed: an operation whose cost
  * cannot be computed does not run (`operationCost` throws).
  */
-function costLimitPlugin(): ApolloServerPlugin<BaseContext> {
+function costLimitPlugin(budget: RequestBudget | null): ApolloServerPlugin<RequestContext> {
   return {
-    async requestDidStart() {
+    async requestDidStart({ contextValue, request }) {
+      const spend = async (cost: number) => (budget && cost > 0 ? budget.spend(contextValue.client, cost) : { ok: true as const });
+      // The admission price, paid before parsing, so a client over its budget is slowed down before it costs anything
+      // more: the base cost, or a point per byte of the request when more (parsing and validating grow with its length:
+      // 1,500 copies of one field, 4.5 KB, take 11 ms to refuse).
+      const admission = Math.max(QUERY_LIMITS.baseCost, Number(request.http?.headers.get('content-length') ?? request.query?.length ?? 0));
+      const admitted = await spend(admission);
+      let charged = false;
       return {
         async didResolveOperation({ schema, document, operation, operationName, request }) {
+          if (!admitted.ok) throw overBudget(admitted.retryAfterMs);
           // No operation (an unknown operationName): Apollo refuses the request itself.
           if (!operation) return;
           const variables = request.variables ?? {};
           // Variables that do not coerce: execution refuses them with the usual variable error before any resolver runs.
           if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return;
           const cost = operationCost(schema, document, operation, operationName ?? undefined, variables);
+          charged = true;
           if (cost > QUERY_LIMITS.maxCost) {
+            await spend(QUERY_LIMITS.maxCost - admission);
             throw tooComplex(
               `Query cost ${cost} exceeds the maximum of ${QUERY_LIMITS.maxCost}: ask for fewer items (first) or fewer nested lists.`,
               QUERY_LIMITS.maxCost,
               { cost },
             );
           }
+          const spent = await spend(cost - admission);
+          if (!spent.ok) throw overBudget(spent.retryAfterMs);
+        },
+        async didEncounterErrors({ errors }) {
+          // Refused by a limit (depth, tokens, field merges, an uncomputable cost, an overlong input ...) before or
+          // instead of being costed: charged as the costliest query it was not allowed to be.
+          if (charged || !errors.some((e) => e.extensions?.limit !== undefined)) return;
+          charged = true;
+          await spend(QUERY_LIMITS.maxCost - admission);
         },
       };
     },
   };
+}
+
+function overBudget(retryAfterMs: number): GraphQLError {
+  const seconds = secondsFrom(retryAfterMs);
+  return tooManyRequests(`Too many requests: this client has spent its query budget for now (see the README's Limits); retry in ${seconds} s`, seconds);
 }
 
 function tooComplex(message: string, limit: number, extra: Record<string, unknown>): GraphQLError {
@@ -190,7 +229,8 @@ export function operationCost(
 }
 
 /**
- * A field costs 1 plus the cost of its selection, multiplied by the number of items it returns:
+ * A field costs 1, plus its `@cost(weight:)` in the SDL, plus the cost of its selection, multiplied by the number of
+ * items it returns:
  * - `first` (or the schema's default for it, or `defaultFirst`) when the field takes a `first` argument (`users`,
  *   `staffLoginReport`); below 1 counts as 1, so a refused negative `first` cannot offset other fields;
  * - 1 for a list directly inside what such a field returns (`UserConnection.edges`, `StaffLoginReport.attempts`):
@@ -200,7 +240,7 @@ export function operationCost(
  */
 function fieldCost({ type, field, args, childComplexity }: ComplexityEstimatorArgs, pagedTypes: ReadonlySet<string>): number {
   if (field.name.startsWith('__') || type.name.startsWith('__')) return 0;
-  const cost = 1 + childComplexity;
+  const cost = 1 + weightOf(field) + childComplexity;
   if (field.args.some((a) => a.name === 'first')) {
     const first = typeof args.first === 'number' ? args.first : QUERY_LIMITS.defaultFirst;
     return Math.max(first, 1) * cost;
@@ -208,6 +248,18 @@ function fieldCost({ type, field, args, childComplexity }: ComplexityEstimatorAr
   const listOfObjects = isListType(getNullableType(field.type)) && isCompositeType(getNamedType(field.type));
   if (listOfObjects && !pagedTypes.has(type.name)) return QUERY_LIMITS.assumedListSize * cost;
   return cost;
+}
+
+/** The SDL's `@cost(weight:)` of a field: the work it does beyond its selection (argon2 for a password, ...). */
+const weights = new WeakMap<object, number>();
+function weightOf(field: ComplexityEstimatorArgs['field']): number {
+  let weight = weights.get(field);
+  if (weight === undefined) {
+    const directive = field.astNode?.directives?.find((d) => d.name.value === 'cost');
+    const value = directive?.arguments?.find((a) => a.name.value === 'weight')?.value;
+    weights.set(field, (weight = value?.kind === Kind.INT ? Number(value.value) : 0));
+  }
+  return weight;
 }
 
 /** Types returned by a field that takes `first` (UserConnection, StaffLoginReport): `first` sizes the lists they hold. */

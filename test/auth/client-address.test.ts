@@ -1,4 +1,5 @@
-import { accountKey, addressKey } from '../../src/auth/login-guard';
+import { accountKey } from '../../src/auth/login-guard';
+import { addressKey } from '../../src/common/client-key';
 import { delayAfter } from '../../src/auth/throttle';
 import { startTestApp, TestApp } from '../support/test-app';
 

@@ -153,6 +153,17 @@ test('more than 100 validation errors are refused naming graphql\'s error limit'
   expect(body.errors.at(-1).extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: QUERY_LIMITS.validationErrors });
 });
 
+test('more than 50 invalid variable values are BAD_USER_INPUT naming graphql\'s variable error limit, never an internal error (found by the fuzz test)', async () => {
+  const query = 'mutation($in: RoleProfileInput!) { createRoleProfile(input: $in) { id } }';
+  const roles = Array.from({ length: 51 }, () => ({ roleType: 'USER_MANAGER', expiryDate: '20250101' }));
+  for (const app of [dev, prod]) {
+    const { status, body } = await post(app, { query, variables: { in: { name: 'p', roles } } }, app === dev ? devToken : prodToken);
+    expect(status).toBe(400);
+    expect(body.errors.at(-1).message).toMatch(/more than 50 invalid values/);
+    expect(body.errors.at(-1).extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: QUERY_LIMITS.variableErrors });
+  }
+});
+
 // ---------------------------------------------------------------- cost
 
 test('nested lists under users(first: 100) are refused as QUERY_TOO_COMPLEX with the cost, the maximum and HTTP 400', async () => {

@@ -1,6 +1,7 @@
 import type { SessionLimits } from '../../ormconfig';
 import { createTokenIssuer } from '../../src/auth/tokens';
 import { createServer, CarrelServer } from '../../src/server';
+import type { BudgetSettings } from '../../src/server/request-budget';
 import { createTestDatabase, TestDatabase } from './test-db';
 
 export interface GraphQLResponse<T = any> {
@@ -20,13 +21,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** `database`: the session limits of the app's pool (none by default), e.g. a tiny statement timeout. */
-export async function startTestApp(opts: { production?: boolean; database?: SessionLimits } = {}): Promise<TestApp> {
+/**
+ * `database`: the session limits of the app's pool (none by default), e.g. a tiny statement timeout. `budget`: each
+ * client's query budget (none by default: the suite sends requests far faster than any client should).
+ */
+export async function startTestApp(opts: { production?: boolean; database?: SessionLimits; budget?: BudgetSettings } = {}): Promise<TestApp> {
   const db = await createTestDatabase(opts.database);
   const server = await createServer({
     db: db.dataSource,
     tokens: createTokenIssuer('test-secret', 3600),
     production: opts.production ?? false,
+    budget: opts.budget ?? null,
   });
   const port = await server.listen(0);
   const url = `http://127.0.0.1:${port}/graphql`;

@@ -1,0 +1,123 @@
+import { createRequestBudget } from '../../src/server/request-budget';
+import { QUERY_LIMITS } from '../../src/server/query-limits';
+import { createInstitution, createPerson, PASSWORD } from '../support/fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/**
+ * Each client (an operator, or an address without credentials) spends its requests' query cost from a budget
+ * (src/server/request-budget.ts): within it a request runs at once, beyond it the request waits for the budget, and
+ * beyond the longest wait it is refused with TOO_MANY_REQUESTS. One client's excess never slows another client.
+ */
+const client = (key: string) => ({ key, anonymous: false });
+const settings = (maxWaitMs: number) => ({ operator: { ratePerSecond: 1000, burst: 2000 }, anonymous: { ratePerSecond: 100, burst: 200 }, maxWaitMs });
+
+test('the budget: spending within the burst goes through at once', async () => {
+  const budget = createRequestBudget(settings(1000));
+  const started = Date.now();
+  expect(await budget.spend(client('a'), 1000)).toEqual({ ok: true });
+  expect(await budget.spend(client('a'), 1000)).toEqual({ ok: true });
+  expect(Date.now() - started).toBeLessThan(100);
+});
+
+test('the budget: a cost the burst no longer covers waits until the budget has refilled for it', async () => {
+  const budget = createRequestBudget(settings(1000));
+  await budget.spend(client('a'), 2000);
+  const started = Date.now();
+  expect(await budget.spend(client('a'), 200)).toEqual({ ok: true });
+  // 200 points at 1,000 a second: 200 ms.
+  expect(Date.now() - started).toBeGreaterThanOrEqual(180);
+});
+
+test('the budget: a request that would wait longer than the longest wait waits that long and is refused, reserving nothing', async () => {
+  const budget = createRequestBudget(settings(100));
+  await budget.spend(client('a'), 2000);
+  const started = Date.now();
+  const refused = await budget.spend(client('a'), 1000);
+  expect(refused).toMatchObject({ ok: false });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+  // Nothing was reserved: 100 points (100 ms at 1,000 a second) fit after the wait.
+  expect(await budget.spend(client('a'), 100)).toEqual({ ok: true });
+});
+
+test('the budget: one client spending its budget leaves another client\'s untouched', async () => {
+  const budget = createRequestBudget(settings(1000));
+  await budget.spend(client('a'), 2000);
+  const started = Date.now();
+  expect(await budget.spend(client('b'), 2000)).toEqual({ ok: true });
+  expect(Date.now() - started).toBeLessThan(100);
+});
+
+test('the budget: clients without credentials have the anonymous allowance', async () => {
+  const budget = createRequestBudget(settings(10));
+  expect(await budget.spend({ key: 'address:203.0.113.7', anonymous: true }, 200)).toEqual({ ok: true });
+  expect(await budget.spend({ key: 'address:203.0.113.7', anonymous: true }, 200)).toMatchObject({ ok: false });
+});
+
+describe('over HTTP', () => {
+  let app: TestApp;
+  let greedy: string;
+  let other: string;
+  const USERS_PAGE = '{ users(first: 100) { edges { node { id identifiers { type value } roles { roleType } } } } }';
+
+  beforeAll(async () => {
+    // Room for one costliest query at once, then 20,000 points a second; refused beyond a 300 ms wait.
+    app = await startTestApp({
+      budget: {
+        operator: { ratePerSecond: 20_000, burst: QUERY_LIMITS.maxCost },
+        anonymous: { ratePerSecond: 10_000, burst: QUERY_LIMITS.maxCost },
+        maxWaitMs: 300,
+      },
+    });
+    const inst = await createInstitution(app.db.dataSource);
+    for (const id of ['greedy', 'other']) await createPerson(app.db.dataSource, inst, { primaryIdentifier: id, roles: [['USER_MANAGER', 'INSTITUTION']] });
+    greedy = await app.login('greedy', PASSWORD);
+    other = await app.login('other', PASSWORD);
+  });
+  afterAll(() => app?.close());
+
+  const post = (query: string, token?: string, variables?: unknown) => fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+
+  test('an operator sending costly queries faster than its budget is slowed, then refused with TOO_MANY_REQUESTS, 429 and Retry-After', async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => post(USERS_PAGE, greedy)));
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThan(0);
+    const body = (await refused[0].json()) as any;
+    expect(body.errors[0].extensions).toMatchObject({ code: 'TOO_MANY_REQUESTS', retryAfterSeconds: expect.any(Number) });
+    expect(body.errors[0].message).toMatch(/query budget/);
+    expect(Number(refused[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  test('another operator is served while one operator waits for its budget', async () => {
+    const done: string[] = [];
+    const flood = Promise.all(Array.from({ length: 6 }, () => post(USERS_PAGE, greedy).then(() => done.push('greedy'))));
+    const answer = await post('{ me { id } }', other);
+    done.push('other');
+    await flood;
+    expect(answer.status).toBe(200);
+    // The greedy operator's last requests waited for its budget (or the longest wait); the other's went first.
+    expect(done.indexOf('other')).toBeLessThan(done.length - 1);
+  });
+
+  test('a query refused by a limit is charged the cost limit: the next costly query of the same operator waits for it', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // a full budget again
+    const tooDeep = await post('{ users { edges { node { roles { scope { library { desks { library { desks { library { id } } } } } } } } } } }', other);
+    expect(((await tooDeep.json()) as any).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const started = Date.now();
+    await post('{ me { id } }', other);
+    // The refusal spent the whole burst: even a small query waits for the budget to refill for it (1,000 points: 50 ms).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+  });
+
+  test('login is priced at 10,000 points (@cost): an address without credentials gets two at once, then waits', async () => {
+    const login = 'mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }';
+    const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => post(login, undefined, { i: `nobody${i}`, p: 'wrong password' })));
+    const codes = await Promise.all(answers.map(async (a) => ((await a.json()) as any).errors[0].extensions.code as string));
+    expect(codes.filter((c) => c === 'UNAUTHENTICATED').length).toBeGreaterThanOrEqual(1);
+    expect(codes).toContain('TOO_MANY_REQUESTS');
+  });
+});
