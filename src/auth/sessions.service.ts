@@ -15,11 +15,9 @@ import { endSessions } from './sessions.repository';
  * subset rule, never a protected account).
  */
 export async function endUserSessions(ctx: RequestContext, userId: string): Promise<User> {
-  const self = ctx.policy.authenticated();
+  const self = ctx.policy.ownUser(userId);
   return inTransaction(ctx.db, async (tx) => {
-    const operator = self.kind === 'USER' && userId === self.id
-      ? self
-      : (await lockUserForAccessChange(ctx, tx, 'user.setCredentials', userId)).operator;
+    const operator = self ?? (await lockUserForAccessChange(ctx, tx, 'user.setCredentials', userId)).operator;
     await endSessions(tx, userId);
     await appendEvents(tx, [{
       institutionId: operator.institutionId, eventType: 'USER_SESSIONS_ENDED', aggregateType: 'USER', aggregateId: userId, payload: {}, actor: operator.label,

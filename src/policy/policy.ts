@@ -24,6 +24,11 @@ export interface Policy {
   authenticated(): Operator;
   /** The operator when it is a staff user's session; an API key is FORBIDDEN (`what` says what it lacks). */
   staffSession(what: string): Operator;
+  /**
+   * The operator when `userId` is its own staff user, else null: what anyone may do to itself without a grant
+   * (end its own sessions: a lost laptop). Anything else done to a user goes through the checks below.
+   */
+  ownUser(userId: string): Operator | null;
   /** Whether the operator holds a role the permission table grants `action` to (for this target user, if given). */
   can(action: Action, target?: Pick<TargetUser, 'recordType'>): boolean;
   /** The operator, or FORBIDDEN when `can` is false. */
@@ -148,6 +153,10 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
       const operator = authenticated();
       if (operator.kind !== 'USER') throw forbidden(`An API key is not a staff user: ${what}`);
       return operator;
+    },
+    ownUser(userId) {
+      const operator = authenticated();
+      return operator.kind === 'USER' && operator.id === userId ? operator : null;
     },
     can,
     assert,
