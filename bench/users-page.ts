@@ -357,7 +357,10 @@ async function main(): Promise<void> {
     await inProcess.stop();
 
     // The server under test.
-    const child = await startChild(serverEntry, { DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir, CARREL_TOKEN_SECRET: tokenSecret });
+    // No request budget: this bench measures how fast the server answers one client, which a budget would cap at
+    // about 16 list pages a second (README, Request budgets); npm run bench:abuse measures the budgets.
+    const childEnv = { DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir, CARREL_TOKEN_SECRET: tokenSecret, CARREL_BUDGET_PER_SECOND: '0' };
+    const child = await startChild(serverEntry, childEnv);
     cleanups.push(() => child.stop());
     const token: string = (await graphql(child.port, LOGIN, { i: 'admin', p: password })).login.token;
     log(`server pid ${child.pid} on port ${child.port}; ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured, ${opts.runs} runs per scenario`);
@@ -391,7 +394,7 @@ async function main(): Promise<void> {
       cleanups.push(async () => fs.rmSync(profDir, { recursive: true, force: true }));
       const profiled = await startChild(
         serverEntry,
-        { DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir, CARREL_TOKEN_SECRET: tokenSecret },
+        childEnv,
         ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
       );
       cleanups.push(() => profiled.stop());

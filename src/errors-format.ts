@@ -86,7 +86,7 @@ const CLIENT_CODES = new Set([
 export function formatError(production: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && code in RETRYABLE) {
+    if (typeof code === 'string' && Object.hasOwn(RETRYABLE, code)) {
       // The operator's log keeps the cause; the client gets our words (the driver's name hosts, ports and statements).
       if (production) console.error('database failure answered as retryable:', error); // eslint-disable-line no-console
       return { ...formatted, message: RETRYABLE[code as RetryableCode] };

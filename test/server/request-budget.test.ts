@@ -126,4 +126,13 @@ describe('over HTTP', () => {
     expect(codes.filter((c) => c === 'UNAUTHENTICATED').length).toBeGreaterThanOrEqual(1);
     expect(codes).toContain('TOO_MANY_REQUESTS');
   });
+
+  test('attack: forged bearer tokens buy no budget of their own: they spend the address\'s budget for clients without credentials', async () => {
+    const forged = (i: number) => `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: `x${i}`, sva: 0 })).toString('base64url')}.forged`;
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => post('{ __typename }', forged(i))));
+    const codes = await Promise.all(answers.map(async (a) => ((await a.json()) as any).errors?.[0]?.extensions?.code as string | undefined));
+    // 40 admissions of 1,000 points against 20,000 at once and 10,000 a second, refused beyond a 300 ms wait.
+    expect(codes).toContain('TOO_MANY_REQUESTS');
+    expect(codes.filter((c) => c === 'TOO_MANY_REQUESTS').length).toBe(answers.filter((a) => a.status === 429).length);
+  });
 });
