@@ -300,6 +300,41 @@ export type CreateUserPayload = {
   user: User;
 };
 
+/** The result of `deleteUser`. */
+export type DeleteUserPayload = {
+  __typename?: 'DeleteUserPayload';
+  /** The id of the deleted user; its history stays readable through `userHistory`. */
+  deletedUserId: Scalars['ID']['output'];
+};
+
+/**
+ * The institution's delete-user policy (R10.3): what purging a user keeps besides the anonymous stub. Personal data
+ * (names, identifiers, contact information, notes, birth date, password, PIN) is always removed.
+ */
+export type DeleteUserPolicy = {
+  __typename?: 'DeleteUserPolicy';
+  /** Keep the campus (default true). */
+  keepCampus: Scalars['Boolean']['output'];
+  /** Keep the dates: created, expiry, purge and last patron activity (default true). */
+  keepDates: Scalars['Boolean']['output'];
+  /** Keep the user's statistics (default true). */
+  keepStatistics: Scalars['Boolean']['output'];
+  /** Keep the user group (default true). */
+  keepUserGroup: Scalars['Boolean']['output'];
+};
+
+/** Changes to the delete-user policy; a field left out stays as it is. */
+export type DeleteUserPolicyInput = {
+  /** Keep the campus. */
+  keepCampus?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Keep the dates. */
+  keepDates?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Keep the user's statistics. */
+  keepStatistics?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Keep the user group. */
+  keepUserGroup?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 /** A warning that a possible duplicate exists (R1.6). */
 export type DuplicateWarning = {
   __typename?: 'DuplicateWarning';
@@ -344,6 +379,100 @@ export type EmailInput = {
   startDate?: InputMaybe<Scalars['Date']['input']>;
   /** Type: PERSONAL, WORK, SCHOOL or ALTERNATIVE (contacts: ORDER, PAYMENT, CLAIM, RETURNS, QUERIES). */
   type: Scalars['String']['input'];
+};
+
+/** A note the SIS sends with a user (R6.1): owned by the institution, marked external. */
+export type ExternalNoteInput = {
+  /** Whether the note pops up when the user's record is opened (default false). */
+  popup?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The text (required). */
+  text: Scalars['String']['input'];
+  /** A configured NOTE_TYPE code; GENERAL when left out. */
+  type?: InputMaybe<Scalars['String']['input']>;
+  /** Whether the user may see the note (default false). */
+  userViewable?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** A statistic the SIS sends with a user (R6.3): owned by the institution, marked external. */
+export type ExternalStatisticInput = {
+  /** A configured STATISTIC_CATEGORY code. */
+  category: Scalars['String']['input'];
+  /** The category type the category is reported under (e.g. FACULTY_DEPT). */
+  categoryType: Scalars['String']['input'];
+  /** A note. */
+  note?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * One user as the student information system (SIS) sends it (R3.3, R3.4): the SIS's whole view of the user's
+ * external data. On a matched user every field here is replaced (a field left out is cleared; `status` left out is
+ * ACTIVE) except the fields staff chose to keep (`User.keptFields`), and the external identifiers, emails, addresses,
+ * phones, notes and statistics given replace the user's external ones. Internal data (internal identifiers, internal
+ * contact information and notes, blocks, statistics, fines, roles given by staff) is never touched.
+ */
+export type ExternalUserInput = {
+  /** The external postal addresses. */
+  addresses?: InputMaybe<Array<AddressInput>>;
+  /** Birth date; not in the future. */
+  birthDate?: InputMaybe<Scalars['Date']['input']>;
+  /** A configured campus code. */
+  campus?: InputMaybe<Scalars['String']['input']>;
+  /** Cataloger level. */
+  catalogerLevel?: InputMaybe<Scalars['String']['input']>;
+  /** The external email addresses; the institution's email format applies. */
+  emails?: InputMaybe<Array<EmailInput>>;
+  /** Expiry date. */
+  expiryDate?: InputMaybe<Scalars['Date']['input']>;
+  /** First name (required). */
+  firstName: Scalars['String']['input'];
+  /** Gender. */
+  gender?: InputMaybe<Gender>;
+  /** The external additional identifiers (an internal identifier of the user with the same value becomes external). */
+  identifiers?: InputMaybe<Array<IdentifierInput>>;
+  /** A configured job category code. A change applies the matching role assignment rules (R4.3). */
+  jobCategory?: InputMaybe<Scalars['String']['input']>;
+  /** Free-text job description. */
+  jobDescription?: InputMaybe<Scalars['String']['input']>;
+  /** Last name (required). */
+  lastName: Scalars['String']['input'];
+  /** Middle name. */
+  middleName?: InputMaybe<Scalars['String']['input']>;
+  /** The external notes, owned by the institution. */
+  notes?: InputMaybe<Array<ExternalNoteInput>>;
+  /** Patron letters the user opts in to. */
+  patronLetters?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The external phone numbers. */
+  phones?: InputMaybe<Array<PhoneInput>>;
+  /** The PIN, exactly four digits. Changing it is a change of the user's credentials: the subset rule applies (see `setUserPin`). */
+  pinNumber?: InputMaybe<Scalars['String']['input']>;
+  /** Preferred first name; shown instead of the first name (R1.3). */
+  preferredFirstName?: InputMaybe<Scalars['String']['input']>;
+  /** Preferred language code. */
+  preferredLanguage?: InputMaybe<Scalars['String']['input']>;
+  /** Preferred last name. */
+  preferredLastName?: InputMaybe<Scalars['String']['input']>;
+  /** Preferred middle name. */
+  preferredMiddleName?: InputMaybe<Scalars['String']['input']>;
+  /** The SIS's primary identifier of the user: unique within the institution, compared case-insensitively (R2.1, R2.4). */
+  primaryIdentifier: Scalars['String']['input'];
+  /** Library codes for purchase requests. */
+  purchaseRequestLibraries?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Purge date: the purge job may remove the user after it (R10.4). */
+  purgeDate?: InputMaybe<Scalars['Date']['input']>;
+  /** PUBLIC (the default) or STAFF; the SIS never manages contacts. */
+  recordType?: InputMaybe<RecordType>;
+  /** Library codes for resource sharing. */
+  resourceSharingLibraries?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The external statistics, owned by the institution. */
+  statistics?: InputMaybe<Array<ExternalStatisticInput>>;
+  /** ACTIVE (the default) or INACTIVE. */
+  status?: InputMaybe<UserStatus>;
+  /** Title. */
+  title?: InputMaybe<Scalars['String']['input']>;
+  /** A configured user group code. A change applies the matching role assignment rules (R4.3). */
+  userGroup?: InputMaybe<Scalars['String']['input']>;
+  /** Web site URL (http or https). */
+  websiteUrl?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A fine or fee charged to a patron (R7.2). Credits are stored and shown negative (R7.3). */
@@ -682,6 +811,14 @@ export type Mutation = {
   deleteRoleAssignmentRule: Scalars['ID']['output'];
   /** Delete a role profile (and the rules that assign it); users keep their roles. Returns the deleted id. */
   deleteRoleProfile: Scalars['ID']['output'];
+  /**
+   * Delete a user and everything recorded about it, its statistics included (R10.1, R10.3); history entries about it
+   * stay readable through `userHistory`. Refused with CONFLICT while it has a balance due or open loans, every reason
+   * listed in `extensions.reasons` (R10.2): waive the fines, then delete. Needs User Manager or User Administrator; never
+   * for protected accounts (R4.5), and, as for its roles, only by an operator who could grant every role it holds.
+   * Purging (`purgeUser`) is the recommended path.
+   */
+  deleteUser: DeleteUserPayload;
   /** Dispute an ACTIVE fine (R7.5): it becomes IN_DISPUTE and leaves the active balance and the debt limit. A FINE_DISPUTED event. */
   disputeFine: Fine;
   /**
@@ -708,6 +845,13 @@ export type Mutation = {
   payFine: Fine;
   /** Pay several ACTIVE fines in full, all or nothing (R7.8): they become CLOSED. Returns them in the order asked. One FINE_PAID event per fine. */
   payFines: Array<Fine>;
+  /**
+   * Purge a user (R10.3): remove its personal data (names, identifiers, contact information, notes, blocks, proxies,
+   * roles, birth date, password, PIN, and those values in its history and events) and keep an anonymous stub with
+   * what the delete-user policy keeps (statistics, user group, campus, dates). The same refusals and access rule as
+   * `deleteUser`.
+   */
+  purgeUser: User;
   /** Set an INACTIVE user ACTIVE again (R1.5); the status date is set. CONFLICT when already active. */
   reactivateUser: User;
   /** Remove an internal address. Returns the user. */
@@ -732,6 +876,14 @@ export type Mutation = {
   restoreFine: Fine;
   /** Revoke an API key: it is refused from the next request on. Revoking a revoked key is a CONFLICT. */
   revokeApiKey: ApiKey;
+  /**
+   * The purge job (R10.4): purge every user whose purge date plus `graceDays` has passed, skipping protected accounts and
+   * users that cannot be purged (R10.2), each reported with its reasons. Committed in batches, so an interrupted run
+   * resumes on the next. Needs User Manager or User Administrator scoped to the institution.
+   */
+  runPurgeJob: PurgeJobReport;
+  /** Change the institution's delete-user policy (R10.3). Needs User Administrator or General System Administrator scoped to the institution. */
+  setDeleteUserPolicy: DeleteUserPolicy;
   /** Activate or deactivate a role; a role that needs a scope and has none cannot be activated (R4.3). */
   setRoleActive: Role;
   /**
@@ -747,6 +899,17 @@ export type Mutation = {
    * `setUserPassword`; allowed on EXTERNAL accounts (R3.3). History records the fact, never the digits.
    */
   setUserPin: User;
+  /**
+   * Synchronise external users from the SIS (R3.3, R3.4): each record creates an EXTERNAL user or updates the one it
+   * matches. A match that is INTERNAL is refused (toggle it first, R3.1); one owned by `SIS_temp` (toggled by staff,
+   * R3.2) is claimed; one owned by another external system is refused. Each record is all or nothing: a bad record
+   * (validation, another user's identifier, a protected account, a role rule beyond your grant) is reported with its
+   * position and does not stop the rest. Records equal to what is stored write nothing, so running the same input twice
+   * changes nothing the second time. Needs User Manager or User Administrator (or an API key holding one). Values that
+   * do not fit their GraphQL type (a malformed date, an overlong name) refuse the whole request, as for every
+   * operation; `npm run sis:load` checks each record of a file on its own.
+   */
+  syncExternalUsers: SyncExternalUsersPayload;
   /**
    * Switch an account between INTERNAL and EXTERNAL (R3.1, R3.2); User Manager or User Administrator only.
    * INTERNAL_WITH_EXTERNAL_AUTH accounts cannot be toggled. It changes the user's credentials, so the rule of
@@ -928,6 +1091,12 @@ export type MutationDeleteRoleProfileArgs = {
 
 
 /** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationDeleteUserArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
 export type MutationDisputeFineArgs = {
   comment: Scalars['String']['input'];
   id: Scalars['ID']['input'];
@@ -958,6 +1127,12 @@ export type MutationPayFineArgs = {
 /** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
 export type MutationPayFinesArgs = {
   input: PayFinesInput;
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationPurgeUserArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -1035,6 +1210,19 @@ export type MutationRevokeApiKeyArgs = {
 
 
 /** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationRunPurgeJobArgs = {
+  dryRun: Scalars['Boolean']['input'];
+  graceDays?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationSetDeleteUserPolicyArgs = {
+  input: DeleteUserPolicyInput;
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
 export type MutationSetRoleActiveArgs = {
   active: Scalars['Boolean']['input'];
   roleId: Scalars['ID']['input'];
@@ -1052,6 +1240,15 @@ export type MutationSetUserPasswordArgs = {
 export type MutationSetUserPinArgs = {
   pin?: InputMaybe<Scalars['String']['input']>;
   userId: Scalars['ID']['input'];
+};
+
+
+/** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
+export type MutationSyncExternalUsersArgs = {
+  dryRun?: Scalars['Boolean']['input'];
+  externalOwner?: Scalars['String']['input'];
+  matchOn?: InputMaybe<SyncMatchInput>;
+  records: Array<ExternalUserInput>;
 };
 
 
@@ -1304,11 +1501,41 @@ export type Proxy = {
   sponsor: User;
 };
 
+/** What the purge job did (R10.4). */
+export type PurgeJobReport = {
+  __typename?: 'PurgeJobReport';
+  /** Whether this was a dry run (nothing was purged; `purged` counts who would have been). */
+  dryRun: Scalars['Boolean']['output'];
+  /** Users whose purge date is before this day were due. */
+  dueBefore: Scalars['Date']['output'];
+  /** The grace period used, in days. */
+  graceDays: Scalars['Int']['output'];
+  /** Users purged (or, in a dry run, that would have been). */
+  purged: Scalars['Int']['output'];
+  /** Users due but skipped. */
+  skipped: Scalars['Int']['output'];
+  /** The skipped users with their reasons: the first 1,000 (`skipped` counts them all). */
+  skippedUsers: Array<PurgeSkip>;
+};
+
+/** A user the purge job left alone, and why. */
+export type PurgeSkip = {
+  __typename?: 'PurgeSkip';
+  /** The user's primary identifier. */
+  primaryIdentifier: Maybe<Scalars['String']['output']>;
+  /** Every reason it was skipped. */
+  reasons: Array<RemovalRefusal>;
+  /** The user's id. */
+  userId: Scalars['ID']['output'];
+};
+
 /** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
 export type Query = {
   __typename?: 'Query';
   /** The institution's API keys, newest first (User Administrator or General System Administrator). Secrets are never returned. */
   apiKeys: Array<ApiKey>;
+  /** The institution's delete-user policy (R10.3). */
+  deleteUserPolicy: DeleteUserPolicy;
   /** The institution's fine and fee types, by code. */
   fineFeeTypes: Array<FineFeeType>;
   /** The institution's debt limit, waive cap and maximum amount of a fine. */
@@ -1344,6 +1571,11 @@ export type Query = {
   user: Maybe<User>;
   /** One user by the exact value of its primary identifier (case-insensitive) or an additional identifier (exact) (R2.3, R2.4). */
   userByIdentifier: Maybe<User>;
+  /**
+   * A user's recorded changes by the user's id, newest first (R9), also after the user was deleted or purged. The same
+   * entries, filter and paging as `User.history`.
+   */
+  userHistory: HistoryConnection;
   /** Users of the operator's institution, a page at a time; by default sorted by last name then first name (preferred names where set), ignoring case. */
   users: UserConnection;
   /** The institution's waive reasons, by code. */
@@ -1380,6 +1612,14 @@ export type QueryUserByIdentifierArgs = {
 
 
 /** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
+export type QueryUserHistoryArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
 export type QueryUsersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<UsersFilter>;
@@ -1395,6 +1635,26 @@ export type RecordType =
   | 'PUBLIC'
   /** A member of the library's staff. */
   | 'STAFF';
+
+/** Why a user cannot be deleted or purged now (R10.2, R4.5). */
+export type RemovalBlocker =
+  /** The user owes money: ACTIVE or disputed fines with a remaining balance. Waive or collect it first. */
+  | 'BALANCE_DUE'
+  /** You may not remove this user: it holds roles you could not grant, it is you, or your grant does not cover it. */
+  | 'NOT_PERMITTED'
+  /** The user has loans not yet returned. */
+  | 'OPEN_LOANS'
+  /** A protected vendor account (R4.5): never deleted or purged. */
+  | 'PROTECTED_ACCOUNT';
+
+/** One reason a user cannot be removed. */
+export type RemovalRefusal = {
+  __typename?: 'RemovalRefusal';
+  /** The kind of reason. */
+  code: RemovalBlocker;
+  /** The reason in words (e.g. the balance due, the number of open loans). */
+  message: Scalars['String']['output'];
+};
 
 /** The result of removing a role. */
 export type RemoveRolePayload = {
@@ -1595,6 +1855,70 @@ export type StatisticInput = {
   ownerLibraryId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** The result of `syncExternalUsers`: counts, and every record's outcome in order. */
+export type SyncExternalUsersPayload = {
+  __typename?: 'SyncExternalUsersPayload';
+  /** Users created. */
+  created: Scalars['Int']['output'];
+  /** Whether this was a dry run (nothing was kept). */
+  dryRun: Scalars['Boolean']['output'];
+  /** Records refused. */
+  failed: Scalars['Int']['output'];
+  /** The refused records only. */
+  failures: Array<SyncRecordResult>;
+  /** Every record's outcome, in the order sent. */
+  results: Array<SyncRecordResult>;
+  /** Records equal to what is stored. */
+  unchanged: Scalars['Int']['output'];
+  /** Users changed. */
+  updated: Scalars['Int']['output'];
+};
+
+/** How records find the users they update (R3.4). */
+export type SyncMatchInput = {
+  /** With IDENTIFIER_TYPE: the configured identifier type to match on; each record must carry one identifier of it. */
+  identifierType?: InputMaybe<Scalars['String']['input']>;
+  /** PRIMARY_IDENTIFIER (the default) or IDENTIFIER_TYPE. */
+  key?: SyncMatchKey;
+};
+
+/** What a record of the SIS is matched against. */
+export type SyncMatchKey =
+  /** The user's additional identifier of `SyncMatchInput.identifierType` (e.g. the SIS's UNIV_ID), compared exactly; the primary identifier may then change. */
+  | 'IDENTIFIER_TYPE'
+  /** The user's primary identifier, compared case-insensitively (the default). */
+  | 'PRIMARY_IDENTIFIER';
+
+/** What the synchronisation did with one record. */
+export type SyncOutcome =
+  /** A new EXTERNAL user was created, with the Patron role and its role assignment rules, as `createUser` does. */
+  | 'CREATED'
+  /** The record was refused and nothing of it was written; see `code` and `message`. */
+  | 'FAILED'
+  /** The record equals what is stored: nothing was written, no history, no event. */
+  | 'UNCHANGED'
+  /** A matched user was changed (an account marked `SIS_temp` is claimed by the SIS on the way). */
+  | 'UPDATED';
+
+/** The outcome of one record, by its position in `records` (0-based). */
+export type SyncRecordResult = {
+  __typename?: 'SyncRecordResult';
+  /** For FAILED: BAD_USER_INPUT, CONFLICT (e.g. another user's identifier, or an INTERNAL user matched) or FORBIDDEN (a protected account, or beyond your grant). */
+  code: Maybe<Scalars['String']['output']>;
+  /** For FAILED, where known: the offending field of the record, e.g. `records[3].identifiers[0].value`. */
+  field: Maybe<Scalars['String']['output']>;
+  /** For FAILED: why, in words. */
+  message: Maybe<Scalars['String']['output']>;
+  /** Created, updated, unchanged or failed. */
+  outcome: SyncOutcome;
+  /** The record's position in `records`, from 0. */
+  position: Scalars['Int']['output'];
+  /** The record's primary identifier, as sent. */
+  primaryIdentifier: Scalars['String']['output'];
+  /** The user the record created or matched; null when it failed before a user was found. */
+  userId: Maybe<Scalars['ID']['output']>;
+};
+
 /**
  * Changes to a user's general fields (R1.4). A field left out stays as it is; an explicit null clears a
  * field that may be empty (a list cleared by null or `[]` becomes empty). Mandatory fields (first and last
@@ -1757,6 +2081,8 @@ export type User = {
   purchaseRequestLibraries: Array<Scalars['String']['output']>;
   /** The day after which the purge job may remove the user. */
   purgeDate: Maybe<Scalars['Date']['output']>;
+  /** When the user was purged (R10.3): the record is then an anonymous stub that history and reports refer to. */
+  purgedAt: Maybe<Scalars['DateTime']['output']>;
   /** Patron, staff or contact. */
   recordType: RecordType;
   /** Libraries the user may request resource sharing from (library codes). */
@@ -2026,10 +2352,16 @@ export type ResolversTypes = {
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  DeleteUserPayload: ResolverTypeWrapper<DeleteUserPayload>;
+  DeleteUserPolicy: ResolverTypeWrapper<DeleteUserPolicy>;
+  DeleteUserPolicyInput: DeleteUserPolicyInput;
   DuplicateWarning: ResolverTypeWrapper<Omit<DuplicateWarning, 'users'> & { users: Array<ResolversTypes['User']> }>;
   Email: ResolverTypeWrapper<UserEmailRow>;
   EmailAddress: ResolverTypeWrapper<Scalars['EmailAddress']['output']>;
   EmailInput: EmailInput;
+  ExternalNoteInput: ExternalNoteInput;
+  ExternalStatisticInput: ExternalStatisticInput;
+  ExternalUserInput: ExternalUserInput;
   Fine: ResolverTypeWrapper<FineFeeRow>;
   FineAction: ResolverTypeWrapper<FineFeeActionRow>;
   FineActionType: FineActionType;
@@ -2063,8 +2395,12 @@ export type ResolversTypes = {
   Phone: ResolverTypeWrapper<UserPhoneRow>;
   PhoneInput: PhoneInput;
   Proxy: ResolverTypeWrapper<ProxyLinkRow>;
+  PurgeJobReport: ResolverTypeWrapper<PurgeJobReport>;
+  PurgeSkip: ResolverTypeWrapper<PurgeSkip>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RecordType: RecordType;
+  RemovalBlocker: RemovalBlocker;
+  RemovalRefusal: ResolverTypeWrapper<RemovalRefusal>;
   RemoveRolePayload: ResolverTypeWrapper<Omit<RemoveRolePayload, 'user'> & { user: ResolversTypes['User'] }>;
   Role: ResolverTypeWrapper<RoleAssignmentRow>;
   RoleAssignmentRule: ResolverTypeWrapper<RoleAssignmentRuleRow>;
@@ -2082,6 +2418,11 @@ export type ResolversTypes = {
   Statistic: ResolverTypeWrapper<UserStatisticRow>;
   StatisticInput: StatisticInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  SyncExternalUsersPayload: ResolverTypeWrapper<SyncExternalUsersPayload>;
+  SyncMatchInput: SyncMatchInput;
+  SyncMatchKey: SyncMatchKey;
+  SyncOutcome: SyncOutcome;
+  SyncRecordResult: ResolverTypeWrapper<SyncRecordResult>;
   UpdateUserInput: UpdateUserInput;
   User: ResolverTypeWrapper<UserRow>;
   UserConnection: ResolverTypeWrapper<UserPage>;
@@ -2114,10 +2455,16 @@ export type ResolversParentTypes = {
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
+  DeleteUserPayload: DeleteUserPayload;
+  DeleteUserPolicy: DeleteUserPolicy;
+  DeleteUserPolicyInput: DeleteUserPolicyInput;
   DuplicateWarning: Omit<DuplicateWarning, 'users'> & { users: Array<ResolversParentTypes['User']> };
   Email: UserEmailRow;
   EmailAddress: Scalars['EmailAddress']['output'];
   EmailInput: EmailInput;
+  ExternalNoteInput: ExternalNoteInput;
+  ExternalStatisticInput: ExternalStatisticInput;
+  ExternalUserInput: ExternalUserInput;
   Fine: FineFeeRow;
   FineAction: FineFeeActionRow;
   FineFeeType: FineFeeTypeRow;
@@ -2145,7 +2492,10 @@ export type ResolversParentTypes = {
   Phone: UserPhoneRow;
   PhoneInput: PhoneInput;
   Proxy: ProxyLinkRow;
+  PurgeJobReport: PurgeJobReport;
+  PurgeSkip: PurgeSkip;
   Query: Record<PropertyKey, never>;
+  RemovalRefusal: RemovalRefusal;
   RemoveRolePayload: Omit<RemoveRolePayload, 'user'> & { user: ResolversParentTypes['User'] };
   Role: RoleAssignmentRow;
   RoleAssignmentRule: RoleAssignmentRuleRow;
@@ -2161,6 +2511,9 @@ export type ResolversParentTypes = {
   Statistic: UserStatisticRow;
   StatisticInput: StatisticInput;
   String: Scalars['String']['output'];
+  SyncExternalUsersPayload: SyncExternalUsersPayload;
+  SyncMatchInput: SyncMatchInput;
+  SyncRecordResult: SyncRecordResult;
   UpdateUserInput: UpdateUserInput;
   User: UserRow;
   UserConnection: UserPage;
@@ -2257,6 +2610,17 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Decimal'], any> {
   name: 'Decimal';
 }
+
+export type DeleteUserPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeleteUserPayload'] = ResolversParentTypes['DeleteUserPayload']> = {
+  deletedUserId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type DeleteUserPolicyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeleteUserPolicy'] = ResolversParentTypes['DeleteUserPolicy']> = {
+  keepCampus?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  keepDates?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  keepStatistics?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  keepUserGroup?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
 
 export type DuplicateWarningResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DuplicateWarning'] = ResolversParentTypes['DuplicateWarning']> = {
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2400,11 +2764,13 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   deactivateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationDeactivateUserArgs, 'id'>>;
   deleteRoleAssignmentRule?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteRoleAssignmentRuleArgs, 'id'>>;
   deleteRoleProfile?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteRoleProfileArgs, 'id'>>;
+  deleteUser?: Resolver<ResolversTypes['DeleteUserPayload'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'id'>>;
   disputeFine?: Resolver<ResolversTypes['Fine'], ParentType, ContextType, RequireFields<MutationDisputeFineArgs, 'comment' | 'id'>>;
   endSessions?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationEndSessionsArgs, 'userId'>>;
   login?: Resolver<ResolversTypes['LoginPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'identifier' | 'password'>>;
   payFine?: Resolver<ResolversTypes['Fine'], ParentType, ContextType, RequireFields<MutationPayFineArgs, 'id' | 'input'>>;
   payFines?: Resolver<Array<ResolversTypes['Fine']>, ParentType, ContextType, RequireFields<MutationPayFinesArgs, 'input'>>;
+  purgeUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationPurgeUserArgs, 'id'>>;
   reactivateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationReactivateUserArgs, 'id'>>;
   removeAddress?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationRemoveAddressArgs, 'id'>>;
   removeBlock?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationRemoveBlockArgs, 'id'>>;
@@ -2417,9 +2783,12 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   removeStatistic?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationRemoveStatisticArgs, 'id'>>;
   restoreFine?: Resolver<ResolversTypes['Fine'], ParentType, ContextType, RequireFields<MutationRestoreFineArgs, 'id'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
+  runPurgeJob?: Resolver<ResolversTypes['PurgeJobReport'], ParentType, ContextType, RequireFields<MutationRunPurgeJobArgs, 'dryRun' | 'graceDays'>>;
+  setDeleteUserPolicy?: Resolver<ResolversTypes['DeleteUserPolicy'], ParentType, ContextType, RequireFields<MutationSetDeleteUserPolicyArgs, 'input'>>;
   setRoleActive?: Resolver<ResolversTypes['Role'], ParentType, ContextType, RequireFields<MutationSetRoleActiveArgs, 'active' | 'roleId'>>;
   setUserPassword?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPasswordArgs, 'userId'>>;
   setUserPin?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPinArgs, 'userId'>>;
+  syncExternalUsers?: Resolver<ResolversTypes['SyncExternalUsersPayload'], ParentType, ContextType, RequireFields<MutationSyncExternalUsersArgs, 'dryRun' | 'externalOwner' | 'records'>>;
   toggleAccountType?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationToggleAccountTypeArgs, 'userId'>>;
   unlockUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUnlockUserArgs, 'userId'>>;
   updateAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'id' | 'input'>>;
@@ -2490,8 +2859,24 @@ export type ProxyResolvers<ContextType = RequestContext, ParentType extends Reso
   sponsor?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 };
 
+export type PurgeJobReportResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurgeJobReport'] = ResolversParentTypes['PurgeJobReport']> = {
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  dueBefore?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  graceDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  skipped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  skippedUsers?: Resolver<Array<ResolversTypes['PurgeSkip']>, ParentType, ContextType>;
+};
+
+export type PurgeSkipResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurgeSkip'] = ResolversParentTypes['PurgeSkip']> = {
+  primaryIdentifier?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reasons?: Resolver<Array<ResolversTypes['RemovalRefusal']>, ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  deleteUserPolicy?: Resolver<ResolversTypes['DeleteUserPolicy'], ParentType, ContextType>;
   fineFeeTypes?: Resolver<Array<ResolversTypes['FineFeeType']>, ParentType, ContextType>;
   fineSettings?: Resolver<ResolversTypes['FineSettings'], ParentType, ContextType>;
   libraries?: Resolver<Array<ResolversTypes['Library']>, ParentType, ContextType>;
@@ -2505,8 +2890,14 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   staffLoginReport?: Resolver<ResolversTypes['StaffLoginReport'], ParentType, ContextType, RequireFields<QueryStaffLoginReportArgs, 'first' | 'from' | 'to'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   userByIdentifier?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserByIdentifierArgs, 'value'>>;
+  userHistory?: Resolver<ResolversTypes['HistoryConnection'], ParentType, ContextType, RequireFields<QueryUserHistoryArgs, 'first' | 'userId'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, RequireFields<QueryUsersArgs, 'first' | 'sort'>>;
   waiveReasons?: Resolver<Array<ResolversTypes['WaiveReason']>, ParentType, ContextType>;
+};
+
+export type RemovalRefusalResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RemovalRefusal'] = ResolversParentTypes['RemovalRefusal']> = {
+  code?: Resolver<ResolversTypes['RemovalBlocker'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type RemoveRolePayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RemoveRolePayload'] = ResolversParentTypes['RemoveRolePayload']> = {
@@ -2577,6 +2968,26 @@ export type StatisticResolvers<ContextType = RequestContext, ParentType extends 
   owner?: Resolver<ResolversTypes['Owner'], ParentType, ContextType>;
 };
 
+export type SyncExternalUsersPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SyncExternalUsersPayload'] = ResolversParentTypes['SyncExternalUsersPayload']> = {
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failures?: Resolver<Array<ResolversTypes['SyncRecordResult']>, ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['SyncRecordResult']>, ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SyncRecordResultResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SyncRecordResult'] = ResolversParentTypes['SyncRecordResult']> = {
+  code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['SyncOutcome'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  primaryIdentifier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  userId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   accountType?: Resolver<ResolversTypes['AccountType'], ParentType, ContextType>;
   activeNotExpired?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -2621,6 +3032,7 @@ export type UserResolvers<ContextType = RequestContext, ParentType extends Resol
   proxyFor?: Resolver<Array<ResolversTypes['Proxy']>, ParentType, ContextType>;
   purchaseRequestLibraries?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   purgeDate?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
+  purgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   recordType?: Resolver<ResolversTypes['RecordType'], ParentType, ContextType>;
   resourceSharingLibraries?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   restricted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -2667,6 +3079,8 @@ export type Resolvers<ContextType = RequestContext> = {
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Decimal?: GraphQLScalarType;
+  DeleteUserPayload?: DeleteUserPayloadResolvers<ContextType>;
+  DeleteUserPolicy?: DeleteUserPolicyResolvers<ContextType>;
   DuplicateWarning?: DuplicateWarningResolvers<ContextType>;
   Email?: EmailResolvers<ContextType>;
   EmailAddress?: GraphQLScalarType;
@@ -2690,7 +3104,10 @@ export type Resolvers<ContextType = RequestContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   Phone?: PhoneResolvers<ContextType>;
   Proxy?: ProxyResolvers<ContextType>;
+  PurgeJobReport?: PurgeJobReportResolvers<ContextType>;
+  PurgeSkip?: PurgeSkipResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RemovalRefusal?: RemovalRefusalResolvers<ContextType>;
   RemoveRolePayload?: RemoveRolePayloadResolvers<ContextType>;
   Role?: RoleResolvers<ContextType>;
   RoleAssignmentRule?: RoleAssignmentRuleResolvers<ContextType>;
@@ -2700,6 +3117,8 @@ export type Resolvers<ContextType = RequestContext> = {
   RoleType?: RoleTypeResolvers<ContextType>;
   StaffLoginReport?: StaffLoginReportResolvers<ContextType>;
   Statistic?: StatisticResolvers<ContextType>;
+  SyncExternalUsersPayload?: SyncExternalUsersPayloadResolvers<ContextType>;
+  SyncRecordResult?: SyncRecordResultResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;

@@ -48,6 +48,9 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation', Record<string, Access>> =
     fineSettings: 'authenticated',
     namedUsersReport: 'report.namedUsers',
     staffLoginReport: 'report.staffLogin',
+    // History outlives a deleted user: read by the user's id.
+    userHistory: 'user.read',
+    deleteUserPolicy: 'authenticated',
   },
   Mutation: {
     login: 'public',
@@ -105,6 +108,11 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation', Record<string, Access>> =
     deleteRoleAssignmentRule: 'roleProfile.manage',
     createApiKey: 'apiKey.manage',
     revokeApiKey: 'apiKey.manage',
+    syncExternalUsers: 'user.sync',
+    deleteUser: 'user.delete',
+    purgeUser: 'user.purge',
+    runPurgeJob: 'user.purgeJob',
+    setDeleteUserPolicy: 'deleteUserPolicy.manage',
   },
 };
 
@@ -140,6 +148,12 @@ export const TYPE_ACCESS: Record<string, FieldAccess> = {
   WaiveFinesPayload: 'fine.waive',
   ApiKey: 'apiKey.manage',
   CreateApiKeyPayload: 'apiKey.manage',
+  SyncExternalUsersPayload: 'user.sync',
+  SyncRecordResult: 'user.sync',
+  DeleteUserPayload: 'user.delete',
+  PurgeJobReport: 'user.purgeJob',
+  PurgeSkip: 'user.purgeJob',
+  RemovalRefusal: 'user.purgeJob',
   // Reports: their own permission; a listed user's record still needs user.read.
   NamedUsersReport: 'report.namedUsers',
   NamedUser: 'report.namedUsers',
@@ -157,6 +171,7 @@ export const TYPE_ACCESS: Record<string, FieldAccess> = {
   FineFeeType: 'authenticated',
   WaiveReason: 'authenticated',
   FineSettings: 'authenticated',
+  DeleteUserPolicy: 'authenticated',
 };
 
 /** Fields whose rule differs from their type's: `Type.field`. */

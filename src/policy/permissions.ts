@@ -10,6 +10,11 @@ export type Action =
   | 'user.update'
   | 'user.setCredentials'
   | 'user.toggleAccountType'
+  | 'user.sync'
+  | 'user.delete'
+  | 'user.purge'
+  | 'user.purgeJob'
+  | 'deleteUserPolicy.manage'
   | 'note.manage'
   | 'block.manage'
   | 'statistic.manage'
@@ -45,6 +50,14 @@ export const PERMISSIONS: Readonly<Record<Action, readonly Grant[]>> = {
   'user.setCredentials': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
   // R3.1: only User Manager or User Administrator toggle internal/external.
   'user.toggleAccountType': grants(USER_MANAGEMENT),
+  // R3.4: synchronising external users from the SIS (usually an API key holding one of these roles).
+  'user.sync': grants(USER_MANAGEMENT),
+  // R10.1: only User Manager or User Administrator delete or purge, one user or (the purge job) the institution's.
+  'user.delete': grants(USER_MANAGEMENT),
+  'user.purge': grants(USER_MANAGEMENT),
+  'user.purgeJob': grants(USER_MANAGEMENT),
+  // R10.3: what a purge keeps is an institution setting.
+  'deleteUserPolicy.manage': grants(['USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR']),
   // Owned items (R5.3 adds the owner-scope check on top of these grants).
   'note.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
   'block.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
@@ -71,7 +84,11 @@ export const ACTIONS = Object.keys(PERMISSIONS) as Action[];
  * staff user): only a granting role scoped to the institution allows them, so
  * a library-scoped administrator cannot read institution-wide data.
  */
-export const INSTITUTION_WIDE: ReadonlySet<Action> = new Set<Action>(['report.namedUsers', 'report.staffLogin']);
+export const INSTITUTION_WIDE: ReadonlySet<Action> = new Set<Action>([
+  'report.namedUsers', 'report.staffLogin',
+  // The purge job and the delete-user policy reach every user of the institution.
+  'user.purgeJob', 'deleteUserPolicy.manage',
+]);
 
 export function grantsFor(action: Action): readonly Grant[] {
   return PERMISSIONS[action];

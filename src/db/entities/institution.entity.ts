@@ -44,6 +44,19 @@ export class Institution {
   @Column({ type: 'numeric', name: 'maximum_amount', precision: 14, scale: 2, default: 10000 })
   maximumAmount: string;
 
+  /** The delete-user policy (R10.3): what a purge keeps of a user besides the anonymous stub. */
+  @Column({ type: 'boolean', name: 'purge_keeps_statistics', default: true })
+  purgeKeepsStatistics: boolean;
+
+  @Column({ type: 'boolean', name: 'purge_keeps_user_group', default: true })
+  purgeKeepsUserGroup: boolean;
+
+  @Column({ type: 'boolean', name: 'purge_keeps_campus', default: true })
+  purgeKeepsCampus: boolean;
+
+  @Column({ type: 'boolean', name: 'purge_keeps_dates', default: true })
+  purgeKeepsDates: boolean;
+
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;
 }

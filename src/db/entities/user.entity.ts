@@ -122,6 +122,14 @@ export class User {
   @Column({ type: 'text', name: 'kept_fields', array: true, default: () => "'{}'" })
   keptFields: string[];
 
+  /** The values the SIS last sent for the fields staff may keep (R3.4), by KeptField name. */
+  @Column({ type: 'jsonb', name: 'sis_values', default: () => "'{}'" })
+  sisValues: Record<string, unknown>;
+
+  /** Set when the user was purged (R10.3): the row is an anonymous stub from then on. */
+  @Column({ type: 'timestamptz', name: 'purged_at', nullable: true })
+  purgedAt: Date | null;
+
   @Column({ type: 'text', name: 'created_by' })
   createdBy: string;
 

@@ -4,6 +4,7 @@ import { UserListSortIndexes1764403200000 } from './1764403200000-UserListSortIn
 import { ConfigurationHistory1764489600000 } from './1764489600000-ConfigurationHistory';
 import { MoneyMaximum1764576000000 } from './1764576000000-MoneyMaximum';
 import { LoginThrottling1764576100000 } from './1764576100000-LoginThrottling';
+import { UserLifecycle1764662400000 } from './1764662400000-UserLifecycle';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   ConfigurationHistory1764489600000,
   MoneyMaximum1764576000000,
   LoginThrottling1764576100000,
+  UserLifecycle1764662400000,
 ];
