@@ -5,6 +5,7 @@ import type { RequestContext } from '../context';
 import { User } from '../db/entities';
 import { inTransaction } from '../db/transaction';
 import { recordUserChange, secretChange } from '../history/record-change';
+import { keptFieldsAfterEdit } from './kept-fields';
 import { lockUserForAccessChange } from './user-target';
 import { checkPin, passwordProblem } from './user.validation';
 
@@ -37,14 +38,18 @@ export async function setUserPassword(ctx: RequestContext, userId: string, passw
   });
 }
 
-/** Sets (or, with null, removes) a user's four-digit PIN (R1.4); external accounts too, as R3.3 lets staff keep a PIN. */
+/**
+ * Sets (or, with null, removes) a user's four-digit PIN (R1.4); external accounts too, as R3.3 lets staff keep a PIN:
+ * a PIN other than the SIS's is kept from the next synchronisation (keptFieldsAfterEdit).
+ */
 export async function setUserPin(ctx: RequestContext, userId: string, pin: string | null): Promise<User> {
   return inTransaction(ctx.db, async (tx) => {
     const { operator, user } = await lockUserForAccessChange(ctx, tx, 'user.setCredentials', userId);
     if (user.recordType === 'CONTACT') throw badInput('pin', 'Contact records cannot have a PIN (R1.1)');
     checkPin(pin, 'pin');
     if (pin === user.pinNumber) return user;
-    await tx.getRepository(User).update({ id: user.id }, { pinNumber: pin, updatedBy: operator.label });
+    const keptFields = keptFieldsAfterEdit(user, { pinNumber: pin });
+    await tx.getRepository(User).update({ id: user.id }, { pinNumber: pin, ...(keptFields ? { keptFields } : {}), updatedBy: operator.label });
     await recordUserChange(tx, operator, user.id, 'USER_PIN_SET', [secretChange('pinNumber', pin)]);
     return tx.getRepository(User).findOneByOrFail({ id: user.id });
   });

@@ -3,7 +3,7 @@ import { toggleAccountType } from './account-type.service';
 import { setUserPassword, setUserPin } from './user-credentials.service';
 import { deactivateUser, reactivateUser } from './user-status.service';
 import { updateUser } from './user-update.service';
-import { isKeptField } from './user-update.validation';
+import { isKeptField } from './kept-fields';
 
 export const userEditResolvers: Resolvers = {
   Mutation: {

@@ -8,25 +8,16 @@ import { FieldChange, recordUserChange } from '../history/record-change';
 import type { Operator } from '../policy/operator';
 import { applyAssignmentRules } from '../roles/role.service';
 import { findRolesOf } from '../roles/role.repository';
+import { historyText, RECORDED_FIELDS } from './kept-fields';
 import { checkUserCodes } from './user-codes';
 import { lockUserForChange } from './user-target';
 import { planUserUpdate, SIGN_IN_FIELDS, UserUpdatePlan } from './user-update.validation';
 
-/** The fields R9.1 records, as named in history; the rest (gender, last patron activity date ...) change silently. */
-const RECORDED = [
-  'firstName', 'middleName', 'lastName', 'preferredFirstName', 'preferredMiddleName', 'preferredLastName', 'title',
-  'jobDescription', 'campus', 'userGroup', 'preferredLanguage', 'expiryDate', 'purgeDate', 'resourceSharingLibraries',
-  'catalogerLevel', 'recordType',
-] as const;
-
 const COLUMN_OF: Partial<Record<string, keyof User>> = { restricted: 'isRestricted' };
 
-const asText = (value: unknown): string | null =>
-  value === null || value === undefined ? null : Array.isArray(value) ? (value.length > 0 ? value.join(', ') : null) : String(value);
-
 function historyOf(user: User, plan: UserUpdatePlan): FieldChange[] {
-  return RECORDED.filter((field) => field in plan.changes)
-    .map((field) => ({ field, oldValue: asText(user[field]), newValue: asText(plan.changes[field]) }));
+  return RECORDED_FIELDS.filter((field) => field in plan.changes)
+    .map((field) => ({ field, oldValue: historyText(user[field]), newValue: historyText(plan.changes[field]) }));
 }
 
 async function writeChanges(tx: EntityManager, operator: Operator, user: User, plan: UserUpdatePlan): Promise<User> {

@@ -1,6 +1,7 @@
 import { badInput } from '../common/errors';
 import type { User } from '../db/entities';
-import type { KeptField, UpdateUserInput } from '../generated/graphql';
+import type { UpdateUserInput } from '../generated/graphql';
+import { KEPT_FIELD_ORDER, keptFieldsAfterEdit, sameValue } from './kept-fields';
 import { checkGeneralFields, codeList, trimmed } from './user.validation';
 
 /**
@@ -59,13 +60,6 @@ export const EXTERNAL_EDITABLE: ReadonlySet<keyof UpdateUserInput> = new Set<key
   'expiryDate', 'purgeDate', 'restricted', 'forcePasswordChange', 'keptFields',
 ]);
 
-/** The enum's order, so a stored set compares equal however it was sent. */
-const KEPT_FIELD_ORDER: readonly KeptField[] = [
-  'TITLE', 'PIN_NUMBER', 'JOB_CATEGORY', 'USER_GROUP', 'CAMPUS', 'PREFERRED_LANGUAGE', 'RESOURCE_SHARING_LIBRARIES', 'CATALOGER_LEVEL', 'PATRON_LETTERS',
-];
-
-export const isKeptField = (value: string): value is KeptField => (KEPT_FIELD_ORDER as readonly string[]).includes(value);
-
 type Value = string | boolean | string[] | null;
 
 function normalise(kind: Kind, value: unknown): Value {
@@ -80,11 +74,6 @@ function normalise(kind: Kind, value: unknown): Value {
     default:
       return (value as Value) ?? null;
   }
-}
-
-function same(a: Value, b: Value): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
-  return a === b;
 }
 
 /** What updateUser writes: changed columns by input field. */
@@ -122,11 +111,15 @@ export function planUserUpdate(input: UpdateUserInput, user: User): UserUpdatePl
     if (input[field] === null && NOT_CLEARABLE.has(field)) throw badInput(`input.${field}`, `${field} cannot be cleared`);
     const next = normalise(kind, input[field]);
     if (kind === 'name' && next === null && user.recordType !== 'CONTACT') throw badInput(`input.${field}`, `The ${field === 'firstName' ? 'first' : 'last'} name is required (R1.3)`);
-    if (!same(next, user[column] as Value)) changes[field] = next;
+    if (!sameValue(next, user[column])) changes[field] = next;
   }
   if (user.accountType === 'EXTERNAL') {
     const owned = Object.keys(changes).find((f) => !EXTERNAL_EDITABLE.has(f as Field));
     if (owned) throw badInput(`input.${owned}`, `The SIS owns ${owned} of an external user: only some general fields are editable here (R3.3)`);
+  }
+  if (input.keptFields === undefined) {
+    const kept = keptFieldsAfterEdit(user, changes);
+    if (kept) changes.keptFields = kept;
   }
   if (changes.recordType !== undefined) checkRecordType(user, changes.recordType);
   checkContact(user, changes);

@@ -77,10 +77,10 @@ export function emailTaken(field: string, address: string, givenTwice: boolean) 
   return conflict(message, { field, value: address.trim() });
 }
 
-function checkEmailsOnce(emails: EmailInput[]): void {
+function checkEmailsOnce(emails: EmailInput[], path: string): void {
   const seen = new Set<string>();
   emails.forEach((email, i) => {
-    if (seen.has(emailKey(email))) throw emailTaken(`input.emails[${i}].address`, email.address, true);
+    if (seen.has(emailKey(email))) throw emailTaken(`${path}.emails[${i}].address`, email.address, true);
     seen.add(emailKey(email));
   });
 }
@@ -134,12 +134,11 @@ export function normalizeIdentifier<T extends IdentifierInput>(field: string, id
   return normal;
 }
 
-/** R2.2, R2.4: no value twice within the same user (the primary compared case-insensitively). */
-function validateIdentifiers(input: CreateUserInput, primaryIdentifier: string | null) {
-  const identifiers = input.identifiers ?? [];
+/** R2.2, R2.4: no value twice within the same user (the primary compared case-insensitively). `path` is the user's input path. */
+export function validateIdentifiers(identifiers: readonly IdentifierInput[], primaryIdentifier: string | null, path: string) {
   const seen = new Set<string>();
   return identifiers.map((given, i) => {
-    const field = `input.identifiers[${i}]`;
+    const field = `${path}.identifiers[${i}]`;
     const identifier = normalizeIdentifier(field, given);
     const clashesWithPrimary = primaryIdentifier !== null && identifier.value.toLowerCase() === primaryIdentifier.toLowerCase();
     if (seen.has(identifier.value) || clashesWithPrimary) throw identifierGivenTwice(`${field}.value`, identifier.type, identifier.value, clashesWithPrimary);
@@ -186,9 +185,9 @@ export function checkPin(pin: string | null | undefined, field: string): void {
 }
 
 /** R1.4: the formats of the web site and the birth date (createUser and updateUser). */
-export function checkGeneralFields(input: { websiteUrl?: string | null; birthDate?: string | null }): void {
-  if (input.websiteUrl != null && !/^https?:\/\/\S+$/i.test(input.websiteUrl)) throw badInput('input.websiteUrl', 'The web site must be an http(s) URL');
-  if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) throw badInput('input.birthDate', 'The birth date is in the future');
+export function checkGeneralFields(input: { websiteUrl?: string | null; birthDate?: string | null }, path = 'input'): void {
+  if (input.websiteUrl != null && !/^https?:\/\/\S+$/i.test(input.websiteUrl)) throw badInput(`${path}.websiteUrl`, 'The web site must be an http(s) URL');
+  if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) throw badInput(`${path}.birthDate`, 'The birth date is in the future');
 }
 
 /**
@@ -238,16 +237,29 @@ export function validateNewUser(input: CreateUserInput, institution: Institution
     externalOwner: checkExternalOwner(accountType, input.externalOwner),
     primaryIdentifier,
     ...validateNames(input, isContact),
-    identifiers: validateIdentifiers(input, primaryIdentifier),
-    emails: validateItems('input.emails', emails, contactTypes('email', recordType), (f, e) => checkEmail(f, e, institution)),
-    addresses: validateItems('input.addresses', input.addresses ?? [], contactTypes('address', recordType), (f, a) => checkAddress(f, a, institution)),
-    phones: validateItems('input.phones', input.phones ?? [], contactTypes('phone', recordType), (f, p) => checkPhone(f, p, institution)),
+    identifiers: validateIdentifiers(input.identifiers ?? [], primaryIdentifier, 'input'),
+    ...validateContactItems(input, recordType, institution, 'input'),
     resourceSharingLibraries: codeList(input.resourceSharingLibraries),
     purchaseRequestLibraries: codeList(input.purchaseRequestLibraries),
     patronLetters: codeList(input.patronLetters),
   };
-  checkEmailsOnce(draft.emails);
   return draft;
+}
+
+/** R1.7: a new user's emails, addresses and phones (createUser, SIS records); `path` is the user's input path. */
+export function validateContactItems(
+  input: { emails?: EmailInput[] | null; addresses?: AddressInput[] | null; phones?: PhoneInput[] | null },
+  recordType: RecordType,
+  institution: Institution,
+  path: string,
+) {
+  const items = {
+    emails: validateItems(`${path}.emails`, input.emails ?? [], contactTypes('email', recordType), (f, e) => checkEmail(f, e, institution)),
+    addresses: validateItems(`${path}.addresses`, input.addresses ?? [], contactTypes('address', recordType), (f, a) => checkAddress(f, a, institution)),
+    phones: validateItems(`${path}.phones`, input.phones ?? [], contactTypes('phone', recordType), (f, p) => checkPhone(f, p, institution)),
+  };
+  checkEmailsOnce(items.emails, path);
+  return items;
 }
 
 export type NewUserDraft = ReturnType<typeof validateNewUser>;
