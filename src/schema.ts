@@ -18,6 +18,8 @@ import { userEditResolvers } from './users/user-edit.resolvers';
 import { historyResolvers } from './history/history.resolvers';
 import { identifierResolvers } from './identifiers/identifier.resolvers';
 import { contactResolvers } from './contacts/contact.resolvers';
+import { lifecycleResolvers } from './lifecycle/lifecycle.resolvers';
+import { sisSyncResolvers } from './sis/sis-sync.resolvers';
 import { guardSchema } from './policy/field-guard';
 import { applyInputHygiene } from './common/input-hygiene';
 
@@ -56,6 +58,8 @@ export function buildSchema() {
       noteResolvers,
       statisticResolvers,
       reportResolvers,
+      sisSyncResolvers,
+      lifecycleResolvers,
     ],
   })));
 }

@@ -7,7 +7,7 @@ import type { EntityManager } from 'typeorm';
 export interface DomainEvent {
   institutionId: string;
   eventType: string;
-  aggregateType: 'USER' | 'FINE' | 'ROLE' | 'API_KEY' | 'ROLE_PROFILE' | 'ROLE_ASSIGNMENT_RULE';
+  aggregateType: 'USER' | 'FINE' | 'ROLE' | 'API_KEY' | 'ROLE_PROFILE' | 'ROLE_ASSIGNMENT_RULE' | 'INSTITUTION';
   aggregateId: string;
   ownerLibraryId?: string | null;
   payload: Record<string, unknown>;

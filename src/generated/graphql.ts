@@ -315,7 +315,10 @@ export type DeleteUserPolicy = {
   __typename?: 'DeleteUserPolicy';
   /** Keep the campus (default true). */
   keepCampus: Scalars['Boolean']['output'];
-  /** Keep the dates: created, expiry, purge and last patron activity (default true). */
+  /**
+   * Keep the dates: created, expiry, purge and last patron activity (default true). Without them, expiry, purge and last
+   * activity are cleared and the created date becomes the purge's moment.
+   */
   keepDates: Scalars['Boolean']['output'];
   /** Keep the user's statistics (default true). */
   keepStatistics: Scalars['Boolean']['output'];
@@ -847,9 +850,10 @@ export type Mutation = {
   payFines: Array<Fine>;
   /**
    * Purge a user (R10.3): remove its personal data (names, identifiers, contact information, notes, blocks, proxies,
-   * roles, birth date, password, PIN, and those values in its history and events) and keep an anonymous stub with
-   * what the delete-user policy keeps (statistics, user group, campus, dates). The same refusals and access rule as
-   * `deleteUser`.
+   * roles, birth date, gender, password, PIN, and those values in its earlier history entries and events) and keep an
+   * anonymous INACTIVE stub with what the delete-user policy keeps (statistics, user group, campus, dates); closed fines
+   * and returned loans stay with the stub. The stub accepts no further change (CONFLICT), is left out of `users` and
+   * `userByIdentifier`, and stays readable through `user(id)`. The same refusals and access rule as `deleteUser`.
    */
   purgeUser: User;
   /** Set an INACTIVE user ACTIVE again (R1.5); the status date is set. CONFLICT when already active. */
@@ -877,9 +881,13 @@ export type Mutation = {
   /** Revoke an API key: it is refused from the next request on. Revoking a revoked key is a CONFLICT. */
   revokeApiKey: ApiKey;
   /**
-   * The purge job (R10.4): purge every user whose purge date plus `graceDays` has passed, skipping protected accounts and
-   * users that cannot be purged (R10.2), each reported with its reasons. Committed in batches, so an interrupted run
-   * resumes on the next. Needs User Manager or User Administrator scoped to the institution.
+   * The purge job (R10.4): purge every user of the institution whose purge date plus `graceDays` has passed, i.e. is
+   * before today (with `graceDays: 0` a purge date of yesterday is due, today's is not; with 10, one of 11 days ago is),
+   * skipping protected accounts, users that cannot be purged (R10.2) and users holding roles you could not grant, each
+   * reported with every reason. Committed in batches of about 500 users, each its own transaction: an interrupted run
+   * leaves whole batches purged and the rest due for the next run, and two runs at once never purge a user twice. A
+   * dry run selects and judges the same users and writes nothing. Needs User Manager or User Administrator scoped to the
+   * institution.
    */
   runPurgeJob: PurgeJobReport;
   /** Change the institution's delete-user policy (R10.3). Needs User Administrator or General System Administrator scoped to the institution. */
@@ -1506,7 +1514,7 @@ export type PurgeJobReport = {
   __typename?: 'PurgeJobReport';
   /** Whether this was a dry run (nothing was purged; `purged` counts who would have been). */
   dryRun: Scalars['Boolean']['output'];
-  /** Users whose purge date is before this day were due. */
+  /** Users whose purge date is before this day (today minus `graceDays`) were due. */
   dueBefore: Scalars['Date']['output'];
   /** The grace period used, in days. */
   graceDays: Scalars['Int']['output'];

@@ -1,7 +1,8 @@
 import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
 import { badInput } from '../common/errors';
+import { isUuid } from '../common/uuid';
 import type { RequestContext } from '../context';
-import type { HistoryEntry, User } from '../db/entities';
+import type { HistoryEntry } from '../db/entities';
 import { countConfigurationHistory, findConfigurationHistory } from './history.repository';
 
 const MAX_PAGE = 100;
@@ -38,16 +39,19 @@ function toConnection(rows: HistoryEntry[], first: number, order: CursorOrder, t
 
 /**
  * A page of a user's history (R9), newest first, filtered by the operator's
- * owner scope in SQL (R5.2). The user was already reached through a read the
- * policy allowed. Pages load through a DataLoader, so a list of users with
+ * owner scope in SQL (R5.2), by the user's id: `User.history` and
+ * `userHistory` (which outlives a deleted user) share it. The loaders read
+ * the operator's institution only, so another institution's user has no
+ * history here. Pages load through a DataLoader, so a list of users with
  * their history costs one statement, not one per user.
  */
-export async function getUserHistory(ctx: RequestContext, user: User, args: { first?: number | null; after?: string | null }) {
+export async function getUserHistory(ctx: RequestContext, userId: string, args: { first?: number | null; after?: string | null }) {
   ctx.policy.assert('user.read');
+  if (!isUuid(userId)) throw badInput('userId', 'Not a user id');
   const first = pageSize(args.first);
   const beforeId = beforeIdOf(args.after, USER_HISTORY);
-  const rows = await ctx.loaders.historyPage(first, beforeId).load(user.id);
-  return toConnection(rows, first, USER_HISTORY, async () => (await ctx.loaders.historyCountByUser.load(user.id)).count);
+  const rows = await ctx.loaders.historyPage(first, beforeId).load(userId);
+  return toConnection(rows, first, USER_HISTORY, async () => (await ctx.loaders.historyCountByUser.load(userId)).count);
 }
 
 /** Changes to role profiles and role assignment rules, newest first: who changed which powers a profile or rule gives. */

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, notFound } from '../common/errors';
+import { badInput, conflict, notFound } from '../common/errors';
 import { isUuid } from '../common/uuid';
 import type { RequestContext } from '../context';
 import type { RoleAssignment, User } from '../db/entities';
@@ -12,7 +12,8 @@ import { findUserForUpdate } from './user.repository';
  * The first step of every change to a user: find it in the operator's
  * institution, lock its row for the rest of the transaction (so concurrent
  * edits of the same user queue), and let the policy decide (grant for the
- * record type, protected accounts, restricted users).
+ * record type, protected accounts, restricted users). A purged user's stub
+ * is refused to everyone.
  */
 export async function lockUserForChange(
   ctx: RequestContext,
@@ -26,6 +27,8 @@ export async function lockUserForChange(
   const user = await findUserForUpdate(tx, operator.institutionId, userId);
   if (!user) throw notFound('No such user in your institution');
   ctx.policy.assertCanChange(action, user);
+  // A purged user is an anonymous stub history and reports refer to (R10.3): nothing may bring data back to it.
+  if (user.purgedAt) throw conflict('The user was purged: its anonymous stub accepts no changes (R10.3)', { field, value: userId });
   return { operator, user };
 }
 

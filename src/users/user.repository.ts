@@ -36,7 +36,8 @@ function escapeLike(text: string): string {
 
 /** Applies the users-list filters; each one is served by an index. */
 function applyFilter(qb: SelectQueryBuilder<User>, institutionId: string, filter: UsersFilter, scope: OwnerScope): SelectQueryBuilder<User> {
-  qb.where('u.institution_id = :institutionId', { institutionId });
+  // Purged users' stubs (R10.3) are no one: lists and counts leave them out (`user(id)` still answers them).
+  qb.where('u.institution_id = :institutionId AND u.purged_at IS NULL', { institutionId });
   if (filter.accountType) qb.andWhere('u.account_type = :accountType', { accountType: filter.accountType });
   if (filter.recordType) qb.andWhere('u.record_type = :recordType', { recordType: filter.recordType });
   if (filter.status) {
@@ -130,7 +131,7 @@ export function usersWithIdentifierSql(institution: string, value: string): stri
 
 export async function findUserByIdentifier(db: EntityManager, institutionId: string, value: string): Promise<User | null> {
   return db.getRepository(User).createQueryBuilder('u')
-    .where('u.institution_id = :institutionId', { institutionId })
+    .where('u.institution_id = :institutionId AND u.purged_at IS NULL', { institutionId })
     .andWhere(`u.id IN ${usersWithIdentifierSql(':institutionId', ':value')}`, { value })
     .getOne();
 }

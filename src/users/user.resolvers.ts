@@ -17,7 +17,8 @@ export const userResolvers: Resolvers = {
     totalCount: (page) => page.totalCount(),
   },
   User: {
-    displayName: (user) => displayName(user),
+    // A purged user's stub has no names left (R10.3).
+    displayName: (user) => (user.purgedAt ? 'Purged user' : displayName(user)),
     hasPassword: (user) => user.passwordHash !== null,
     restricted: (user) => user.isRestricted,
     protected: (user) => isProtectedAccount(user.primaryIdentifier),

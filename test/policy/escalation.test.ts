@@ -118,6 +118,9 @@ const USER_PATHS: Record<string, UserPath> = {
   'updateUser(mfaEnabled)': (op, t) => gql(op, `mutation($u: ID!) { updateUser(id: $u, input: { mfaEnabled: true }) { id } }`, { u: t.id }),
   // The LIBRARIAN rule hands out the institution profile; the target holds powers the operator cannot grant.
   'updateUser(jobCategory triggers a rule)': (op, t) => gql(op, `mutation($u: ID!) { updateUser(id: $u, input: { jobCategory: "LIBRARIAN" }) { id } }`, { u: t.id }),
+  // Removing a user takes its roles away: the same rule as changing them (R10.1).
+  deleteUser: (op, t) => gql(op, `mutation($u: ID!) { deleteUser(id: $u) { deletedUserId } }`, { u: t.id }),
+  purgeUser: (op, t) => gql(op, `mutation($u: ID!) { purgeUser(id: $u) { id } }`, { u: t.id }),
 };
 
 const OBJECT_PATHS: Record<string, ObjectPath> = {

@@ -111,6 +111,38 @@ const CASES: Record<Action, ActionCase> = {
     run: (token, target) => app.gql(`mutation($id: ID!) { toggleAccountType(userId: $id) { id } }`, { id: userFor(target) }, token),
     succeeded: ok('toggleAccountType'),
   },
+  // A fresh user per case (a patron in scope, a staff user out of it): an allowed case removes it.
+  'user.delete': {
+    mutation: true,
+    outOfScope: 'staff',
+    prepare: async (target) => ({ user: await createPerson(db(), inst, { recordType: target === 'in' ? 'PUBLIC' : 'STAFF', withPassword: false, roles: [['PATRON', 'INSTITUTION']] }) }),
+    run: (token, _target, prepared) => app.gql(`mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }`, { id: prepared.user }, token),
+    succeeded: (res) => !!res.data?.deleteUser?.deletedUserId,
+  },
+  'user.purge': {
+    mutation: true,
+    outOfScope: 'staff',
+    prepare: async (target) => ({ user: await createPerson(db(), inst, { recordType: target === 'in' ? 'PUBLIC' : 'STAFF', withPassword: false, roles: [['PATRON', 'INSTITUTION']] }) }),
+    run: (token, _target, prepared) => app.gql(`mutation($id: ID!) { purgeUser(id: $id) { id purgedAt } }`, { id: prepared.user }, token),
+    succeeded: (res) => !!res.data?.purgeUser?.purgedAt,
+  },
+  'user.purgeJob': {
+    mutation: true,
+    outOfScope: 'library',
+    institutionWide: true,
+    run: (token) => app.gql(`mutation { runPurgeJob(dryRun: true) { purged skipped } }`, {}, token),
+    succeeded: (res) => typeof res.data?.runPurgeJob?.purged === 'number',
+  },
+  'deleteUserPolicy.manage': {
+    mutation: true,
+    outOfScope: 'library',
+    institutionWide: true,
+    run: (token) => {
+      serial += 1;
+      return app.gql(`mutation($keep: Boolean) { setDeleteUserPolicy(input: { keepCampus: $keep }) { keepCampus } }`, { keep: serial % 2 === 0 }, token);
+    },
+    succeeded: (res) => typeof res.data?.setDeleteUserPolicy?.keepCampus === 'boolean',
+  },
   'note.manage': ownedItem('addNote', '{ text: "matrix note", ownerLibraryId: $owner }'),
   'block.manage': ownedItem('addBlock', '{ type: "GENERAL", ownerLibraryId: $owner }'),
   'statistic.manage': ownedItem('addStatistic', '{ categoryType: "DEPT", category: "MATRIX", ownerLibraryId: $owner }'),
@@ -203,7 +235,7 @@ function expectedAllowed(action: Action, role: RoleTypeInfo, target: Target): bo
   }
 }
 
-const FINGERPRINTED = ['app_user', 'role_assignment', 'role_profile', 'role_profile_entry', 'api_key', 'user_identifier', 'user_email',
+const FINGERPRINTED = ['institution', 'app_user', 'role_assignment', 'role_profile', 'role_profile_entry', 'api_key', 'user_identifier', 'user_email',
   'user_note', 'user_block', 'user_statistic', 'proxy_link', 'fine_fee', 'fine_fee_action', 'history_entry', 'event_outbox'];
 
 /** A digest of every table a mutation here could write, to prove a refused one wrote nothing. */
@@ -229,7 +261,7 @@ beforeAll(async () => {
   };
   for (const role of ROLE_TYPES) {
     tokens.set(role.code, await login(`op_${role.code.toLowerCase()}`, role.needsScope ? 'MAIN' : 'INSTITUTION'));
-    if (grantsFor('report.namedUsers').some((g) => g.role === role.code) || grantsFor('report.staffLogin').some((g) => g.role === role.code)) {
+    if ([...INSTITUTION_WIDE].some((action) => grantsFor(action).some((g) => g.role === role.code))) {
       institutionTokens.set(role.code, await login(`op_inst_${role.code.toLowerCase()}`, 'INSTITUTION'));
     }
   }

@@ -90,12 +90,16 @@ const AGAINST_A_USER: Record<string, Attempt> = {
   waiveFines: call(`mutation($f: ID!) { waiveFines(input: { fineIds: [$f], reason: "GOODWILL" }) { count } }`, (t) => ({ f: t.fineId })),
   addProxy: call(`mutation($p: ID!, $s: ID!) { addProxy(proxyUserId: $p, sponsorUserId: $s) { id } }`, (t) => ({ p: t.userId, s: patronId })),
   removeProxy: byId('removeProxy', 'proxyLinkId'),
+  deleteUser: byId('deleteUser', 'userId', '{ deletedUserId }'),
+  purgeUser: byId('purgeUser', 'userId'),
 };
 
 /** Mutations that take no existing user as their target (the operator's own session, new users, configuration, keys). */
 const NOT_AGAINST_A_USER = [
   'login', 'changePassword', 'createUser', 'createRoleProfile', 'updateRoleProfile', 'deleteRoleProfile',
   'createRoleAssignmentRule', 'deleteRoleAssignmentRule', 'createApiKey', 'revokeApiKey',
+  // The purge job names no user: it skips protected accounts (test/lifecycle/purge-job.test.ts).
+  'runPurgeJob', 'setDeleteUserPolicy',
 ];
 
 const PROTECTED = ['exl_impl', 'rialto_support', 'leganto_guest', 'EXL_Mixed'];
