@@ -222,6 +222,16 @@ function withLimit(description: string | null | undefined, sentence: string | nu
 }
 
 /**
+ * The same cleaning for one value of an input type outside a request (the
+ * SIS file loader checks each record of a file on its own): returns the
+ * cleaned value or throws BAD_USER_INPUT naming `path`.
+ */
+export function inputCleaner(schema: GraphQLSchema, typeName: string): (value: unknown, path: string) => unknown {
+  const clean = new Planner(schema).plan(schema.getType(typeName) as GraphQLInputType, { maxItems: DEFAULT_MAX_ITEMS, trim: false, multiline: false });
+  return clean ?? ((value) => value);
+}
+
+/**
  * Every field with arguments resolves with its arguments cleaned, and every
  * argument and input field documents its limit. Apply before the field guard
  * (policy/field-guard.ts), which then runs first.

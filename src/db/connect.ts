@@ -33,7 +33,7 @@ export function sessionLimits(config: Config, use: DatabaseUse): SessionLimits {
  * The pool has the session limits of `use`; migrations always run with a job's.
  */
 export async function openDatabase(config: Config, log: (line: string) => void = console.log, use: DatabaseUse = 'requests'): Promise<Database> {
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log);
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log, use === 'job');
   const url = config.databaseUrl ?? embedded!.url;
   const dataSource = createDataSource(url, sessionLimits(config, use));
   const description = embedded ? `embedded PostgreSQL on port ${config.embeddedPgPort} (data in ${config.dataDir}/pgdata)` : url.replace(/:[^:@/]*@/, ':***@');

