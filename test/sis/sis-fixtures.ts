@@ -61,7 +61,7 @@ export async function configureSisCodes(db: DataSource, inst: InstitutionFixture
 }
 
 /**
- * Everything stored about the institution's users, without ids and times, in a stable order: two loads that end in
+ * Everything stored about the institution's external users, without ids and times, in a stable order: two loads that end in
  * the same state dump the same text.
  */
 export async function dumpUsers(db: DataSource, institutionId: string): Promise<string> {
@@ -77,7 +77,7 @@ export async function dumpUsers(db: DataSource, institutionId: string): Promise<
             (SELECT array_agg(r.role_type ORDER BY r.role_type) FROM role_assignment r WHERE r.user_id = u.id) AS roles,
             (SELECT count(*)::int FROM history_entry h WHERE h.user_id = u.id) AS history,
             (SELECT count(*)::int FROM event_outbox o WHERE o.aggregate_id = u.id) AS events
-       FROM app_user u WHERE u.institution_id = $1 ORDER BY lower(u.primary_identifier)`,
+       FROM app_user u WHERE u.institution_id = $1 AND u.account_type = 'EXTERNAL' ORDER BY lower(u.primary_identifier)`,
     [institutionId],
   );
   return JSON.stringify(rows, null, 1);
