@@ -111,6 +111,19 @@ const CASES: Record<Action, ActionCase> = {
     run: (token, target) => app.gql(`mutation($id: ID!) { toggleAccountType(userId: $id) { id } }`, { id: userFor(target) }, token),
     succeeded: ok('toggleAccountType'),
   },
+  // A new external patron (in scope) or staff member (out of it) from the SIS per case.
+  'user.sync': {
+    mutation: true,
+    outOfScope: 'staff',
+    run: (token, target) => {
+      serial += 1;
+      return app.gql(`mutation($r: [ExternalUserInput!]!) { syncExternalUsers(records: $r) { created failures { message } } }`, { r: [{
+        recordType: target === 'in' ? 'PUBLIC' : 'STAFF', primaryIdentifier: `matrix-sis${serial}`, firstName: 'Matrix', lastName: `Sis${serial}`,
+        emails: [{ address: `matrix-sis${serial}@example.edu`, type: 'SCHOOL' }],
+      }] }, token);
+    },
+    succeeded: (res) => res.data?.syncExternalUsers?.created === 1,
+  },
   // A fresh user per case (a patron in scope, a staff user out of it): an allowed case removes it.
   'user.delete': {
     mutation: true,
