@@ -182,3 +182,13 @@ test('a forged id is BAD_USER_INPUT naming the argument', async () => {
   const error = await refused('1 OR 1=1', tokens.ua_delete, 'BAD_USER_INPUT');
   expect(error.extensions!.field).toBe('id');
 });
+
+test('userHistory with a forged id is BAD_USER_INPUT naming userId', async () => {
+  const res = await app.gql(HISTORY, { id: "x' OR 1=1" }, tokens.um_delete);
+  expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'userId' });
+});
+
+test('userHistory needs user.read: an unauthenticated client is refused', async () => {
+  const res = await app.gql(HISTORY, { id: await patron() });
+  expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+});
