@@ -15,6 +15,9 @@ import { loadSyncReference, MAX_SYNC_RECORDS, syncExternalUsers, SyncRecordResul
  * call, on its own, so a malformed record fails alone with its line.
  */
 
+/** Batches written at once: the machine has two cores, one for this process and one for PostgreSQL's writes. */
+const IN_FLIGHT = 2;
+
 export interface LoadOptions {
   format: SisFormat;
   matchOn?: SyncMatchInput | null;
@@ -98,19 +101,33 @@ export async function loadSisRecords(ctx: RequestContext, schema: GraphQLSchema,
     summary.failed += 1;
     summary.failures.push(failure);
   };
-  let batch: { input: ExternalUserInput; position: number; line: number | null }[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const report = await syncExternalUsers(ctx, batch.map((b) => b.input), { matchOn: options.matchOn, externalOwner: options.externalOwner, dryRun: options.dryRun }, reference);
+  type Pending = { input: ExternalUserInput; position: number; line: number | null }[];
+  const run = async (pending: Pending) => {
+    const report = await syncExternalUsers(ctx, pending.map((b) => b.input), { matchOn: options.matchOn, externalOwner: options.externalOwner, dryRun: options.dryRun }, reference);
     summary.created += report.created;
     summary.updated += report.updated;
     summary.unchanged += report.unchanged;
     summary.batches += 1;
     for (const f of report.failures as SyncRecordResult[]) {
-      const source = batch[f.position];
+      const source = pending[f.position];
       fail({ position: source.position, line: source.line, primaryIdentifier: f.primaryIdentifier, code: f.code!, message: f.message!, field: pathOfField(f.field, source.position) });
     }
+  };
+  // Two batches in flight: one is planned and checked here while PostgreSQL writes the other. A batch naming a user an
+  // earlier one in flight also names waits for it, so the file's order decides, as in a load one batch at a time.
+  const inFlight = new Set<{ keys: Set<string>; done: Promise<void> }>();
+  let batch: Pending = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const pending = batch;
     batch = [];
+    const keys = new Set(pending.flatMap(({ input }) => [input.primaryIdentifier.toLowerCase(), ...(input.identifiers ?? []).map((i) => i.value)]));
+    for (const other of [...inFlight]) if ([...other.keys].some((k) => keys.has(k))) await other.done;
+    while (inFlight.size >= IN_FLIGHT) await Promise.race([...inFlight].map((f) => f.done));
+    const entry = { keys, done: run(pending).finally(() => inFlight.delete(entry)) };
+    // A failed batch is awaited (and its error thrown) by the next flush or at the end; until then it must not count as unhandled.
+    entry.done.catch(() => {});
+    inFlight.add(entry);
   };
   for await (const source of readRecords(input, options.format)) {
     summary.records += 1;
@@ -129,6 +146,8 @@ export async function loadSisRecords(ctx: RequestContext, schema: GraphQLSchema,
     options.onProgress?.(summary.records);
   }
   await flush();
+  await Promise.all([...inFlight].map((f) => f.done));
+  summary.failures.sort((a, b) => a.position - b.position);
   summary.ms = Date.now() - started;
   summary.statements = sqlStatementCount() - statementsBefore;
   return summary;

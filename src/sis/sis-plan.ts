@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { badInput, conflict } from '../common/errors';
 import type { FieldChange } from '../history/record-change';
 import { secretChange } from '../history/record-change';
@@ -29,8 +30,8 @@ export interface RecordPlan {
   changedFields: string[];
   history: FieldChange[];
   items: ItemChange[];
-  /** Only the SIS's values of kept fields changed: recorded silently. */
-  sisValuesOnly: boolean;
+  /** Nothing anyone sees changes, but the SIS's values or the record's digest are not the stored ones: remembered silently. */
+  remember: boolean;
   claimed: boolean;
 }
 
@@ -86,10 +87,19 @@ const PREFERRED_KINDS: ReadonlySet<ItemKind> = new Set(['emails', 'addresses', '
 /** Kinds whose internal item with the value the SIS sends becomes the SIS's (R2.2 forbids holding it twice). */
 const CONVERTED: Partial<Record<ItemKind, (i: any) => string>> = { identifiers: (i) => i.value, emails: (i) => i.address.toLowerCase() };
 
-function planItems(record: SisRecord, userId: string | undefined, stored: StoredItems | undefined): ItemChange[] {
+/** Who holds each identifier value the batch asked about, by HeldValue.key, so each record's check costs the same whatever the batch's size. */
+export type HeldValues = Map<string, HeldValue[]>;
+
+export function indexHeldValues(held: HeldValue[]): HeldValues {
+  const byKey: HeldValues = new Map();
+  for (const h of held) (byKey.get(h.key) ?? byKey.set(h.key, []).get(h.key)!).push(h);
+  return byKey;
+}
+
+function planItems(record: SisRecord, stored: StoredItems | undefined): ItemChange[] {
   const changes: ItemChange[] = [];
   for (const kind of ITEM_KINDS) {
-    const mine = ((stored?.[kind] ?? []) as unknown as (Record<string, unknown> & { userId: string; external: boolean })[]).filter((i) => i.userId === userId);
+    const mine = (stored?.[kind] ?? []) as unknown as (Record<string, unknown> & { external: boolean })[];
     const internal = mine.filter((i) => !i.external);
     const external = mine.filter((i) => i.external);
     const internalPreferred = PREFERRED_KINDS.has(kind) && internal.some((i) => i.preferred);
@@ -105,17 +115,17 @@ function planItems(record: SisRecord, userId: string | undefined, stored: Stored
 }
 
 /** R2.2, R2.4: the record's identifiers must not be held by another user (`own` is the matched user's id). */
-function checkHeldValues(record: SisRecord, own: string | undefined, held: HeldValue[]): void {
+function checkHeldValues(record: SisRecord, own: string | undefined, held: HeldValues): void {
   const other = (h: HeldValue) => h.userId !== own;
   const lower = record.primaryIdentifier.toLowerCase();
-  const primary = held.find((h) => other(h) && h.caseInsensitive && h.key === lower);
+  const primary = held.get(lower)?.find((h) => other(h) && h.caseInsensitive);
   if (primary) {
     throw conflict(`Primary identifier ${record.primaryIdentifier} already belongs to another user${primary.heldAs ? ` (as ${primary.heldAs})` : ''}`,
       { field: `${record.path}.primaryIdentifier`, value: record.primaryIdentifier });
   }
   record.items.identifiers.forEach((identifier, i) => {
-    const taken = held.find((h) => other(h) && ((!h.caseInsensitive && h.key === identifier.value)
-      || (h.caseInsensitive && h.heldAs === null && h.key === identifier.value.toLowerCase())));
+    const taken = held.get(identifier.value)?.find((h) => other(h) && !h.caseInsensitive)
+      ?? held.get(identifier.value.toLowerCase())?.find((h) => other(h) && h.caseInsensitive && h.heldAs === null);
     if (taken) {
       throw conflict(`Identifier ${identifier.type} ${identifier.value} already belongs to another user`,
         { field: `${record.path}.identifiers[${i}].value`, value: identifier.value });
@@ -124,15 +134,15 @@ function checkHeldValues(record: SisRecord, own: string | undefined, held: HeldV
 }
 
 /** A new user: everything the SIS sent. */
-export function planCreate(record: SisRecord, held: HeldValue[]): RecordPlan {
+export function planCreate(record: SisRecord, held: HeldValues): RecordPlan {
   checkHeldValues(record, undefined, held);
   return {
     record,
-    row: { ...record.fields, primaryIdentifier: record.primaryIdentifier, sisValues: sisValuesOf(record.fields) },
+    row: { ...record.fields, primaryIdentifier: record.primaryIdentifier, sisValues: sisValuesOf(record.fields), sisHash: recordHash(record) },
     changedFields: [],
     history: [],
-    items: planItems(record, undefined, undefined),
-    sisValuesOnly: false,
+    items: planItems(record, undefined),
+    remember: false,
     claimed: false,
   };
 }
@@ -142,7 +152,7 @@ export function planCreate(record: SisRecord, held: HeldValue[]): RecordPlan {
  * which keep staff's value while the SIS's is remembered; the owner becomes
  * the SIS's when staff had marked the account SIS_temp (R3.2).
  */
-export function planUpdate(record: SisRecord, user: StoredUser, held: HeldValue[], items: StoredItems, owner: string): RecordPlan {
+export function planUpdate(record: SisRecord, user: StoredUser, held: HeldValues, owner: string): RecordPlan {
   const claim = user.externalOwner !== owner;
   checkHeldValues(record, user.id, held);
   const kept = new Set(user.keptFields.filter((f) => f in KEPT_FIELD_PROPERTY).map((f) => KEPT_FIELD_PROPERTY[f as keyof typeof KEPT_FIELD_PROPERTY] as string));
@@ -157,20 +167,30 @@ export function planUpdate(record: SisRecord, user: StoredUser, held: HeldValue[
     ...(changedFields.includes('status') ? [{ field: 'status', oldValue: user.status, newValue: fields.status }] : []),
     ...(claim ? [{ field: 'externalOwner', oldValue: user.externalOwner, newValue: owner }] : []),
   ];
-  const itemChanges = planItems(record, user.id, items);
+  const itemChanges = planItems(record, user.items);
   const sisValues = sisValuesOf(record.fields);
-  const sisValuesChanged = Object.keys(sisValues).some((p) => !(p in user.sisValues) || !sameValue(sisValues[p], user.sisValues[p]));
   const changed = changedFields.length > 0 || itemChanges.length > 0 || claim;
   return {
     record,
     user,
-    row: { ...fields, primaryIdentifier: record.primaryIdentifier, sisValues },
+    row: { ...fields, primaryIdentifier: record.primaryIdentifier, sisValues, sisHash: recordHash(record) },
     changedFields,
     history,
     items: itemChanges,
-    sisValuesOnly: !changed && sisValuesChanged,
+    // Only users whose record was not the last one applied, or who changed since, get here: remember this record.
+    remember: !changed,
     claimed: claim,
   };
+}
+
+/**
+ * The digest of what a record asks for (R3.4): its primary identifier,
+ * fields and items, each kind in a fixed order whatever order they were sent
+ * in. Stored with the user when applied (`app_user.sis_hash`).
+ */
+export function recordHash(record: SisRecord): string {
+  const items = ITEM_KINDS.map((kind) => (record.items[kind] as unknown as Record<string, unknown>[]).map((i) => itemKey(kind, i)).sort());
+  return createHash('sha256').update(JSON.stringify([record.primaryIdentifier, record.fields, items])).digest('base64url');
 }
 
 /** Whether the plan writes anything a user of the API would see. */

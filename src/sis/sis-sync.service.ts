@@ -12,11 +12,11 @@ import type { Operator } from '../policy/operator';
 import { applyAssignmentRules } from '../roles/role.service';
 import { findAssignmentRules, findRolesOf } from '../roles/role.repository';
 import { SIS_TEMP_OWNER } from '../users/account-type.service';
-import { checkRecordCodes, isChange, planCreate, planUpdate, RecordPlan } from './sis-plan';
+import { checkRecordCodes, indexHeldValues, isChange, planCreate, planUpdate, recordHash, RecordPlan } from './sis-plan';
 import { matchValueOf, readSisRecord, SisRecord } from './sis-record';
 import {
-  findHeldValues, findStoredItems, insertPatronRoles, insertUsers, ITEM_KINDS, loadReferenceCodes, lockMatchedUsers, ReferenceCodes,
-  renameUsers, replaceExternalItems, updateSisValues, updateUsers,
+  findHeldValues, findMatchedUsers, insertPatronRoles, insertUsers, ITEM_KINDS, loadReferenceCodes, lockStoredUsers, markSynchronised,
+  ReferenceCodes, renameUsers, replaceExternalItems, updateUsers,
 } from './sis-sync.repository';
 
 /** R3.4 and the issue's contract: a call carries at most this many records, so one transaction stays short. */
@@ -125,19 +125,40 @@ const asUser = (id: string, institutionId: string, plan: RecordPlan) => ({
   jobCategory: plan.row.jobCategory, userGroup: plan.row.userGroup, isRestricted: plan.user?.isRestricted ?? false,
 }) as User;
 
-/** Plans the records against what is stored; each refusal is that record's. */
+/**
+ * Plans the records against what is stored; each refusal is that record's.
+ * A record whose digest is the one last applied to a user nobody changed
+ * since is unchanged at once; the others are compared field by field.
+ */
 async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Operator, records: SisRecord[], identifierType: string | null, owner: string) {
   const institutionId = operator.institutionId;
-  const matched = await lockMatchedUsers(tx, institutionId, identifierType, records.map((r) => matchKeyOf(r, identifierType)));
+  const keys = records.map((r) => matchKeyOf(r, identifierType));
+  const matched = await findMatchedUsers(tx, institutionId, identifierType, keys, records.map(recordHash));
   const byKey = new Map(matched.map((u) => [u.matchKey, u]));
-  const items = await findStoredItems(tx, institutionId, matched.map((u) => u.id));
-  const additional = records.flatMap((r) => r.items.identifiers.map((i) => i.value));
-  const held = await findHeldValues(tx, institutionId, [...records.map((r) => r.primaryIdentifier), ...additional].map((v) => v.toLowerCase()), additional);
+  const unchanged: SyncRecordResult[] = [];
+  const compared = records.filter((record, i) => {
+    const user = byKey.get(keys[i]);
+    if (!user?.fresh || user.accountType !== 'EXTERNAL' || user.externalOwner !== owner) return true;
+    unchanged.push(outcome(record, 'UNCHANGED', user.id));
+    return false;
+  });
+  const stored = new Map((await lockStoredUsers(tx, institutionId, compared.flatMap((r) => byKey.get(matchKeyOf(r, identifierType))?.id ?? []))).map((u) => [u.id, u]));
+  const storedOf = (record: SisRecord) => stored.get(byKey.get(matchKeyOf(record, identifierType))?.id ?? '');
+  // Values the matched user holds itself are nobody else's (the identifier indexes and trigger keep them unique): only
+  // the others are looked up.
+  const primaries: string[] = [];
+  const additional: string[] = [];
+  for (const record of compared) {
+    const user = storedOf(record);
+    if (user?.primaryIdentifier.toLowerCase() !== record.primaryIdentifier.toLowerCase()) primaries.push(record.primaryIdentifier.toLowerCase());
+    for (const { value } of record.items.identifiers) if (!user?.items.identifiers.some((i) => i.value === value)) additional.push(value);
+  }
+  const held = indexHeldValues(await findHeldValues(tx, institutionId, primaries, additional));
   const plans: RecordPlan[] = [];
   const failures: SyncRecordResult[] = [];
-  for (const record of records) {
+  for (const record of compared) {
     try {
-      const user = byKey.get(matchKeyOf(record, identifierType));
+      const user = storedOf(record);
       if (!user) {
         plans.push(planCreate(record, held));
         continue;
@@ -149,7 +170,7 @@ async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Ope
         throw conflict(`${user.primaryIdentifier} belongs to the external system ${user.externalOwner}, not ${owner}`, { field: record.path });
       }
       ctx.policy.assertCanChange('user.sync', user);
-      plans.push(planUpdate(record, user, held, items, owner));
+      plans.push(planUpdate(record, user, held, owner));
     } catch (e) {
       if (!isKnownError(e)) throw e;
       failures.push(failure(record.position, record.primaryIdentifier, e));
@@ -157,7 +178,7 @@ async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Ope
   }
   // A PIN is a credential: the SIS's key may change it only where it could change the user's access (the subset rule).
   const pinChanges = plans.filter((p) => p.user && p.changedFields.includes('pinNumber'));
-  if (pinChanges.length === 0) return { plans, failures };
+  if (pinChanges.length === 0) return { plans, failures, unchanged };
   const roles = await findRolesOf(tx, institutionId, pinChanges.map((p) => p.user!.id));
   const refused = new Set<RecordPlan>();
   for (const plan of pinChanges) {
@@ -169,7 +190,7 @@ async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Ope
       failures.push(failure(plan.record.position, plan.record.primaryIdentifier, e));
     }
   }
-  return { plans: plans.filter((p) => !refused.has(p)), failures };
+  return { plans: plans.filter((p) => !refused.has(p)), failures, unchanged };
 }
 
 /** Writes the plans set-based: a fixed number of statements for the whole batch. Returns each record's outcome. */
@@ -181,10 +202,10 @@ async function writePlans(ctx: RequestContext, tx: EntityManager, operator: Oper
   const idOf = (p: RecordPlan) => p.user?.id ?? createdIds.get(p.record.primaryIdentifier.toLowerCase())!;
   await updateUsers(tx, owner, operator.label, updates.map((p) => ({ ...p.row, id: p.user!.id })));
   await renameUsers(tx, updates.filter((p) => p.changedFields.includes('primaryIdentifier')).map((p) => ({ id: p.user!.id, primaryIdentifier: p.record.primaryIdentifier })));
-  await updateSisValues(tx, plans.filter((p) => p.sisValuesOnly).map((p) => ({ id: p.user!.id, sisValues: p.row.sisValues })));
+  await markSynchronised(tx, plans.filter((p) => p.remember).map((p) => ({ id: p.user!.id, sisValues: p.row.sisValues, sisHash: p.row.sisHash })));
   for (const kind of ITEM_KINDS) {
-    const changing = [...creates, ...updates].flatMap((p) => p.items.filter((c) => c.kind === kind).map((c) => ({ id: idOf(p), change: c })));
-    await replaceExternalItems(tx, institutionId, kind, changing.map((c) => c.id),
+    const changing = [...creates, ...updates].flatMap((p) => p.items.filter((c) => c.kind === kind).map((c) => ({ id: idOf(p), existing: !!p.user, change: c })));
+    await replaceExternalItems(tx, institutionId, kind, changing.filter((c) => c.existing).map((c) => c.id),
       changing.flatMap((c) => c.change.items.map((item) => ({ ...item, userId: c.id }))), operator.label);
   }
   await insertPatronRoles(tx, institutionId, creates.map(idOf), operator.label);
@@ -216,33 +237,36 @@ async function writePlans(ctx: RequestContext, tx: EntityManager, operator: Oper
   return plans.map((p) => outcome(p.record, !p.user ? 'CREATED' : isChange(p) ? 'UPDATED' : 'UNCHANGED', idOf(p)));
 }
 
-async function applyRecords(ctx: RequestContext, tx: EntityManager, operator: Operator, records: SisRecord[], identifierType: string | null, owner: string, reference: SyncReference) {
-  const { plans, failures } = await planRecords(ctx, tx, operator, records, identifierType, owner);
-  return [...failures, ...(await writePlans(ctx, tx, operator, plans, owner, reference))];
-}
+/** Whether a plan writes anything at all (the SIS's values of kept fields included). */
+const writes = (plan: RecordPlan) => isChange(plan) || plan.remember;
 
 /**
- * Each record all or nothing: the batch is written set-based inside a
- * savepoint; when the database refuses that write (a concurrent load, a
- * rule beyond the operator's grant), it is rolled back and every record is
- * written again on its own, in its own savepoint, so the faulty one fails
- * alone and the rest land.
+ * Each record all or nothing. The batch is planned (its users locked), then
+ * written set-based inside a savepoint; when the database refuses that write
+ * (a concurrent load took an identifier, a role rule beyond the operator's
+ * grant), it is rolled back and every record is planned and written again on
+ * its own, in its own savepoint, so the faulty one fails alone and the rest
+ * land. A batch with nothing to write sends no savepoint at all.
  */
 async function applyBatch(ctx: RequestContext, tx: EntityManager, operator: Operator, records: SisRecord[], identifierType: string | null, owner: string, reference: SyncReference) {
+  const { plans, failures, unchanged } = await planRecords(ctx, tx, operator, records, identifierType, owner);
+  if (!plans.some(writes)) return [...failures, ...unchanged, ...(await writePlans(ctx, tx, operator, plans, owner, reference))];
   await tx.query('SAVEPOINT sis_batch');
   try {
-    const results = await applyRecords(ctx, tx, operator, records, identifierType, owner, reference);
+    const results = await writePlans(ctx, tx, operator, plans, owner, reference);
     await tx.query('RELEASE SAVEPOINT sis_batch');
-    return results;
+    return [...failures, ...unchanged, ...results];
   } catch (e) {
     if (!recordFault(e)) throw e;
     await tx.query('ROLLBACK TO SAVEPOINT sis_batch');
   }
-  const results: SyncRecordResult[] = [];
-  for (const record of records) {
+  const results: SyncRecordResult[] = [...failures, ...unchanged];
+  for (const plan of plans) {
+    const { record } = plan;
     await tx.query('SAVEPOINT sis_record');
     try {
-      results.push(...(await applyRecords(ctx, tx, operator, [record], identifierType, owner, reference)));
+      const one = await planRecords(ctx, tx, operator, [record], identifierType, owner);
+      results.push(...one.failures, ...one.unchanged, ...(await writePlans(ctx, tx, operator, one.plans, owner, reference)));
       await tx.query('RELEASE SAVEPOINT sis_record');
     } catch (e) {
       const fault = recordFault(e);

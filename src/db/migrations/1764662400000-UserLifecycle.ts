@@ -6,6 +6,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - `app_user.sis_values`: the values the SIS last sent for the fields staff
  *   may keep (R3.4), so a staff edit that sets a kept field back to the SIS's
  *   value re-synchronises it, and a sync can tell "kept" from "stale".
+ * - `app_user.sis_hash`, `sis_synced_at`: a digest of the SIS record last
+ *   applied and the user's updated date right after; when both still hold, a
+ *   record with the same digest is unchanged without reading the user's items.
  * - `app_user.purged_at`: a purged user (R10.3) stays as an anonymous stub
  *   that history and reports refer to; a stub has no names and no primary
  *   identifier, so the two checks that require them exempt it.
@@ -18,7 +21,7 @@ export class UserLifecycle1764662400000 implements MigrationInterface {
   name = 'UserLifecycle1764662400000';
 
   public async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE app_user ADD COLUMN sis_values jsonb NOT NULL DEFAULT '{}'`);
+    await q.query(`ALTER TABLE app_user ADD COLUMN sis_values jsonb NOT NULL DEFAULT '{}', ADD COLUMN sis_hash text, ADD COLUMN sis_synced_at timestamptz`);
     await q.query(`ALTER TABLE app_user ADD COLUMN purged_at timestamptz`);
     await q.query(`ALTER TABLE app_user DROP CONSTRAINT app_user_names_required`);
     await q.query(`ALTER TABLE app_user DROP CONSTRAINT app_user_primary_identifier_required`);
@@ -50,6 +53,6 @@ export class UserLifecycle1764662400000 implements MigrationInterface {
                      CHECK (record_type = 'CONTACT' OR (first_name IS NOT NULL AND last_name IS NOT NULL))`);
     await q.query(`ALTER TABLE app_user ADD CONSTRAINT app_user_primary_identifier_required
                      CHECK (record_type = 'CONTACT' OR primary_identifier IS NOT NULL)`);
-    await q.query(`ALTER TABLE app_user DROP COLUMN purged_at, DROP COLUMN sis_values`);
+    await q.query(`ALTER TABLE app_user DROP COLUMN purged_at, DROP COLUMN sis_values, DROP COLUMN sis_hash, DROP COLUMN sis_synced_at`);
   }
 }
