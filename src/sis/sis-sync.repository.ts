@@ -309,3 +309,14 @@ export async function insertPatronRoles(tx: EntityManager, institutionId: string
   );
 }
 
+
+/** How many users the database holds, all institutions: what the planner's statistics are about. */
+export async function countUsers(db: EntityManager): Promise<number> {
+  const [row] = await db.query(`SELECT reltuples::bigint AS n FROM pg_class WHERE oid = 'app_user'::regclass`);
+  return Math.max(Number(row.n), 0);
+}
+
+/** Fresh planner statistics for the tables a load grows; cached plans that read them are made again. */
+export async function analyzeUserTables(db: EntityManager): Promise<void> {
+  await db.query('ANALYZE app_user, user_identifier, user_email, user_phone, user_address, role_assignment');
+}

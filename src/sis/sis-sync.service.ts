@@ -163,13 +163,13 @@ async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Ope
         plans.push(planCreate(record, held));
         continue;
       }
+      ctx.policy.assertCanChange('user.sync', user);
       if (user.accountType !== 'EXTERNAL') {
         throw conflict(`${user.primaryIdentifier} is an ${user.accountType} account: toggle it to EXTERNAL (R3.1) to let the SIS manage it`, { field: record.path });
       }
       if (user.externalOwner !== owner && user.externalOwner !== SIS_TEMP_OWNER) {
         throw conflict(`${user.primaryIdentifier} belongs to the external system ${user.externalOwner}, not ${owner}`, { field: record.path });
       }
-      ctx.policy.assertCanChange('user.sync', user);
       plans.push(planUpdate(record, user, held, owner));
     } catch (e) {
       if (!isKnownError(e)) throw e;
@@ -278,6 +278,31 @@ async function applyBatch(ctx: RequestContext, tx: EntityManager, operator: Oper
   return results;
 }
 
+/**
+ * Identifier values one transaction may write. PostgreSQL's identifier-clash
+ * trigger takes an advisory lock per value until commit, and the server's
+ * lock table holds about 10,000 locks in all (64 per connection by default):
+ * a call of 1,000 records with 20 identifiers each would exhaust it. Records
+ * are all or nothing on their own, so a call is written in as many
+ * transactions as its values need.
+ */
+const VALUES_PER_TRANSACTION = 3000;
+
+function lockBoundedChunks(records: SisRecord[]): SisRecord[][] {
+  const chunks: SisRecord[][] = [];
+  let values = Infinity;
+  for (const record of records) {
+    const own = 1 + record.items.identifiers.length;
+    if (values + own > VALUES_PER_TRANSACTION) {
+      chunks.push([]);
+      values = 0;
+    }
+    chunks[chunks.length - 1].push(record);
+    values += own;
+  }
+  return chunks;
+}
+
 class DryRunRollback extends Error {
   constructor(readonly results: SyncRecordResult[]) {
     super('dry run');
@@ -296,7 +321,8 @@ function report(dryRun: boolean, all: SyncRecordResult[]): SyncReport {
 
 /**
  * syncExternalUsers (R3.3, R3.4): checks every record on its own, then
- * plans and writes the good ones in one transaction (see applyBatch), with
+ * plans and writes the good ones in one transaction per 3,000 identifier
+ * values (see applyBatch and VALUES_PER_TRANSACTION), with
  * history and outbox events for what changed and nothing for what did not.
  * `reference` lets a caller that sends many batches (the file loader) read
  * the institution's codes and rules once.
@@ -322,13 +348,21 @@ export async function syncExternalUsers(ctx: RequestContext, inputs: readonly Ex
       results.push(failure(position, input.primaryIdentifier, e));
     }
   });
-  try {
-    await inTransaction(ctx.db, async (tx) => {
-      results.push(...(good.length > 0 ? await applyBatch(ctx, tx, operator, good, identifierType, owner, ref) : []));
-      if (options.dryRun) throw new DryRunRollback(results);
-    });
-  } catch (e) {
-    if (!(e instanceof DryRunRollback)) throw e;
+  for (const chunk of lockBoundedChunks(good)) {
+    try {
+      await inTransaction(ctx.db, async (tx) => {
+        // Every statement of a sync is a keyed lookup or write. Statistics taken while the tables were small (a first
+        // load into an empty institution) would make the planner scan whole tables for each batch. Indexes it is,
+        // whatever the statistics say.
+        await tx.query('SET LOCAL enable_seqscan = off');
+        const applied = await applyBatch(ctx, tx, operator, chunk, identifierType, owner, ref);
+        if (options.dryRun) throw new DryRunRollback(applied);
+        results.push(...applied);
+      });
+    } catch (e) {
+      if (!(e instanceof DryRunRollback)) throw e;
+      results.push(...e.results);
+    }
   }
   return report(options.dryRun, results.sort((a, b) => a.position - b.position));
 }

@@ -100,6 +100,8 @@ const NOT_AGAINST_A_USER = [
   'createRoleAssignmentRule', 'deleteRoleAssignmentRule', 'createApiKey', 'revokeApiKey',
   // The purge job names no user: it skips protected accounts (test/lifecycle/purge-job.test.ts).
   'runPurgeJob', 'setDeleteUserPolicy',
+  // Refuses record by record in its payload, not as an error: attacked in its own test below.
+  'syncExternalUsers',
 ];
 
 const PROTECTED = ['exl_impl', 'rialto_support', 'leganto_guest', 'EXL_Mixed'];
@@ -174,5 +176,18 @@ test.each(cases)('R4.5 %s against %s is refused even for the User Administrator,
   const res = await AGAINST_A_USER[mutation](admin, target);
   expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   expect(res.errors?.[0].message).toMatch(/protected account/);
+  expect(await snapshot(target.userId)).toEqual(before);
+});
+
+const SYNC = `mutation($r: [ExternalUserInput!]!, $m: SyncMatchInput) { syncExternalUsers(records: $r, matchOn: $m) { failures { code message field } } }`;
+
+test.each(PROTECTED)('R4.5 syncExternalUsers never writes over %s, matched by another identifier or named', async (account) => {
+  const target = targets.get(account)!;
+  const before = await snapshot(target.userId);
+  const record = { primaryIdentifier: 'sis_newcomer', firstName: 'Sis', lastName: 'Record', emails: [{ address: 'sis@example.edu', type: 'SCHOOL' }] };
+  const matched = await app.gql(SYNC, { r: [{ ...record, identifiers: [{ type: 'BARCODE', value: `B-${account}` }] }], m: { key: 'IDENTIFIER_TYPE', identifierType: 'BARCODE' } }, admin);
+  expect(matched.data.syncExternalUsers.failures).toEqual([expect.objectContaining({ code: 'FORBIDDEN', message: expect.stringMatching(/protected account/) })]);
+  const named = await app.gql(SYNC, { r: [{ ...record, primaryIdentifier: account }] }, admin);
+  expect(named.data.syncExternalUsers.failures).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'records[0].primaryIdentifier' })]);
   expect(await snapshot(target.userId)).toEqual(before);
 });

@@ -258,6 +258,13 @@ describe('bad records fail alone (R3.4)', () => {
     expect(await userTableCounts(db())).toEqual(before);
   });
 
+  test('a full call of 1,000 records with 20 identifiers each lands: the server\'s lock table is not exhausted', async () => {
+    const records = Array.from({ length: 1000 }, (_, i) => student(700_000 + i, {
+      identifiers: Array.from({ length: 20 }, (_, j) => ({ type: j % 2 ? 'BARCODE' : 'UNIV_ID', value: `L${i}-${j}` })),
+    }));
+    expect(payload(await sync(app, records, { token: tokens.um_sync }))).toMatchObject({ created: 1000, failed: 0 });
+  }, 60_000);
+
   test('a dry run reports the outcomes and keeps nothing', async () => {
     const before = await dumpUsers(db(), inst.id);
     const res = payload(await sync(app, [student(next()), student(next(), { lastName: '' })], { token: tokens.um_sync, dryRun: true }));
