@@ -134,11 +134,11 @@ function checkHeldValues(record: SisRecord, own: string | undefined, held: HeldV
 }
 
 /** A new user: everything the SIS sent. */
-export function planCreate(record: SisRecord, held: HeldValues): RecordPlan {
+export function planCreate(record: SisRecord, sisHash: string, held: HeldValues): RecordPlan {
   checkHeldValues(record, undefined, held);
   return {
     record,
-    row: { ...record.fields, primaryIdentifier: record.primaryIdentifier, sisValues: sisValuesOf(record.fields), sisHash: recordHash(record) },
+    row: { ...record.fields, primaryIdentifier: record.primaryIdentifier, sisValues: sisValuesOf(record.fields), sisHash },
     changedFields: [],
     history: [],
     items: planItems(record, undefined),
@@ -152,7 +152,7 @@ export function planCreate(record: SisRecord, held: HeldValues): RecordPlan {
  * which keep staff's value while the SIS's is remembered; the owner becomes
  * the SIS's when staff had marked the account SIS_temp (R3.2).
  */
-export function planUpdate(record: SisRecord, user: StoredUser, held: HeldValues, owner: string): RecordPlan {
+export function planUpdate(record: SisRecord, sisHash: string, user: StoredUser, held: HeldValues, owner: string): RecordPlan {
   const claim = user.externalOwner !== owner;
   checkHeldValues(record, user.id, held);
   const kept = new Set(user.keptFields.filter((f) => f in KEPT_FIELD_PROPERTY).map((f) => KEPT_FIELD_PROPERTY[f as keyof typeof KEPT_FIELD_PROPERTY] as string));
@@ -173,7 +173,7 @@ export function planUpdate(record: SisRecord, user: StoredUser, held: HeldValues
   return {
     record,
     user,
-    row: { ...fields, primaryIdentifier: record.primaryIdentifier, sisValues, sisHash: recordHash(record) },
+    row: { ...fields, primaryIdentifier: record.primaryIdentifier, sisValues, sisHash },
     changedFields,
     history,
     items: itemChanges,
@@ -184,13 +184,14 @@ export function planUpdate(record: SisRecord, user: StoredUser, held: HeldValues
 }
 
 /**
- * The digest of what a record asks for (R3.4): its primary identifier,
- * fields and items, each kind in a fixed order whatever order they were sent
- * in. Stored with the user when applied (`app_user.sis_hash`).
+ * The digest of what a record asks for (R3.4): its primary identifier, fields
+ * and items as read (in a fixed key order), stored with the user when applied
+ * (`app_user.sis_hash`). Items sent in another order give another digest: that
+ * record is then compared field by field, finds nothing to change, and its
+ * digest is remembered.
  */
 export function recordHash(record: SisRecord): string {
-  const items = ITEM_KINDS.map((kind) => (record.items[kind] as unknown as Record<string, unknown>[]).map((i) => itemKey(kind, i)).sort());
-  return createHash('sha256').update(JSON.stringify([record.primaryIdentifier, record.fields, items])).digest('base64url');
+  return createHash('sha256').update(JSON.stringify([record.primaryIdentifier, record.fields, record.items])).digest('base64url');
 }
 
 /** Whether the plan writes anything a user of the API would see. */

@@ -133,7 +133,8 @@ const asUser = (id: string, institutionId: string, plan: RecordPlan) => ({
 async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Operator, records: SisRecord[], identifierType: string | null, owner: string) {
   const institutionId = operator.institutionId;
   const keys = records.map((r) => matchKeyOf(r, identifierType));
-  const matched = await findMatchedUsers(tx, institutionId, identifierType, keys, records.map(recordHash));
+  const hashes = new Map(records.map((r) => [r, recordHash(r)]));
+  const matched = await findMatchedUsers(tx, institutionId, identifierType, keys, records.map((r) => hashes.get(r)!));
   const byKey = new Map(matched.map((u) => [u.matchKey, u]));
   const unchanged: SyncRecordResult[] = [];
   const compared = records.filter((record, i) => {
@@ -160,7 +161,7 @@ async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Ope
     try {
       const user = storedOf(record);
       if (!user) {
-        plans.push(planCreate(record, held));
+        plans.push(planCreate(record, hashes.get(record)!, held));
         continue;
       }
       ctx.policy.assertCanChange('user.sync', user);
@@ -170,7 +171,7 @@ async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Ope
       if (user.externalOwner !== owner && user.externalOwner !== SIS_TEMP_OWNER) {
         throw conflict(`${user.primaryIdentifier} belongs to the external system ${user.externalOwner}, not ${owner}`, { field: record.path });
       }
-      plans.push(planUpdate(record, user, held, owner));
+      plans.push(planUpdate(record, hashes.get(record)!, user, held, owner));
     } catch (e) {
       if (!isKnownError(e)) throw e;
       failures.push(failure(record.position, record.primaryIdentifier, e));

@@ -14,10 +14,6 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   identifier, so the two checks that require them exempt it.
  * - The institution's delete-user policy: what a purge keeps (default: all).
  * - The purge job's index: users with a purge date not yet purged, by date.
- * - The identifier-clash trigger looks values up with its indexes always: it
- *   keeps the plan it made first in each session, and one made while the
- *   tables were small scans the whole table for every row inserted later
- *   (an SIS load of 30,000 users spent 33 s of 36 s there).
  * - An index on the outbox's aggregate, so a purge can redact the personal
  *   data in the user's earlier events without scanning the outbox.
  */
@@ -42,11 +38,9 @@ export class UserLifecycle1764662400000 implements MigrationInterface {
                      ADD COLUMN purge_keeps_campus boolean NOT NULL DEFAULT true,
                      ADD COLUMN purge_keeps_dates boolean NOT NULL DEFAULT true`);
     await q.query(`CREATE INDEX event_outbox_aggregate_idx ON event_outbox (aggregate_id)`);
-    await q.query(`ALTER FUNCTION carrel_identifier_clash() SET enable_seqscan = off`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER FUNCTION carrel_identifier_clash() RESET enable_seqscan`);
     await q.query(`DROP INDEX event_outbox_aggregate_idx`);
     await q.query(`ALTER TABLE institution DROP COLUMN purge_keeps_statistics, DROP COLUMN purge_keeps_user_group,
                      DROP COLUMN purge_keeps_campus, DROP COLUMN purge_keeps_dates`);
