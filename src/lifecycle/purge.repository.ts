@@ -97,7 +97,7 @@ export async function anonymiseUsers(tx: EntityManager, institutionId: string, u
         pin_number = NULL, job_description = NULL, gender = NULL, website_url = NULL, preferred_language = NULL, birth_date = NULL,
         password_hash = NULL, password_changed_at = NULL, force_password_change = false, mfa_enabled = false,
         resource_sharing_libraries = '{}', purchase_request_libraries = '{}', patron_letters = '{}', cataloger_level = NULL,
-        kept_fields = '{}', sis_values = '{}', external_owner = NULL,
+        kept_fields = '{}', sis_values = '{}', sis_hash = NULL, sis_synced_at = NULL, external_owner = NULL,
         user_group = CASE WHEN $3 THEN user_group END,
         campus = CASE WHEN $4 THEN campus END,
         expiry_date = CASE WHEN $5 THEN expiry_date END,

@@ -28,6 +28,7 @@ const PAGED: Record<string, { query: string; vars?: Record<string, unknown> }> =
   'Query.users': { query: `query($after: String, $sort: UserSort) { users(first: 2, after: $after, sort: $sort) { totalCount } }` },
   'User.history': { query: `query($id: ID!, $after: String) { user(id: $id) { history(first: 2, after: $after) { totalCount } } }` },
   'Query.permissionHistory': { query: `query($after: String) { permissionHistory(first: 2, after: $after) { totalCount } }` },
+  'Query.userHistory': { query: `query($id: ID!, $after: String) { userHistory(userId: $id, first: 2, after: $after) { totalCount } }` },
 };
 
 /** Cursors no page of this API returned, for any field. */

@@ -331,6 +331,21 @@ describe('protected accounts and the policy (R4.5, R10.1, R11.2)', () => {
   });
 });
 
+describe('with deleting and purging (R10)', () => {
+  test('R10.3 a purged SIS user keeps neither the SIS\'s values nor the digest of its record, and the SIS sending it again creates a new user', async () => {
+    const n = next();
+    await sync(app, [student(n)], { token: tokens.um_sync });
+    const user = await userByPid(`stu${n}`);
+    const purged = await app.gql(`mutation($id: ID!) { purgeUser(id: $id) { purgedAt } }`, { id: user.id }, tokens.um_sync);
+    expect(purged.data.purgeUser.purgedAt).toBeTruthy();
+    const [stub] = await db().query(`SELECT sis_values, sis_hash, sis_synced_at FROM app_user WHERE id = $1`, [user.id]);
+    expect(stub).toEqual({ sis_values: {}, sis_hash: null, sis_synced_at: null });
+    const again = payload(await sync(app, [student(n)], { token: tokens.um_sync }));
+    expect(again.results[0]).toMatchObject({ outcome: 'CREATED' });
+    expect(again.results[0].userId).not.toBe(user.id);
+  });
+});
+
 describe('concurrency', () => {
   test('two loads of the same new users at once create each user once', async () => {
     const records = [next(), next(), next(), next()].map((n) => student(n));
