@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { runCli } from '../cli/run-cli';
 import { cliContext, resolveCliApiKey } from '../cli/cli-context';
 import { loadConfig } from '../config';
 import { Database, openDatabase } from '../db/connect';
@@ -73,17 +74,7 @@ export function summary(report: PurgeJobReport, seconds: number): string[] {
   return lines;
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    console.error(`${args}\n${USAGE}`);
-    return 2;
-  }
+async function purge(args: PurgeArgs): Promise<number> {
   const config = loadConfig(process.env, 'tool');
   const log = (line: string) => console.log(line);
   let db: Database | undefined;
@@ -105,20 +96,9 @@ async function main(): Promise<number> {
     }).finally(() => bar?.finish());
     for (const line of summary(report, (performance.now() - started) / 1000)) log(line);
     return report.skipped > 0 ? 1 : 0;
-  } catch (e) {
-    console.error(`purge failed: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
   } finally {
     await db?.close().catch(() => {});
   }
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(`purge failed: ${e instanceof Error ? e.message : String(e)}`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli('purge', USAGE, parseArgs, purge);

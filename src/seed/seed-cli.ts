@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { runCli } from '../cli/run-cli';
 import { loadConfig } from '../config';
 import { openDatabase, Database } from '../db/connect';
 import { ADMIN_PASSWORD_FILE } from './admin-password';
@@ -44,18 +45,7 @@ export function parseArgs(argv: string[]): Args | string {
   return { users, institution };
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    console.error(`${args}\n${USAGE}`);
-    return 2;
-  }
-
+async function seed(args: Args): Promise<number> {
   const started = Date.now();
   const config = loadConfig(process.env, 'tool');
   const log = (line: string) => console.log(line);
@@ -77,20 +67,9 @@ async function main(): Promise<number> {
     log(`inserted ${result.inserted} users into ${args.institution} in ${(result.ms / 1000).toFixed(1)} s (${rate} users/s)`);
     log(`total time ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
-  } catch (e) {
-    console.error(`seed failed: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
   } finally {
     await db?.close().catch(() => {});
   }
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(`seed failed: ${e instanceof Error ? e.message : String(e)}`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli('seed', USAGE, parseArgs, seed);

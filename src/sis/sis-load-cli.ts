@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { loadConfig } from '../config';
 import { cliContext, resolveCliApiKey } from '../cli/cli-context';
+import { runCli } from '../cli/run-cli';
 import { openDatabase, Database } from '../db/connect';
 import { buildSchema } from '../schema';
 import { createProgressBar } from '../seed/progress';
@@ -64,17 +65,7 @@ function printSummary(summary: LoadSummary, dryRun: boolean): void {
   if (summary.failures.length > SHOWN) console.log(`  ... and ${summary.failures.length - SHOWN} more`);
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    console.error(`${args}\n${USAGE}`);
-    return 2;
-  }
+async function load(args: Args): Promise<number> {
   let format;
   try {
     format = formatOf(args.file, args.format);
@@ -100,16 +91,10 @@ async function main(): Promise<number> {
     }).finally(() => bar.finish());
     printSummary(summary, args.dryRun);
     return summary.failed > 0 ? 1 : 0;
-  } catch (e) {
-    console.error(`[carrel] sis:load failed: ${(e as Error).message}`);
-    return 2;
   } finally {
-    await db?.close();
+    await db?.close().catch(() => {});
   }
 }
 
-if (require.main === module) {
-  main().then((code) => {
-    process.exitCode = code;
-  });
-}
+// A load that could not run (the database, the key, the options) exits 2, apart from records that failed (1).
+if (require.main === module) runCli('sis:load', USAGE, parseArgs, load, 2);
