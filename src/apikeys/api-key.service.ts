@@ -68,7 +68,7 @@ export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput
     const apiKey = await insertApiKey(tx, {
       institutionId: operator.institutionId, name, keyPrefix: prefix, secretHash: hash, createdBy: operator.label, expiresAt,
     });
-    const created = await insertRoles(tx, { institutionId: operator.institutionId, apiKeyId: apiKey.id }, roles, operator.label);
+    const created = await insertRoles(tx, roles.map((r) => ({ ...r, institutionId: operator.institutionId, apiKeyId: apiKey.id })), operator.label);
     await appendEvents(tx, [{
       institutionId: operator.institutionId, eventType: 'API_KEY_CREATED', aggregateType: 'API_KEY', aggregateId: apiKey.id,
       payload: { name, prefix, roles: created.map(describeRole), expiresAt: expiresAt?.toISOString() ?? null },

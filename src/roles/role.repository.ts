@@ -28,17 +28,18 @@ export function findRoleForUpdate(tx: EntityManager, institutionId: string, id: 
   return lockRow(tx, RoleAssignment, institutionId, id);
 }
 
-/** Inserts roles for one holder (a user or an API key) and returns them. */
-export async function insertRoles(
-  tx: EntityManager,
-  holder: { institutionId: string; userId?: string; apiKeyId?: string },
-  roles: ResolvedRole[],
-  createdBy: string,
-): Promise<RoleAssignment[]> {
+/** Who holds a role: a user or an API key, in an institution. */
+export interface RoleHolder {
+  institutionId: string;
+  userId?: string;
+  apiKeyId?: string;
+}
+
+/** Inserts roles, each for its holder (users or API keys), in one statement; returns them. */
+export async function insertRoles(tx: EntityManager, roles: (ResolvedRole & RoleHolder)[], createdBy: string): Promise<RoleAssignment[]> {
   if (roles.length === 0) return [];
   const repo = tx.getRepository(RoleAssignment);
-  const rows = roles.map((r) => repo.create({ ...r, institutionId: holder.institutionId, userId: holder.userId ?? null, apiKeyId: holder.apiKeyId ?? null, createdBy }));
-  return repo.save(rows);
+  return repo.save(roles.map((r) => repo.create({ ...r, userId: r.userId ?? null, apiKeyId: r.apiKeyId ?? null, createdBy })));
 }
 
 export function findRoleProfiles(db: EntityManager, institutionId: string, ids?: string[]): Promise<RoleProfile[]> {

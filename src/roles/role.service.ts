@@ -31,16 +31,16 @@ async function lockRoleHolder(ctx: RequestContext, tx: EntityManager, userId: st
   return target;
 }
 
-/** History and an event for each role added to or removed from a user, in the caller's transaction. */
-async function recordRoleChanges(tx: EntityManager, operator: Operator, user: User, added: RoleAssignment[], removed: RoleAssignment[]) {
+/** History and an event for each role added to or removed from its user, in the caller's transaction: two statements however many. */
+async function recordRoleChanges(tx: EntityManager, operator: Operator, added: RoleAssignment[], removed: RoleAssignment[]) {
   const change = (role: RoleAssignment, kind: 'added' | 'removed') => ({
     history: {
-      institutionId: operator.institutionId, userId: user.id, field: 'roles', changedBy: operator.label,
+      institutionId: operator.institutionId, userId: role.userId, field: 'roles', changedBy: operator.label,
       oldValue: kind === 'removed' ? describeRole(role) : null, newValue: kind === 'added' ? describeRole(role) : null,
     },
     event: {
       institutionId: operator.institutionId, eventType: kind === 'added' ? 'ROLE_ASSIGNED' : 'ROLE_REMOVED', aggregateType: 'USER' as const,
-      aggregateId: user.id, payload: { roleId: role.id, role: describeRole(role), active: role.isActive }, actor: operator.label,
+      aggregateId: role.userId!, payload: { roleId: role.id, role: describeRole(role), active: role.isActive }, actor: operator.label,
     },
   });
   const changes = [...added.map((r) => change(r, 'added')), ...removed.map((r) => change(r, 'removed'))];
@@ -55,8 +55,8 @@ export async function assignRole(ctx: RequestContext, userId: string, input: Rol
   return inTransaction(ctx.db, async (tx) => {
     const { user, held } = await lockRoleHolder(ctx, tx, userId);
     if (held.some((h) => sameRole(h, role))) throw conflict(`The user already holds ${describeRole(role)}`, { field: 'input' });
-    const [created] = await insertRoles(tx, { institutionId: operator.institutionId, userId: user.id }, [role], operator.label);
-    await recordRoleChanges(tx, operator, user, [created], []);
+    const [created] = await insertRoles(tx, [{ ...role, institutionId: operator.institutionId, userId: user.id }], operator.label);
+    await recordRoleChanges(tx, operator, [created], []);
     return created;
   });
 }
@@ -75,7 +75,7 @@ export async function removeRole(ctx: RequestContext, roleId: string) {
     const { role, user } = await lockRoleAndUser(ctx, tx, operator, roleId);
     await tx.remove(role);
     await endSessionsWithoutStaffRole(tx, user.id);
-    await recordRoleChanges(tx, operator, user, [], [{ ...role, id: roleId }]);
+    await recordRoleChanges(tx, operator, [], [{ ...role, id: roleId }]);
     return { removedRoleId: roleId, user };
   });
 }
@@ -105,10 +105,10 @@ export async function setRoleActive(ctx: RequestContext, roleId: string, active:
 const missingRoles = (roles: ResolvedRole[], held: RoleAssignment[]) =>
   roles.filter((r, i) => !held.some((h) => sameRole(h, r)) && roles.findIndex((o) => sameRole(o, r)) === i);
 
-/** Copies roles onto a user; returns what was added. */
-async function addRoles(tx: EntityManager, operator: Operator, user: User, roles: ResolvedRole[]): Promise<RoleAssignment[]> {
-  const added = await insertRoles(tx, { institutionId: user.institutionId, userId: user.id }, roles, operator.label);
-  await recordRoleChanges(tx, operator, user, added, []);
+/** Copies roles onto users, with their history and events; returns what was added. */
+async function addRoles(tx: EntityManager, operator: Operator, grants: { user: User; roles: ResolvedRole[] }[]): Promise<RoleAssignment[]> {
+  const added = await insertRoles(tx, grants.flatMap(({ user, roles }) => roles.map((r) => ({ ...r, institutionId: user.institutionId, userId: user.id }))), operator.label);
+  await recordRoleChanges(tx, operator, added, []);
   return added;
 }
 
@@ -127,24 +127,39 @@ export async function assignRoleProfile(ctx: RequestContext, userId: string, pro
   ctx.policy.assertMayGrant(roles, `Profile "${profile.name}"`, 'profileId');
   return inTransaction(ctx.db, async (tx) => {
     const { user, held } = await lockRoleHolder(ctx, tx, userId);
-    await addRoles(tx, operator, user, missingRoles(roles, held));
+    await addRoles(tx, operator, [{ user, roles: missingRoles(roles, held) }]);
     return user;
   });
 }
 
 /**
- * R4.3: role assignment rules run when a user is saved, on behalf of the
- * operator who saved it, so they give only what that operator could give
+ * R4.3: role assignment rules run when users are saved, on behalf of the
+ * operator who saved them, so they give only what that operator could give
  * itself (policy.assertMayGrantTo): otherwise the whole save is refused,
- * naming the roles.
+ * naming the roles. A batch of users (an SIS load) costs the same few
+ * statements as one: the rules of each distinct job category and user group
+ * are read once, the roles held by all in one statement, and the new roles,
+ * their history and events written in one statement each.
  */
-export async function applyAssignmentRules(ctx: RequestContext, tx: EntityManager, user: User): Promise<RoleAssignment[]> {
-  if (user.recordType === 'CONTACT' || (!user.jobCategory && !user.userGroup)) return [];
-  const entries = await findEntriesByRules(tx, user.institutionId, { jobCategory: user.jobCategory, userGroup: user.userGroup });
-  if (entries.length === 0) return [];
-  const held = await findRolesOf(tx, user.institutionId, [user.id]);
-  const missing = missingRoles(entries.map(entryToRole), held);
-  if (missing.length === 0) return [];
-  ctx.policy.assertMayGrantTo(user, held, missing, 'A role assignment rule for this job category or user group');
-  return addRoles(tx, ctx.policy.authenticated(), user, missing);
+export async function applyAssignmentRules(ctx: RequestContext, tx: EntityManager, users: readonly User[]): Promise<RoleAssignment[]> {
+  const candidates = users.filter((u) => u.recordType !== 'CONTACT' && (u.jobCategory || u.userGroup));
+  if (candidates.length === 0) return [];
+  const institutionId = candidates[0].institutionId;
+  const ruleKey = (u: User) => `${u.jobCategory ?? ''}\u0000${u.userGroup ?? ''}`;
+  const entries = new Map<string, ResolvedRole[]>();
+  for (const user of candidates) {
+    if (entries.has(ruleKey(user))) continue;
+    entries.set(ruleKey(user), (await findEntriesByRules(tx, institutionId, { jobCategory: user.jobCategory, userGroup: user.userGroup })).map(entryToRole));
+  }
+  const ruled = candidates.filter((u) => entries.get(ruleKey(u))!.length > 0);
+  if (ruled.length === 0) return [];
+  const heldBy = new Map<string, RoleAssignment[]>(ruled.map((u) => [u.id, []]));
+  for (const role of await findRolesOf(tx, institutionId, ruled.map((u) => u.id))) heldBy.get(role.userId!)!.push(role);
+  const grants = ruled
+    .map((user) => ({ user, roles: missingRoles(entries.get(ruleKey(user))!, heldBy.get(user.id)!) }))
+    .filter((g) => g.roles.length > 0);
+  for (const { user, roles } of grants) {
+    ctx.policy.assertMayGrantTo(user, heldBy.get(user.id)!, roles, 'A role assignment rule for this job category or user group');
+  }
+  return addRoles(tx, ctx.policy.authenticated(), grants);
 }

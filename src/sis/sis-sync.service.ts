@@ -160,18 +160,21 @@ async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Ope
   for (const record of compared) {
     try {
       const user = storedOf(record);
-      if (!user) {
-        plans.push(planCreate(record, hashes.get(record)!, held));
-        continue;
+      if (user) {
+        ctx.policy.assertCanChange('user.sync', user);
+        if (user.accountType !== 'EXTERNAL') {
+          throw conflict(`${user.primaryIdentifier} is an ${user.accountType} account: toggle it to EXTERNAL (R3.1) to let the SIS manage it`, { field: record.path });
+        }
+        if (user.externalOwner !== owner && user.externalOwner !== SIS_TEMP_OWNER) {
+          throw conflict(`${user.primaryIdentifier} belongs to the external system ${user.externalOwner}, not ${owner}`, { field: record.path });
+        }
       }
-      ctx.policy.assertCanChange('user.sync', user);
-      if (user.accountType !== 'EXTERNAL') {
-        throw conflict(`${user.primaryIdentifier} is an ${user.accountType} account: toggle it to EXTERNAL (R3.1) to let the SIS manage it`, { field: record.path });
+      const plan = user ? planUpdate(record, hashes.get(record)!, user, held, owner) : planCreate(record, hashes.get(record)!, held);
+      // R5.3: the SIS's notes and statistics are owned by the institution; writing them needs a role whose scope reaches it.
+      for (const { kind } of plan.items) {
+        if (kind === 'notes' || kind === 'statistics') ctx.policy.assertOwner(kind === 'notes' ? 'note.manage' : 'statistic.manage', null, plan.row);
       }
-      if (user.externalOwner !== owner && user.externalOwner !== SIS_TEMP_OWNER) {
-        throw conflict(`${user.primaryIdentifier} belongs to the external system ${user.externalOwner}, not ${owner}`, { field: record.path });
-      }
-      plans.push(planUpdate(record, hashes.get(record)!, user, held, owner));
+      plans.push(plan);
     } catch (e) {
       if (!isKnownError(e)) throw e;
       failures.push(failure(record.position, record.primaryIdentifier, e));
@@ -228,13 +231,12 @@ async function writePlans(ctx: RequestContext, tx: EntityManager, operator: Oper
   await recordHistory(tx, history);
   await appendEvents(tx, events);
 
-  // R4.3: role assignment rules, as createUser and updateUser apply them, only where some rule could match.
+  // R4.3: role assignment rules, as createUser and updateUser apply them, for the users whose job category or user group
+  // is new, and only where some rule could match (most loads have none to apply).
   const ruleMatches = (p: RecordPlan) => reference.rules.some((r) =>
     (r.jobCategory === null || r.jobCategory === p.row.jobCategory) && (r.userGroup === null || r.userGroup === p.row.userGroup));
   const regrouped = (p: RecordPlan) => !p.user || p.changedFields.includes('userGroup') || p.changedFields.includes('jobCategory');
-  for (const plan of [...creates, ...updates].filter((p) => regrouped(p) && ruleMatches(p))) {
-    await applyAssignmentRules(ctx, tx, asUser(idOf(plan), institutionId, plan));
-  }
+  await applyAssignmentRules(ctx, tx, [...creates, ...updates].filter((p) => regrouped(p) && ruleMatches(p)).map((p) => asUser(idOf(p), institutionId, p)));
   return plans.map((p) => outcome(p.record, !p.user ? 'CREATED' : isChange(p) ? 'UPDATED' : 'UNCHANGED', idOf(p)));
 }
 

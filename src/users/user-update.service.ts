@@ -47,7 +47,7 @@ export async function updateUser(ctx: RequestContext, id: string, input: UpdateU
     }
     await checkUserCodes(tx, operator.institutionId, plan.changes, input);
     const updated = await writeChanges(tx, operator, user, plan);
-    if ('jobCategory' in plan.changes || 'userGroup' in plan.changes) await applyAssignmentRules(ctx, tx, updated);
+    if ('jobCategory' in plan.changes || 'userGroup' in plan.changes) await applyAssignmentRules(ctx, tx, [updated]);
     const history = historyOf(user, plan);
     // Fields outside R9.1 leave no history but partners still hear that the user changed (by field name only).
     if (history.length > 0) await recordUserChange(tx, operator, user.id, 'USER_UPDATED', history, { fields: changed });

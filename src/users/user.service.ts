@@ -161,7 +161,7 @@ export async function createUser(ctx: RequestContext, input: CreateUserInput) {
     : [];
   const user = await inTransaction(ctx.db, async (tx) => {
     const created = await insertUser(tx, institution.id, operator.label, input, draft, passwordHash);
-    await applyAssignmentRules(ctx, tx, created);
+    await applyAssignmentRules(ctx, tx, [created]);
     await recordHistory(tx, [{ institutionId: institution.id, userId: created.id, field: 'record', oldValue: null, newValue: 'created', changedBy: operator.label }]);
     await appendEvents(tx, [{
       institutionId: institution.id,

@@ -318,6 +318,29 @@ describe('protected accounts and the policy (R4.5, R10.1, R11.2)', () => {
     expect(await userByPid(`stu${n}`)).toMatchObject({ pin_number: '1111' });
   });
 
+  test('R5.3 a library-scoped User Manager may not write the institution-owned notes and statistics of SIS records', async () => {
+    const { um_main: token } = await loginOperators(app, inst, { um_main: ['USER_MANAGER', 'MAIN'] });
+    const [a, b, c] = [next(), next(), next()];
+    const res = payload(await sync(app, [
+      student(a), student(b, { notes: [{ text: 'From the registrar' }] }), student(c, { statistics: [{ categoryType: 'DEPT', category: 'HIST' }] }),
+    ], { token }));
+    expect(res).toMatchObject({ created: 1, failed: 2 });
+    expect(res.failures.map((f: { position: number; code: string }) => [f.position, f.code])).toEqual([[1, 'FORBIDDEN'], [2, 'FORBIDDEN']]);
+  });
+
+  test('R4.3 a role rule for a user group applies to every new user of a batch at once', async () => {
+    const [profile] = await db().query(`INSERT INTO role_profile (institution_id, name) VALUES ($1, 'Grad reader') RETURNING id`, [inst.id]);
+    await db().query(`INSERT INTO role_profile_entry (institution_id, profile_id, role_type, scope_type) VALUES ($1, $2, 'PATRON', 'INSTITUTION'), ($1, $2, 'TRIAL_PARTICIPANT', 'INSTITUTION')`, [inst.id, profile.id]);
+    const [rule] = await db().query(`INSERT INTO role_assignment_rule (institution_id, profile_id, user_group) VALUES ($1, $2, 'GRAD') RETURNING id`, [inst.id, profile.id]);
+    const records = [next(), next(), next()].map((n) => student(n, { userGroup: 'GRAD' }));
+    // Trial Participant carries power: only a User Administrator's load may hand it out through a rule.
+    expect(payload(await sync(app, records, { token: tokens.ua_sync }))).toMatchObject({ created: 3 });
+    const roles = await db().query(`SELECT u.primary_identifier, array_agg(r.role_type ORDER BY r.role_type) AS roles FROM app_user u JOIN role_assignment r ON r.user_id = u.id
+                                     WHERE u.primary_identifier = ANY($1) GROUP BY u.primary_identifier`, [records.map((r) => r.primaryIdentifier)]);
+    expect(roles.map((r: { roles: string[] }) => r.roles)).toEqual([['PATRON', 'TRIAL_PARTICIPANT'], ['PATRON', 'TRIAL_PARTICIPANT'], ['PATRON', 'TRIAL_PARTICIPANT']]);
+    await db().query(`DELETE FROM role_assignment_rule WHERE id = $1`, [rule.id]);
+  });
+
   test('R4.3 a role assignment rule giving a role beyond the operator fails that record alone', async () => {
     const [profile] = await db().query(`INSERT INTO role_profile (institution_id, name) VALUES ($1, 'Grad admin') RETURNING id`, [inst.id]);
     await db().query(`INSERT INTO role_profile_entry (institution_id, profile_id, role_type, scope_type) VALUES ($1, $2, 'USER_ADMINISTRATOR', 'INSTITUTION')`, [inst.id, profile.id]);
