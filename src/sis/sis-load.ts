@@ -5,7 +5,7 @@ import { sqlStatementCount } from '../db/sql-logger';
 import type { RequestContext } from '../context';
 import type { ExternalUserInput, SyncMatchInput } from '../generated/graphql';
 import { readRecords, SisFormat } from './formats/read-records';
-import { analyzeUserTables, countUsers } from './sis-sync.repository';
+import { analyzeUserTables, userTableSize } from './sis-sync.repository';
 import { loadSyncReference, MAX_SYNC_RECORDS, syncExternalUsers, SyncRecordResult } from './sis-sync.service';
 
 /**
@@ -106,7 +106,7 @@ export async function loadSisRecords(ctx: RequestContext, schema: GraphQLSchema,
   // identifier checks of each session once, from the statistics of the moment: planned while the tables were small,
   // they scan whole tables for every row inserted later (a 30,000-user load spent 33 s of 36 s so). Fresh statistics
   // each time the tables have doubled make it plan again, about ten times for a million users.
-  let analyzedAt = await countUsers(ctx.db.manager);
+  let analyzedAt = await userTableSize(ctx.db.manager);
   const refreshStatisticsWhenGrown = async (created: number) => {
     grown += created;
     if (grown < Math.max(analyzedAt, 1000)) return;

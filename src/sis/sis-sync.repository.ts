@@ -311,7 +311,7 @@ export async function insertPatronRoles(tx: EntityManager, institutionId: string
 
 
 /** How many users the database holds, all institutions: what the planner's statistics are about. */
-export async function countUsers(db: EntityManager): Promise<number> {
+export async function userTableSize(db: EntityManager): Promise<number> {
   const [row] = await db.query(`SELECT reltuples::bigint AS n FROM pg_class WHERE oid = 'app_user'::regclass`);
   return Math.max(Number(row.n), 0);
 }

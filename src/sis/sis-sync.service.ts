@@ -137,8 +137,19 @@ async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Ope
   const matched = await findMatchedUsers(tx, institutionId, identifierType, keys, records.map((r) => hashes.get(r)!));
   const byKey = new Map(matched.map((u) => [u.matchKey, u]));
   const unchanged: SyncRecordResult[] = [];
+  const failures: SyncRecordResult[] = [];
+  // Matched on an identifier type, two records may find one user holding two identifiers of that type: the first
+  // decides, the later one is refused, as two records claiming one identifier are (claimBatchValues).
+  const matchedBy = new Map<string, SisRecord>();
   const compared = records.filter((record, i) => {
     const user = byKey.get(keys[i]);
+    const earlier = user && matchedBy.get(user.id);
+    if (earlier) {
+      failures.push(failure(record.position, record.primaryIdentifier,
+        conflict(`This record matches the same user as records[${earlier.position}] of this batch`, { field: record.path })));
+      return false;
+    }
+    if (user) matchedBy.set(user.id, record);
     if (!user?.fresh || user.accountType !== 'EXTERNAL' || user.externalOwner !== owner) return true;
     unchanged.push(outcome(record, 'UNCHANGED', user.id));
     return false;
@@ -156,7 +167,6 @@ async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Ope
   }
   const held = indexHeldValues(await findHeldValues(tx, institutionId, primaries, additional));
   const plans: RecordPlan[] = [];
-  const failures: SyncRecordResult[] = [];
   for (const record of compared) {
     try {
       const user = storedOf(record);

@@ -75,6 +75,13 @@ describe('records that fail alone', () => {
     expect(summary.failures[2]).toMatchObject({ field: 'record 4.lastName', primaryIdentifier: 'stu3' });
   });
 
+  test('Issue 9 finding 1 in a file: a NUL byte or a bidi control in a record fails that record alone', async () => {
+    const { key } = await sisInstitution();
+    const summary = await load(key, jsonLines([student(20), student(21, { firstName: 'Ann\u0000a' }), student(22, { lastName: 'Smith\u202e' }), student(23)]));
+    expect(summary).toMatchObject({ created: 2, failed: 2 });
+    expect(summary.failures.map((f) => [f.position, f.code, f.field])).toEqual([[2, 'BAD_USER_INPUT', 'record 2.firstName'], [3, 'BAD_USER_INPUT', 'record 3.lastName']]);
+  });
+
   test('a domain refusal names the record\'s place in the file, not in its batch', async () => {
     const { key } = await sisInstitution();
     const records = Array.from({ length: 1005 }, (_, i) => student(10_000 + i));

@@ -196,6 +196,20 @@ describe('matching (R3.2, R3.4)', () => {
     expect(await userByPid(`renamed${n}`)).toMatchObject({ id: user.id });
   });
 
+  test('R3.4 two records matching one user (two identifiers of the match type) in a batch: the second is refused', async () => {
+    const n = next();
+    const id = await createPatron(db(), inst, { primaryIdentifier: `stu${n}`, accountType: 'EXTERNAL', identifiers: [['UNIV_ID', `A${n}`], ['UNIV_ID', `Z${n}`]] });
+    await db().query(`UPDATE app_user SET external_owner = 'SIS' WHERE id = $1`, [id]);
+    const res = payload(await sync(app, [
+      student(n, { identifiers: [{ type: 'UNIV_ID', value: `A${n}` }] }), student(n + 500_000, { identifiers: [{ type: 'UNIV_ID', value: `Z${n}` }] }),
+    ], { token: tokens.um_sync, matchOn: { key: 'IDENTIFIER_TYPE', identifierType: 'UNIV_ID' } }));
+    expect(res).toMatchObject({ updated: 1, failed: 1 });
+    expect(res.failures[0]).toMatchObject({ position: 1, code: 'CONFLICT', field: 'records[1]' });
+    // The first record's identifier became the SIS's; the other, internal, stays as it was.
+    expect(await db().query(`SELECT value, is_external FROM user_identifier WHERE user_id = $1 ORDER BY value`, [id]))
+      .toEqual([{ value: `A${n}`, is_external: true }, { value: `Z${n}`, is_external: false }]);
+  });
+
   test('R3.4 matching on an identifier type refuses a record without one, alone', async () => {
     const [a, b] = [next(), next()];
     const res = payload(await sync(app, [student(a, { identifiers: [] }), student(b)], {
