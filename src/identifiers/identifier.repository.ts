@@ -68,3 +68,20 @@ export async function findTakenIdentifiers(
   );
   return rows.map((r) => ({ value: r.value, userId: r.user_id, heldAs: r.held_as }));
 }
+
+/**
+ * Takes, until commit, the lock the identifier-clash trigger takes on each
+ * value (R2.2), in one order so two callers cannot deadlock on them. A
+ * writer that reads who holds some values and then writes them takes this
+ * first: a concurrent writer of the same values then either committed
+ * before every read (which sees it) or waits for this transaction, so the
+ * reads agree with each other and with the write.
+ */
+export async function lockIdentifierValues(tx: EntityManager, institutionId: string, values: string[]): Promise<void> {
+  if (values.length === 0) return;
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(k.key)
+       FROM (SELECT DISTINCT hashtextextended($1::text || ':' || lower(v), 0) AS key FROM unnest($2::text[]) AS v ORDER BY 1) k`,
+    [institutionId, values],
+  );
+}

@@ -7,6 +7,7 @@ import { inTransaction, translateDbError } from '../db/transaction';
 import { appendEvents, DomainEvent } from '../events/outbox.repository';
 import type { ExternalUserInput, SyncMatchInput, SyncOutcome } from '../generated/graphql';
 import { HistoryChange, recordHistory } from '../history/history.repository';
+import { lockIdentifierValues } from '../identifiers/identifier.repository';
 import { findInstitution } from '../institutions/institution.repository';
 import type { Operator } from '../policy/operator';
 import { applyAssignmentRules } from '../roles/role.service';
@@ -132,6 +133,9 @@ const asUser = (id: string, institutionId: string, plan: RecordPlan) => ({
  */
 async function planRecords(ctx: RequestContext, tx: EntityManager, operator: Operator, records: SisRecord[], identifierType: string | null, owner: string) {
   const institutionId = operator.institutionId;
+  // Two loads of the same new users at once: without the values' locks, a load could match nothing, then see the other
+  // load's users commit and find their identifiers held by "another user".
+  await lockIdentifierValues(tx, institutionId, records.flatMap((r) => [r.primaryIdentifier, ...r.items.identifiers.map((i) => i.value)]));
   const keys = records.map((r) => matchKeyOf(r, identifierType));
   const hashes = new Map(records.map((r) => [r, recordHash(r)]));
   const matched = await findMatchedUsers(tx, institutionId, identifierType, keys, records.map((r) => hashes.get(r)!));

@@ -384,12 +384,15 @@ describe('with deleting and purging (R10)', () => {
 });
 
 describe('concurrency', () => {
-  test('two loads of the same new users at once create each user once', async () => {
+  // The race is a matter of milliseconds (one load's users committing between the other's match and its identifier
+  // check): several rounds make it likely to show where the values' locks are missing.
+  test.each([1, 2, 3, 4, 5, 6, 7, 8])('two loads of the same new users at once create each user once, and the other reports them unchanged (round %i)', async () => {
     const records = [next(), next(), next(), next()].map((n) => student(n));
     const [a, b] = await Promise.all([sync(app, records, { token: tokens.um_sync }), sync(app, records, { token: tokens.um_sync })]);
     const outcomes = [...payload(a).results, ...payload(b).results].map((r) => r.outcome).sort();
+    expect([...payload(a).failures, ...payload(b).failures]).toEqual([]);
     expect(outcomes.filter((o) => o === 'CREATED')).toHaveLength(4);
-    expect(outcomes.filter((o) => o === 'FAILED')).toHaveLength(0);
+    expect(outcomes.filter((o) => o === 'UNCHANGED')).toHaveLength(4);
     const [count] = await db().query(`SELECT count(*)::int AS n FROM app_user WHERE primary_identifier = ANY($1)`, [records.map((r) => r.primaryIdentifier)]);
     expect(count.n).toBe(4);
   });
