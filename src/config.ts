@@ -27,6 +27,21 @@ export interface Config {
   budget: BudgetSettings | null;
   /** express's 'trust proxy': false (the socket's address is the client's), true, a hop count, or addresses/subnets of trusted proxies. */
   trustProxy: boolean | number | string;
+  /** Change events and subscriptions (src/events/, src/server/subscriptions.ts). */
+  events: EventSettings;
+}
+
+export interface EventSettings {
+  /** Days events are kept in the outbox; a cursor from before that is refused with CURSOR_EXPIRED. */
+  retentionDays: number;
+  /** Events that may wait for one slow subscriber before its connection is closed. */
+  subscriberBuffer: number;
+  /** Subscriptions one connection may hold. */
+  maxSubscriptionsPerConnection: number;
+  /** How often (s) every connection's credentials are read again. */
+  recheckSeconds: number;
+  /** How often (ms) the outbox is read when no notification came (a notification lost with its connection). */
+  pollMs: number;
 }
 
 /**
@@ -145,7 +160,18 @@ export function loadConfig(env = process.env, use: 'server' | 'tool' = 'server')
     hashQueue: int('CARREL_HASH_QUEUE', 8),
     trustProxy: trustProxy(env.CARREL_TRUST_PROXY),
     budget: null,
+    events: {
+      retentionDays: int('CARREL_EVENT_RETENTION_DAYS', 30),
+      subscriberBuffer: int('CARREL_SUBSCRIBER_BUFFER', 1000),
+      maxSubscriptionsPerConnection: int('CARREL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20),
+      recheckSeconds: int('CARREL_SUBSCRIPTION_RECHECK_SECONDS', 30),
+      pollMs: int('CARREL_EVENT_POLL_MS', 2000),
+    },
   };
+  if (config.events.retentionDays < 1) problems.push('CARREL_EVENT_RETENTION_DAYS must be at least 1');
+  if (config.events.subscriberBuffer < 1) problems.push('CARREL_SUBSCRIBER_BUFFER must be at least 1');
+  if (config.events.recheckSeconds < 1) problems.push('CARREL_SUBSCRIPTION_RECHECK_SECONDS must be at least 1');
+  if (config.events.pollMs < 10) problems.push('CARREL_EVENT_POLL_MS must be at least 10');
   // 100,000 points a second is about 16 users pages of 50 (6,300 points each) per operator, sustained. The burst, what
   // an idle client may spend at once, is two of the costliest queries allowed (QUERY_LIMITS.maxCost): a larger one let
   // a client that had been idle stall everyone else for 150 ms with eight refused 1,500-field queries sent together.

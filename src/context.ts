@@ -5,6 +5,7 @@ import type { TokenIssuer } from './auth/tokens';
 import { createLoaders, Loaders } from './loaders';
 import type { Operator } from './policy/operator';
 import { createPolicy, Policy } from './policy/policy';
+import type { EventHub } from './events/event-hub';
 
 /**
  * What every resolver receives: who is asking (through the policy), the
@@ -24,6 +25,17 @@ export interface RequestContext {
   client: Client;
   /** The client's address (express req.ip: the socket's peer unless CARREL_TRUST_PROXY names trusted proxies), for login throttling. */
   clientAddress: string | null;
+  /** Over a graphql-ws connection only: what subscriptions need (server/subscriptions.ts). */
+  subscription?: SubscriptionChannel;
+}
+
+/** What a subscription's root field needs from the connection it runs on. */
+export interface SubscriptionChannel {
+  hub: EventHub;
+  /** Most events that may wait for this subscriber before its connection is closed. */
+  bufferLimit: number;
+  /** Closes the connection (a slow subscriber), with a WebSocket close code and a reason. */
+  close(code: number, reason: string): void;
 }
 
 /** The credentials a request may carry: a staff bearer token or a partner system's API key. */
@@ -39,8 +51,13 @@ export function credentialsOf(headers: Record<string, string | string[] | undefi
 
 export async function buildContext(db: DataSource, tokens: TokenIssuer, credentials: Credentials, clientAddress?: string): Promise<RequestContext> {
   const auth = await authenticate(db.manager, tokens, credentials);
-  let operator = auth.operator;
-  const policy = createPolicy(() => operator, auth.operator ? undefined : auth.failure);
+  return contextOf(db, tokens, auth.operator, auth.operator ? undefined : auth.failure, clientAddress);
+}
+
+/** The context of an operator already authenticated (a subscription's connection), or of none (with why not). */
+export function contextOf(db: DataSource, tokens: TokenIssuer, start: Operator | null, failure?: string, clientAddress?: string): RequestContext {
+  let operator = start;
+  const policy = createPolicy(() => operator, failure);
   const current = {} as Loaders;
   if (operator) Object.assign(current, createLoaders(db.manager, operator));
   const loaders = new Proxy(current, {
@@ -58,7 +75,7 @@ export async function buildContext(db: DataSource, tokens: TokenIssuer, credenti
       operator = next;
       Object.assign(current, createLoaders(db.manager, next));
     },
-    client: clientOf(auth.operator, clientAddress ?? null),
+    client: clientOf(start, clientAddress ?? null),
     clientAddress: clientAddress ?? null,
   };
 }

@@ -20,6 +20,7 @@ import { identifierResolvers } from './identifiers/identifier.resolvers';
 import { contactResolvers } from './contacts/contact.resolvers';
 import { lifecycleResolvers } from './lifecycle/lifecycle.resolvers';
 import { sisSyncResolvers } from './sis/sis-sync.resolvers';
+import { eventResolvers } from './events/event.resolvers';
 import { guardSchema } from './policy/field-guard';
 import { applyInputHygiene } from './common/input-hygiene';
 
@@ -60,6 +61,7 @@ export function buildSchema() {
       reportResolvers,
       sisSyncResolvers,
       lifecycleResolvers,
+      eventResolvers,
     ],
   })));
 }

@@ -7,7 +7,10 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import type { TokenIssuer } from './auth/tokens';
-import { loadConfig } from './config';
+import { EventSettings, loadConfig } from './config';
+import { createEventHub, DEFAULT_HUB_SETTINGS, EventHub } from './events/event-hub';
+import { schedulePruning } from './events/event-retention';
+import { attachSubscriptions } from './server/subscriptions';
 import { buildContext, credentialsOf, RequestContext } from './context';
 import { formatError, retryableErrorsPlugin } from './errors-format';
 import { buildSchema } from './schema';
@@ -24,31 +27,49 @@ export interface ServerOptions {
   production: boolean;
   /** Each client's query budget (src/server/request-budget.ts); none: unlimited (tests that do not test it). */
   budget?: BudgetSettings | null;
+  /** Subscriptions and the outbox reader; defaults from the environment (src/config.ts). */
+  events?: Partial<EventSettings>;
+  log?: (line: string) => void;
 }
 
 export interface CarrelServer {
   httpServer: http.Server;
   /** Listens on `port` (0 picks a free one) and resolves with the port. */
   listen(port: number): Promise<number>;
-  /** Stops taking requests, lets running ones finish, closes the HTTP server. */
+  /** Stops taking requests, lets running ones finish, closes subscriptions and the HTTP server. */
   stop(): Promise<void>;
+  /** This instance's reader of the outbox (tests wake it). */
+  hub: EventHub;
 }
 
-/** express + Apollo on one HTTP server (it will carry graphql-ws for subscriptions too). */
+/** express + Apollo on one HTTP server, with graphql-ws subscriptions on the same path. */
 export async function createServer(options: ServerOptions): Promise<CarrelServer> {
+  const config = loadConfig();
+  const events = { ...config.events, ...options.events };
+  const log = options.log ?? (() => {});
   const app = express();
   app.disable('x-powered-by');
   // req.ip (login throttling per address) is the socket's peer unless CARREL_TRUST_PROXY names the proxies in front.
-  app.set('trust proxy', loadConfig().trustProxy);
+  app.set('trust proxy', config.trustProxy);
   const httpServer = http.createServer(app);
   answerClientErrorsWithJson(httpServer);
   // Depth, aliases, directives, tokens and cost: refused before execution (src/server/query-limits.ts).
   const limits = createQueryLimits({ production: options.production, budget: options.budget ? createRequestBudget(options.budget) : null });
+  const schema = buildSchema();
+  const format = withoutRequestRefusalStacks(formatError(options.production));
+  // One reader of the outbox for this instance (src/events/event-hub.ts), fanning events out to its subscribers.
+  const hub = createEventHub(options.db, { ...DEFAULT_HUB_SETTINGS, pollMs: events.pollMs, log });
+  await hub.start();
+  const subscriptions = attachSubscriptions({
+    httpServer, schema, db: options.db, tokens: options.tokens, hub, limits, formatError: format,
+    settings: { bufferLimit: events.subscriberBuffer, maxSubscriptionsPerConnection: events.maxSubscriptionsPerConnection, recheckMs: events.recheckSeconds * 1000 },
+  });
+  const stopPruning = schedulePruning(options.db, events.retentionDays, 3_600_000, log);
   const apollo = new ApolloServer<RequestContext>({
-    schema: buildSchema(),
+    schema,
     introspection: !options.production,
     includeStacktraceInErrorResponses: !options.production,
-    formatError: withoutRequestRefusalStacks(formatError(options.production)),
+    formatError: format,
     // main.ts owns SIGTERM/SIGINT (drain, close the database, exit 0). Apollo's own handlers (on by default
     // outside NODE_ENV=test) ran first, so main's stop() awaited a barrier Apollo never resolves on success:
     // the database was never closed and the process only ended once the pg pool's idle clients timed out.
@@ -61,6 +82,7 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
     csrfPrevention: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      subscriptions.plugin,
       // The cache-control plugin cost about 45% of list-page throughput here, and Carrel sends no cache hints.
       ApolloServerPluginCacheControlDisabled(),
       options.production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
@@ -105,6 +127,11 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
           resolve(typeof address === 'object' && address ? address.port : port);
         });
       }),
-    stop: () => apollo.stop(),
+    async stop() {
+      stopPruning();
+      await apollo.stop();
+      await hub.stop();
+    },
+    hub,
   };
 }

@@ -7,7 +7,12 @@ import type { Credentials } from '../context';
 import { sessionsEpoch } from './sessions.repository';
 import type { TokenIssuer } from './tokens';
 
-export type Authentication = { operator: Operator } | { operator: null; failure?: string };
+/**
+ * Who the credentials name, and until when a token is good for; or why not. `forbidden`: the credentials are
+ * genuine but their user may not act now (inactive, no staff role ...), which long-lived connections report apart
+ * from credentials that are missing, invalid or expired.
+ */
+export type Authentication = { operator: Operator; expiresAt?: Date } | { operator: null; failure?: string; forbidden?: boolean };
 
 export function toOperator(row: OperatorRow): Operator {
   return {
@@ -48,9 +53,9 @@ export async function authenticate(db: EntityManager, tokens: TokenIssuer, crede
   if (!row) return { operator: null, failure: 'The token is no longer valid: log in again' };
   // Why the user may not act now first (inactive, no staff role ...); then whether this token outlived its session.
   const refusal = staffSessionRefusal(row);
-  if (refusal) return { operator: null, failure: `${refusal}: the token is no longer accepted` };
+  if (refusal) return { operator: null, failure: `${refusal}: the token is no longer accepted`, forbidden: true };
   if (sessionsEpoch(row.sessionsValidAfter) !== claims.sva) {
     return { operator: null, failure: "The account's sessions were ended after this token was issued (password change, deactivation, loss of staff roles or endSessions): log in again" };
   }
-  return { operator: toOperator(row) };
+  return { operator: toOperator(row), expiresAt: claims.exp === null ? undefined : new Date(claims.exp * 1000) };
 }

@@ -16,7 +16,8 @@ export interface TokenClaims {
 
 export interface TokenIssuer {
   sign(claims: TokenClaims): { token: string; expiresAt: Date };
-  verify(token: string): TokenClaims | null;
+  /** The claims of a valid token, with when it expires (epoch seconds). */
+  verify(token: string): (TokenClaims & { exp: number | null }) | null;
 }
 
 export function createTokenIssuer(secret: string, ttlSeconds: number): TokenIssuer {
@@ -35,7 +36,7 @@ export function createTokenIssuer(secret: string, ttlSeconds: number): TokenIssu
         // Tokens signed before sessions_valid_after existed carry the same epoch as `pwd` (the migration copied
         // password_changed_at into the column), so they stay valid until the user's sessions are next ended.
         const sva = payload.sva ?? payload.pwd;
-        return typeof sva === 'number' ? { sub: payload.sub, sva } : null;
+        return typeof sva === 'number' ? { sub: payload.sub, sva, exp: typeof payload.exp === 'number' ? payload.exp : null } : null;
       } catch {
         return null;
       }

@@ -15,6 +15,8 @@ export type CursorKeyType =
   | 'text'
   /** A calendar day as PostgreSQL prints it (`YYYY-MM-DD`), or `infinity` (a missing date sorted last). */
   | 'date'
+  /** An unsigned 64-bit integer in decimal (a transaction id: the change events' order). */
+  | 'bigint'
   /** No key: the order is by the id alone. */
   | 'none';
 
@@ -57,6 +59,7 @@ function isValidKey(type: CursorKeyType, key: unknown): key is string | null {
   if (type === 'none') return key === null;
   if (typeof key !== 'string') return false;
   if (type === 'text') return !key.includes('\u0000');
+  if (type === 'bigint') return /^(0|[1-9]\d{0,19})$/.test(key) && BigInt(key) <= 0xffffffffffffffffn;
   return key === 'infinity' || isCalendarDay(key);
 }
 

@@ -4,6 +4,7 @@ import {
   getNullableType,
   GraphQLArgument,
   GraphQLFieldResolver,
+  GraphQLResolveInfo,
   GraphQLInputType,
   GraphQLSchema,
   isInputObjectType,
@@ -246,7 +247,12 @@ export function applyInputHygiene(schema: GraphQLSchema): GraphQLSchema {
       const clean = isObjectType(type) ? planner.args(type.getFields()[fieldName].args) : null;
       if (!clean) return field;
       const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
-      return { ...field, resolve: (source, args, ctx, info) => resolve(source, clean(args), ctx, info) };
+      const { subscribe } = field;
+      return {
+        ...field,
+        resolve: (source, args, ctx, info) => resolve(source, clean(args), ctx, info),
+        ...(subscribe ? { subscribe: (source: unknown, args: Record<string, unknown>, ctx: unknown, info: GraphQLResolveInfo) => subscribe(source, clean(args), ctx, info) } : {}),
+      };
     },
   });
 }

@@ -53,7 +53,7 @@ async function setPreferred<Row extends ContactRow>(tx: EntityManager, spec: Con
 }
 
 /** The user's updated by/date, one history entry per changed item and one event for the whole change. */
-async function finish(tx: EntityManager, operator: Operator, user: User, eventType: string, kind: string, itemId: string, changes: FieldChange[]) {
+async function finish(tx: EntityManager, operator: Operator, user: User, eventType: 'CONTACT_ADDED' | 'CONTACT_UPDATED' | 'CONTACT_REMOVED', kind: string, itemId: string, changes: FieldChange[]) {
   if (changes.length === 0) return;
   await markUserUpdated(tx, user, operator.label);
   await recordUserChange(tx, operator, user.id, eventType, changes, { kind, itemId });

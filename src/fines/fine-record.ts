@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { FineFee } from '../db/entities';
 import { appendEvents } from '../events/outbox.repository';
+import type { EventType } from '../generated/graphql';
 import { recordHistory } from '../history/history.repository';
 import type { Operator } from '../policy/operator';
 import { fromCents, toCents } from './money';
@@ -29,7 +30,7 @@ export interface FineChange {
  * with the fine's owner so that history reads and subscribers keep library
  * independence (R5.2).
  */
-export async function recordFineChanges(tx: EntityManager, operator: Operator, eventType: string, changes: FineChange[]): Promise<void> {
+export async function recordFineChanges(tx: EntityManager, operator: Operator, eventType: EventType, changes: FineChange[]): Promise<void> {
   if (changes.length === 0) return;
   await recordHistory(tx, changes.map((c) => ({
     institutionId: operator.institutionId, userId: c.fine.userId, field: FINE_FIELD, oldValue: c.oldValue, newValue: c.newValue,

@@ -4,7 +4,7 @@ import { isUuid } from '../common/uuid';
 import type { RequestContext } from '../context';
 import type { FineActionType, FineFee, FineStatus, PaymentMethod } from '../db/entities';
 import { inTransaction } from '../db/transaction';
-import type { AddFineInput, PayFinesInput, PayInput } from '../generated/graphql';
+import type { AddFineInput, EventType, PayFinesInput, PayInput } from '../generated/graphql';
 import { findInstitution, findLibraries } from '../institutions/institution.repository';
 import { optionalText, requiredText } from '../owned-items/owned-item-input';
 import type { Operator } from '../policy/operator';
@@ -74,7 +74,7 @@ async function apply(
   tx: EntityManager,
   operator: Operator,
   actionType: FineActionType,
-  eventType: string,
+  eventType: EventType,
   steps: Step[],
   extra: { comment: string | null; paymentMethod?: PaymentMethod },
 ): Promise<void> {

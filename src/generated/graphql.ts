@@ -7,6 +7,8 @@ import type { OwnerRef } from '../common/owner';
 import type { FineSummaryRow } from '../fines/fine-summary';
 import type { UserPage } from '../users/user.service';
 import type { HistoryPage } from '../history/history.service';
+import type { EventView } from '../events/event-view';
+import type { EventPage } from '../events/event.service';
 import type { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -184,6 +186,52 @@ export type BlockInput = {
   type: Scalars['String']['input'];
 };
 
+/** A change of a user's block or note (owned items: an operator sees those of the owners its scopes cover, R5.2). */
+export type BlockOrNoteEvent = ChangeEvent & {
+  __typename?: 'BlockOrNoteEvent';
+  /** When the change committed. */
+  at: Scalars['DateTime']['output'];
+  /** The block as it is now (BLOCK events); null once removed. */
+  block: Maybe<Block>;
+  /** Who made the change. */
+  by: Scalars['String']['output'];
+  /** The item before and after, as history records it. */
+  changes: Array<EventChange>;
+  /** This event's position: pass it as `after` to resume after it. */
+  cursor: Scalars['String']['output'];
+  /** BLOCK or NOTE. */
+  family: EventFamily;
+  /** The block's or note's id. */
+  itemId: Scalars['ID']['output'];
+  /** The note as it is now (NOTE events); null once removed. */
+  note: Maybe<Note>;
+  /** What happened. */
+  type: EventType;
+  /** The item's user as it is now; null once deleted or purged. */
+  user: Maybe<User>;
+  /** The id of the item's user. */
+  userId: Scalars['ID']['output'];
+};
+
+/**
+ * What every change event carries. Events come in one order that never changes; pass an event's `cursor` as `after`
+ * to receive (or read) exactly the events that follow it.
+ */
+export type ChangeEvent = {
+  /** When the change committed (the time of its transaction). */
+  at: Scalars['DateTime']['output'];
+  /** Who made the change: a staff user's primary identifier, or `api-key:<name>` for a partner system. */
+  by: Scalars['String']['output'];
+  /** What changed, as history records it; empty for events that change no recorded field (sessions ended, unlocked). */
+  changes: Array<EventChange>;
+  /** This event's position: pass it as `after` to resume after it. */
+  cursor: Scalars['String']['output'];
+  /** What the event is about. */
+  family: EventFamily;
+  /** What happened. */
+  type: EventType;
+};
+
 /** A circulation desk (work area) of a library; a role scope. */
 export type CirculationDesk = {
   __typename?: 'CirculationDesk';
@@ -195,6 +243,25 @@ export type CirculationDesk = {
   library: Library;
   /** The desk's display name. */
   name: Scalars['String']['output'];
+};
+
+/** A change of the institution's configuration: an API key created or revoked, the delete-user policy changed. */
+export type ConfigurationEvent = ChangeEvent & {
+  __typename?: 'ConfigurationEvent';
+  /** When the change committed. */
+  at: Scalars['DateTime']['output'];
+  /** Who made the change. */
+  by: Scalars['String']['output'];
+  /** What changed. */
+  changes: Array<EventChange>;
+  /** This event's position: pass it as `after` to resume after it. */
+  cursor: Scalars['String']['output'];
+  /** API_KEY or INSTITUTION. */
+  family: EventFamily;
+  /** The id of the API key or institution. */
+  subjectId: Scalars['ID']['output'];
+  /** What happened. */
+  type: EventType;
 };
 
 /** A new API key. */
@@ -384,6 +451,161 @@ export type EmailInput = {
   type: Scalars['String']['input'];
 };
 
+/** One changed field or item, as history records it (R9.1): a password or PIN as `(changed)` or `(removed)`, never its value. */
+export type EventChange = {
+  __typename?: 'EventChange';
+  /** The field (`firstName`, `userGroup` ...) or kind of item (`roles`, `identifiers`, `notes`, `fines` ...). */
+  field: Scalars['String']['output'];
+  /** The value after, as text (null when it was cleared or removed). */
+  newValue: Maybe<Scalars['String']['output']>;
+  /** The value before, as text (null when there was none). */
+  oldValue: Maybe<Scalars['String']['output']>;
+};
+
+/** A page of events, oldest first (Relay connection). */
+export type EventConnection = {
+  __typename?: 'EventConnection';
+  /** The events of this page, each with its cursor. */
+  edges: Array<EventEdge>;
+  /** Pagination information: `endCursor` is where the next page (or a subscription) continues. */
+  pageInfo: PageInfo;
+};
+
+/** An event and its cursor in a connection. */
+export type EventEdge = {
+  __typename?: 'EventEdge';
+  /** Pass as `after` to continue after this event. */
+  cursor: Scalars['String']['output'];
+  /** The event. */
+  node: ChangeEvent;
+};
+
+/** Which kind of thing an event is about; each kind needs its own permission (see the README's Subscriptions). */
+export type EventFamily =
+  /** API keys (needs the permission to manage them). */
+  | 'API_KEY'
+  /** A user's blocks (owned items: library independence applies). */
+  | 'BLOCK'
+  /** Fines and fees (owned items: library independence applies). */
+  | 'FINE'
+  /** The institution's settings, such as its delete-user policy. */
+  | 'INSTITUTION'
+  /** A user's notes (owned items: library independence applies). */
+  | 'NOTE'
+  /** A user's roles, role profiles and role assignment rules. */
+  | 'ROLE'
+  /** A user's statistics (owned items: library independence applies). */
+  | 'STATISTIC'
+  /** A user's own fields, identifiers, contacts, proxies and credentials (the fact of a change, never a secret). */
+  | 'USER';
+
+/** Which events to read; all given filters must match. */
+export type EventFilter = {
+  /** Only events about these kinds of thing. */
+  families?: InputMaybe<Array<EventFamily>>;
+  /** Only these types of event. */
+  types?: InputMaybe<Array<EventType>>;
+  /** Only events about this user (its own changes, its fines, notes, blocks, statistics and roles). */
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** What happened: the type of a change event (R11.3). Every change recorded in history is published as one of these. */
+export type EventType =
+  /** An API key was created. */
+  | 'API_KEY_CREATED'
+  /** An API key was revoked. */
+  | 'API_KEY_REVOKED'
+  /** A block was added. */
+  | 'BLOCK_ADDED'
+  /** A block was removed. */
+  | 'BLOCK_REMOVED'
+  /** A block changed. */
+  | 'BLOCK_UPDATED'
+  /** An email, address or phone was added. */
+  | 'CONTACT_ADDED'
+  /** An email, address or phone was removed. */
+  | 'CONTACT_REMOVED'
+  /** An email, address or phone changed. */
+  | 'CONTACT_UPDATED'
+  /** The institution's delete-user policy changed. */
+  | 'DELETE_USER_POLICY_CHANGED'
+  /** A fine or fee was added. */
+  | 'FINE_ADDED'
+  /** A fine or fee was disputed. */
+  | 'FINE_DISPUTED'
+  /** A fine or fee was paid, in part or in full. */
+  | 'FINE_PAID'
+  /** A disputed fine or fee was restored. */
+  | 'FINE_RESTORED'
+  /** A fine or fee was waived, in part or in full. */
+  | 'FINE_WAIVED'
+  /** An additional identifier was added. */
+  | 'IDENTIFIER_ADDED'
+  /** An additional identifier was removed. */
+  | 'IDENTIFIER_REMOVED'
+  /** An additional identifier changed. */
+  | 'IDENTIFIER_UPDATED'
+  /** A note was added. */
+  | 'NOTE_ADDED'
+  /** A note was removed. */
+  | 'NOTE_REMOVED'
+  /** A note changed. */
+  | 'NOTE_UPDATED'
+  /** A staff user changed their own password (the fact, never the value). */
+  | 'PASSWORD_CHANGED'
+  /** A user's primary identifier changed. */
+  | 'PRIMARY_IDENTIFIER_CHANGED'
+  /** A proxy link was added (an event on each of the two users). */
+  | 'PROXY_ADDED'
+  /** A proxy link was removed (an event on each of the two users). */
+  | 'PROXY_REMOVED'
+  /** A user's role was activated. */
+  | 'ROLE_ACTIVATED'
+  /** A role was given to a user (directly, by a profile or by an assignment rule). */
+  | 'ROLE_ASSIGNED'
+  /** A role assignment rule was created. */
+  | 'ROLE_ASSIGNMENT_RULE_CREATED'
+  /** A role assignment rule was deleted. */
+  | 'ROLE_ASSIGNMENT_RULE_DELETED'
+  /** A user's role was deactivated. */
+  | 'ROLE_DEACTIVATED'
+  /** A role profile was created. */
+  | 'ROLE_PROFILE_CREATED'
+  /** A role profile was deleted. */
+  | 'ROLE_PROFILE_DELETED'
+  /** A role profile changed. */
+  | 'ROLE_PROFILE_UPDATED'
+  /** A role was taken from a user. */
+  | 'ROLE_REMOVED'
+  /** A statistic was added. */
+  | 'STATISTIC_ADDED'
+  /** A statistic was removed. */
+  | 'STATISTIC_REMOVED'
+  /** A statistic changed. */
+  | 'STATISTIC_UPDATED'
+  /** A user was toggled between INTERNAL and EXTERNAL (R3). */
+  | 'USER_ACCOUNT_TYPE_CHANGED'
+  /** A user was created (createUser, or a synchronisation from the student information system). */
+  | 'USER_CREATED'
+  /** A user was deactivated. */
+  | 'USER_DEACTIVATED'
+  /** A user was deleted (R10.3): `user` is null from now on. */
+  | 'USER_DELETED'
+  /** A user's password was set or removed by staff (the fact, never the value). */
+  | 'USER_PASSWORD_SET'
+  /** A user's PIN was set or removed (the fact, never the value). */
+  | 'USER_PIN_SET'
+  /** A user's personal data was purged (R10.3): `user` is null from now on. */
+  | 'USER_PURGED'
+  /** A user was reactivated. */
+  | 'USER_REACTIVATED'
+  /** A user's sessions were ended. */
+  | 'USER_SESSIONS_ENDED'
+  /** A user's sign-in lockout was lifted. */
+  | 'USER_UNLOCKED'
+  /** Fields of a user changed (`changes` lists them). */
+  | 'USER_UPDATED';
+
 /** A note the SIS sends with a user (R6.1): owned by the institution, marked external. */
 export type ExternalNoteInput = {
   /** Whether the note pops up when the user's record is opened (default false). */
@@ -544,6 +766,31 @@ export type FineActionType =
   | 'TRANSFER'
   /** Part or all of the remaining balance was waived; the amount is negative. */
   | 'WAIVE';
+
+/** A change of a fine or fee: added, paid, waived, disputed, restored. */
+export type FineEvent = ChangeEvent & {
+  __typename?: 'FineEvent';
+  /** When the change committed. */
+  at: Scalars['DateTime']['output'];
+  /** Who made the change. */
+  by: Scalars['String']['output'];
+  /** The fine before and after, as history records it (`OVERDUEFINE 12.50 ACTIVE`). */
+  changes: Array<EventChange>;
+  /** This event's position: pass it as `after` to resume after it. */
+  cursor: Scalars['String']['output'];
+  /** Always FINE. */
+  family: EventFamily;
+  /** The fine as it is now; null once its user is deleted. */
+  fine: Maybe<Fine>;
+  /** The fine's id. */
+  fineId: Scalars['ID']['output'];
+  /** What happened. */
+  type: EventType;
+  /** The fine's user as it is now; null once deleted or purged. */
+  user: Maybe<User>;
+  /** The id of the fine's user. */
+  userId: Scalars['ID']['output'];
+};
 
 /** A configured fine or fee type (R7.2). */
 export type FineFeeType = {
@@ -1544,6 +1791,13 @@ export type Query = {
   apiKeys: Array<ApiKey>;
   /** The institution's delete-user policy (R10.3). */
   deleteUserPolicy: DeleteUserPolicy;
+  /**
+   * Change events, oldest first, for partners that poll instead of holding a subscription: the same events, order,
+   * cursors and filtering as the subscriptions. An event appears once no change still in progress can come before it
+   * (a fraction of a second after its commit). A cursor from before the retention period (see the README) is refused
+   * with CURSOR_EXPIRED.
+   */
+  events: EventConnection;
   /** The institution's fine and fee types, by code. */
   fineFeeTypes: Array<FineFeeType>;
   /** The institution's debt limit, waive cap and maximum amount of a fine. */
@@ -1588,6 +1842,14 @@ export type Query = {
   users: UserConnection;
   /** The institution's waive reasons, by code. */
   waiveReasons: Array<WaiveReason>;
+};
+
+
+/** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
+export type QueryEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<EventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1713,6 +1975,34 @@ export type RoleAssignmentRuleInput = {
   profileId: Scalars['ID']['input'];
   /** Match users with this user group. */
   userGroup?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * A change of who holds which role: a user's role given, taken, activated or deactivated, or a role profile or role
+ * assignment rule created, changed or deleted.
+ */
+export type RoleEvent = ChangeEvent & {
+  __typename?: 'RoleEvent';
+  /** When the change committed. */
+  at: Scalars['DateTime']['output'];
+  /** Who made the change. */
+  by: Scalars['String']['output'];
+  /** What changed, as history records it. */
+  changes: Array<EventChange>;
+  /** This event's position: pass it as `after` to resume after it. */
+  cursor: Scalars['String']['output'];
+  /** Always ROLE. */
+  family: EventFamily;
+  /** The role profile as it is now, when the event is about one; null once deleted. */
+  roleProfile: Maybe<RoleProfile>;
+  /** The id of the user, profile or rule. */
+  subjectId: Scalars['ID']['output'];
+  /** What the event is about: a user, a role profile or a role assignment rule. */
+  subjectType: HistorySubjectType;
+  /** What happened. */
+  type: EventType;
+  /** The user as it is now (its `roles` included), when the event is about a user; null once deleted or purged. */
+  user: Maybe<User>;
 };
 
 /** A role to assign (to a user, a role profile or an API key). */
@@ -1861,6 +2151,81 @@ export type StatisticInput = {
   note?: InputMaybe<Scalars['String']['input']>;
   /** The owning library (R5.1); null or left out: the institution. With library independence on, it must be within your scopes (R5.3). */
   ownerLibraryId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/**
+ * Changes as they commit, over the graphql-ws protocol on `/graphql` (see the README's Subscriptions). Each event
+ * is filtered by the subscriber's permissions and scopes like a query: an operator scoped to one library receives
+ * nothing about another library's notes, blocks, fines or statistics. With `after`, the events after that cursor are
+ * replayed first, then new ones follow with no gap and no duplicate; a cursor from before the retention period is
+ * refused with CURSOR_EXPIRED (re-read with queries, then subscribe without a cursor).
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Changes of blocks and notes. */
+  blockOrNoteChanged: BlockOrNoteEvent;
+  /** Changes of fines and fees. */
+  fineChanged: FineEvent;
+  /** Changes of roles: roles given, taken, activated or deactivated, role profiles and role assignment rules. */
+  roleChanged: RoleEvent;
+  /** Changes of users: their fields, identifiers, contacts, proxies, credentials, notes, blocks, statistics and roles. */
+  userChanged: UserEvent;
+};
+
+
+/**
+ * Changes as they commit, over the graphql-ws protocol on `/graphql` (see the README's Subscriptions). Each event
+ * is filtered by the subscriber's permissions and scopes like a query: an operator scoped to one library receives
+ * nothing about another library's notes, blocks, fines or statistics. With `after`, the events after that cursor are
+ * replayed first, then new ones follow with no gap and no duplicate; a cursor from before the retention period is
+ * refused with CURSOR_EXPIRED (re-read with queries, then subscribe without a cursor).
+ */
+export type SubscriptionBlockOrNoteChangedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  types?: InputMaybe<Array<EventType>>;
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Changes as they commit, over the graphql-ws protocol on `/graphql` (see the README's Subscriptions). Each event
+ * is filtered by the subscriber's permissions and scopes like a query: an operator scoped to one library receives
+ * nothing about another library's notes, blocks, fines or statistics. With `after`, the events after that cursor are
+ * replayed first, then new ones follow with no gap and no duplicate; a cursor from before the retention period is
+ * refused with CURSOR_EXPIRED (re-read with queries, then subscribe without a cursor).
+ */
+export type SubscriptionFineChangedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  types?: InputMaybe<Array<EventType>>;
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Changes as they commit, over the graphql-ws protocol on `/graphql` (see the README's Subscriptions). Each event
+ * is filtered by the subscriber's permissions and scopes like a query: an operator scoped to one library receives
+ * nothing about another library's notes, blocks, fines or statistics. With `after`, the events after that cursor are
+ * replayed first, then new ones follow with no gap and no duplicate; a cursor from before the retention period is
+ * refused with CURSOR_EXPIRED (re-read with queries, then subscribe without a cursor).
+ */
+export type SubscriptionRoleChangedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  types?: InputMaybe<Array<EventType>>;
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Changes as they commit, over the graphql-ws protocol on `/graphql` (see the README's Subscriptions). Each event
+ * is filtered by the subscriber's permissions and scopes like a query: an operator scoped to one library receives
+ * nothing about another library's notes, blocks, fines or statistics. With `after`, the events after that cursor are
+ * replayed first, then new ones follow with no gap and no duplicate; a cursor from before the retention period is
+ * refused with CURSOR_EXPIRED (re-read with queries, then subscribe without a cursor).
+ */
+export type SubscriptionUserChangedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  types?: InputMaybe<Array<EventType>>;
+  userId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** The result of `syncExternalUsers`: counts, and every record's outcome in order. */
@@ -2165,6 +2530,27 @@ export type UserEdge = {
   node: User;
 };
 
+/** A change of a user: its fields, identifiers, contacts, proxies, credentials, notes, blocks, statistics or roles. */
+export type UserEvent = ChangeEvent & {
+  __typename?: 'UserEvent';
+  /** When the change committed. */
+  at: Scalars['DateTime']['output'];
+  /** Who made the change. */
+  by: Scalars['String']['output'];
+  /** What changed. */
+  changes: Array<EventChange>;
+  /** This event's position: pass it as `after` to resume after it. */
+  cursor: Scalars['String']['output'];
+  /** What the event is about. */
+  family: EventFamily;
+  /** What happened. */
+  type: EventType;
+  /** The user as it is now, read like `Query.user` (select the fields you need); null once deleted or purged. */
+  user: Maybe<User>;
+  /** The user's id, also when the user has since been deleted or purged. */
+  userId: Scalars['ID']['output'];
+};
+
 /** How to sort the users list. */
 export type UserSort = {
   /** The direction. */
@@ -2351,8 +2737,11 @@ export type ResolversTypes = {
   ApiKey: ResolverTypeWrapper<ApiKeyRow>;
   Block: ResolverTypeWrapper<UserBlockRow>;
   BlockInput: BlockInput;
+  BlockOrNoteEvent: ResolverTypeWrapper<EventView>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ChangeEvent: ResolverTypeWrapper<EventView>;
   CirculationDesk: ResolverTypeWrapper<CirculationDeskRow>;
+  ConfigurationEvent: ResolverTypeWrapper<EventView>;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateApiKeyPayload: ResolverTypeWrapper<Omit<CreateApiKeyPayload, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>;
   CreateUserInput: CreateUserInput;
@@ -2367,12 +2756,19 @@ export type ResolversTypes = {
   Email: ResolverTypeWrapper<UserEmailRow>;
   EmailAddress: ResolverTypeWrapper<Scalars['EmailAddress']['output']>;
   EmailInput: EmailInput;
+  EventChange: ResolverTypeWrapper<EventChange>;
+  EventConnection: ResolverTypeWrapper<EventPage>;
+  EventEdge: ResolverTypeWrapper<Omit<EventEdge, 'node'> & { node: ResolversTypes['ChangeEvent'] }>;
+  EventFamily: EventFamily;
+  EventFilter: EventFilter;
+  EventType: EventType;
   ExternalNoteInput: ExternalNoteInput;
   ExternalStatisticInput: ExternalStatisticInput;
   ExternalUserInput: ExternalUserInput;
   Fine: ResolverTypeWrapper<FineFeeRow>;
   FineAction: ResolverTypeWrapper<FineFeeActionRow>;
   FineActionType: FineActionType;
+  FineEvent: ResolverTypeWrapper<EventView>;
   FineFeeType: ResolverTypeWrapper<FineFeeTypeRow>;
   FineSettings: ResolverTypeWrapper<InstitutionRow>;
   FineStatus: FineStatus;
@@ -2413,6 +2809,7 @@ export type ResolversTypes = {
   Role: ResolverTypeWrapper<RoleAssignmentRow>;
   RoleAssignmentRule: ResolverTypeWrapper<RoleAssignmentRuleRow>;
   RoleAssignmentRuleInput: RoleAssignmentRuleInput;
+  RoleEvent: ResolverTypeWrapper<EventView>;
   RoleInput: RoleInput;
   RoleProfile: ResolverTypeWrapper<RoleProfileRow>;
   RoleProfileEntry: ResolverTypeWrapper<RoleProfileEntryRow>;
@@ -2426,6 +2823,7 @@ export type ResolversTypes = {
   Statistic: ResolverTypeWrapper<UserStatisticRow>;
   StatisticInput: StatisticInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SyncExternalUsersPayload: ResolverTypeWrapper<SyncExternalUsersPayload>;
   SyncMatchInput: SyncMatchInput;
   SyncMatchKey: SyncMatchKey;
@@ -2435,6 +2833,7 @@ export type ResolversTypes = {
   User: ResolverTypeWrapper<UserRow>;
   UserConnection: ResolverTypeWrapper<UserPage>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
+  UserEvent: ResolverTypeWrapper<EventView>;
   UserSort: UserSort;
   UserSortField: UserSortField;
   UserStatus: UserStatus;
@@ -2454,8 +2853,11 @@ export type ResolversParentTypes = {
   ApiKey: ApiKeyRow;
   Block: UserBlockRow;
   BlockInput: BlockInput;
+  BlockOrNoteEvent: EventView;
   Boolean: Scalars['Boolean']['output'];
+  ChangeEvent: EventView;
   CirculationDesk: CirculationDeskRow;
+  ConfigurationEvent: EventView;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateApiKeyPayload: Omit<CreateApiKeyPayload, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] };
   CreateUserInput: CreateUserInput;
@@ -2470,11 +2872,16 @@ export type ResolversParentTypes = {
   Email: UserEmailRow;
   EmailAddress: Scalars['EmailAddress']['output'];
   EmailInput: EmailInput;
+  EventChange: EventChange;
+  EventConnection: EventPage;
+  EventEdge: Omit<EventEdge, 'node'> & { node: ResolversParentTypes['ChangeEvent'] };
+  EventFilter: EventFilter;
   ExternalNoteInput: ExternalNoteInput;
   ExternalStatisticInput: ExternalStatisticInput;
   ExternalUserInput: ExternalUserInput;
   Fine: FineFeeRow;
   FineAction: FineFeeActionRow;
+  FineEvent: EventView;
   FineFeeType: FineFeeTypeRow;
   FineSettings: InstitutionRow;
   FineSummary: FineSummaryRow;
@@ -2508,6 +2915,7 @@ export type ResolversParentTypes = {
   Role: RoleAssignmentRow;
   RoleAssignmentRule: RoleAssignmentRuleRow;
   RoleAssignmentRuleInput: RoleAssignmentRuleInput;
+  RoleEvent: EventView;
   RoleInput: RoleInput;
   RoleProfile: RoleProfileRow;
   RoleProfileEntry: RoleProfileEntryRow;
@@ -2519,6 +2927,7 @@ export type ResolversParentTypes = {
   Statistic: UserStatisticRow;
   StatisticInput: StatisticInput;
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
   SyncExternalUsersPayload: SyncExternalUsersPayload;
   SyncMatchInput: SyncMatchInput;
   SyncRecordResult: SyncRecordResult;
@@ -2526,6 +2935,7 @@ export type ResolversParentTypes = {
   User: UserRow;
   UserConnection: UserPage;
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
+  UserEvent: EventView;
   UserSort: UserSort;
   UsersFilter: UsersFilter;
   WaiveFineFilter: WaiveFineFilter;
@@ -2590,11 +3000,41 @@ export type BlockResolvers<ContextType = RequestContext, ParentType extends Reso
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type BlockOrNoteEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BlockOrNoteEvent'] = ResolversParentTypes['BlockOrNoteEvent']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  block?: Resolver<Maybe<ResolversTypes['Block']>, ParentType, ContextType>;
+  by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['EventChange']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  family?: Resolver<ResolversTypes['EventFamily'], ParentType, ContextType>;
+  itemId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+  user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ChangeEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ChangeEvent'] = ResolversParentTypes['ChangeEvent']> = {
+  __resolveType: TypeResolveFn<'BlockOrNoteEvent' | 'ConfigurationEvent' | 'FineEvent' | 'RoleEvent' | 'UserEvent', ParentType, ContextType>;
+};
+
 export type CirculationDeskResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CirculationDesk'] = ResolversParentTypes['CirculationDesk']> = {
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   library?: Resolver<ResolversTypes['Library'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ConfigurationEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ConfigurationEvent'] = ResolversParentTypes['ConfigurationEvent']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['EventChange']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  family?: Resolver<ResolversTypes['EventFamily'], ParentType, ContextType>;
+  subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type CreateApiKeyPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CreateApiKeyPayload'] = ResolversParentTypes['CreateApiKeyPayload']> = {
@@ -2650,6 +3090,22 @@ export interface EmailAddressScalarConfig extends GraphQLScalarTypeConfig<Resolv
   name: 'EmailAddress';
 }
 
+export type EventChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventChange'] = ResolversParentTypes['EventChange']> = {
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  newValue?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  oldValue?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type EventConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConnection'] = ResolversParentTypes['EventConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['EventEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type EventEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventEdge'] = ResolversParentTypes['EventEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ChangeEvent'], ParentType, ContextType>;
+};
+
 export type FineResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Fine'] = ResolversParentTypes['Fine']> = {
   actions?: Resolver<Array<ResolversTypes['FineAction']>, ParentType, ContextType>;
   comment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2675,6 +3131,20 @@ export type FineActionResolvers<ContextType = RequestContext, ParentType extends
   paymentMethod?: Resolver<Maybe<ResolversTypes['PaymentMethod']>, ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['FineActionType'], ParentType, ContextType>;
+};
+
+export type FineEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineEvent'] = ResolversParentTypes['FineEvent']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['EventChange']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  family?: Resolver<ResolversTypes['EventFamily'], ParentType, ContextType>;
+  fine?: Resolver<Maybe<ResolversTypes['Fine']>, ParentType, ContextType>;
+  fineId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+  user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type FineFeeTypeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineFeeType'] = ResolversParentTypes['FineFeeType']> = {
@@ -2885,6 +3355,7 @@ export type PurgeSkipResolvers<ContextType = RequestContext, ParentType extends 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   deleteUserPolicy?: Resolver<ResolversTypes['DeleteUserPolicy'], ParentType, ContextType>;
+  events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
   fineFeeTypes?: Resolver<Array<ResolversTypes['FineFeeType']>, ParentType, ContextType>;
   fineSettings?: Resolver<ResolversTypes['FineSettings'], ParentType, ContextType>;
   libraries?: Resolver<Array<ResolversTypes['Library']>, ParentType, ContextType>;
@@ -2928,6 +3399,20 @@ export type RoleAssignmentRuleResolvers<ContextType = RequestContext, ParentType
   jobCategory?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   profile?: Resolver<ResolversTypes['RoleProfile'], ParentType, ContextType>;
   userGroup?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type RoleEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RoleEvent'] = ResolversParentTypes['RoleEvent']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['EventChange']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  family?: Resolver<ResolversTypes['EventFamily'], ParentType, ContextType>;
+  roleProfile?: Resolver<Maybe<ResolversTypes['RoleProfile']>, ParentType, ContextType>;
+  subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  subjectType?: Resolver<ResolversTypes['HistorySubjectType'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+  user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type RoleProfileResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RoleProfile'] = ResolversParentTypes['RoleProfile']> = {
@@ -2974,6 +3459,13 @@ export type StatisticResolvers<ContextType = RequestContext, ParentType extends 
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   owner?: Resolver<ResolversTypes['Owner'], ParentType, ContextType>;
+};
+
+export type SubscriptionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  blockOrNoteChanged?: SubscriptionResolver<ResolversTypes['BlockOrNoteEvent'], "blockOrNoteChanged", ParentType, ContextType, Partial<SubscriptionBlockOrNoteChangedArgs>>;
+  fineChanged?: SubscriptionResolver<ResolversTypes['FineEvent'], "fineChanged", ParentType, ContextType, Partial<SubscriptionFineChangedArgs>>;
+  roleChanged?: SubscriptionResolver<ResolversTypes['RoleEvent'], "roleChanged", ParentType, ContextType, Partial<SubscriptionRoleChangedArgs>>;
+  userChanged?: SubscriptionResolver<ResolversTypes['UserEvent'], "userChanged", ParentType, ContextType, Partial<SubscriptionUserChangedArgs>>;
 };
 
 export type SyncExternalUsersPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SyncExternalUsersPayload'] = ResolversParentTypes['SyncExternalUsersPayload']> = {
@@ -3066,6 +3558,18 @@ export type UserEdgeResolvers<ContextType = RequestContext, ParentType extends R
   node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 };
 
+export type UserEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserEvent'] = ResolversParentTypes['UserEvent']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['EventChange']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  family?: Resolver<ResolversTypes['EventFamily'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+  user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type WaiveFinesPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WaiveFinesPayload'] = ResolversParentTypes['WaiveFinesPayload']> = {
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   fines?: Resolver<Array<ResolversTypes['Fine']>, ParentType, ContextType>;
@@ -3081,7 +3585,10 @@ export type Resolvers<ContextType = RequestContext> = {
   Address?: AddressResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   Block?: BlockResolvers<ContextType>;
+  BlockOrNoteEvent?: BlockOrNoteEventResolvers<ContextType>;
+  ChangeEvent?: ChangeEventResolvers<ContextType>;
   CirculationDesk?: CirculationDeskResolvers<ContextType>;
+  ConfigurationEvent?: ConfigurationEventResolvers<ContextType>;
   CreateApiKeyPayload?: CreateApiKeyPayloadResolvers<ContextType>;
   CreateUserPayload?: CreateUserPayloadResolvers<ContextType>;
   Date?: GraphQLScalarType;
@@ -3092,8 +3599,12 @@ export type Resolvers<ContextType = RequestContext> = {
   DuplicateWarning?: DuplicateWarningResolvers<ContextType>;
   Email?: EmailResolvers<ContextType>;
   EmailAddress?: GraphQLScalarType;
+  EventChange?: EventChangeResolvers<ContextType>;
+  EventConnection?: EventConnectionResolvers<ContextType>;
+  EventEdge?: EventEdgeResolvers<ContextType>;
   Fine?: FineResolvers<ContextType>;
   FineAction?: FineActionResolvers<ContextType>;
+  FineEvent?: FineEventResolvers<ContextType>;
   FineFeeType?: FineFeeTypeResolvers<ContextType>;
   FineSettings?: FineSettingsResolvers<ContextType>;
   FineSummary?: FineSummaryResolvers<ContextType>;
@@ -3119,17 +3630,20 @@ export type Resolvers<ContextType = RequestContext> = {
   RemoveRolePayload?: RemoveRolePayloadResolvers<ContextType>;
   Role?: RoleResolvers<ContextType>;
   RoleAssignmentRule?: RoleAssignmentRuleResolvers<ContextType>;
+  RoleEvent?: RoleEventResolvers<ContextType>;
   RoleProfile?: RoleProfileResolvers<ContextType>;
   RoleProfileEntry?: RoleProfileEntryResolvers<ContextType>;
   RoleScope?: RoleScopeResolvers<ContextType>;
   RoleType?: RoleTypeResolvers<ContextType>;
   StaffLoginReport?: StaffLoginReportResolvers<ContextType>;
   Statistic?: StatisticResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   SyncExternalUsersPayload?: SyncExternalUsersPayloadResolvers<ContextType>;
   SyncRecordResult?: SyncRecordResultResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;
+  UserEvent?: UserEventResolvers<ContextType>;
   WaiveFinesPayload?: WaiveFinesPayloadResolvers<ContextType>;
   WaiveReason?: WaiveReasonResolvers<ContextType>;
 };

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { appendEvents } from '../events/outbox.repository';
+import type { EventType } from '../generated/graphql';
 import type { Operator } from '../policy/operator';
 import { ConfigurationSubject, recordHistory } from './history.repository';
 
@@ -25,7 +26,7 @@ export async function recordUserChange(
   tx: EntityManager,
   operator: Operator,
   userId: string,
-  eventType: string,
+  eventType: EventType,
   changes: FieldChange[],
   payload: Record<string, unknown> = {},
   /** `history: false` for changes R9.1 does not list (statistics): partners still get the event, history stays as the seeds define it. */
@@ -49,7 +50,7 @@ export async function recordConfigurationChange(
   tx: EntityManager,
   operator: Operator,
   subject: ConfigurationSubject,
-  eventType: string,
+  eventType: EventType,
   changes: FieldChange[],
   payload: Record<string, unknown> = {},
 ): Promise<void> {

@@ -42,7 +42,7 @@ async function checkIdentifier(tx: EntityManager, institutionId: string, userId:
 
 /** The user's updated by/date, the history entry (R9.1) and the event (R11.3) of one identifier change. */
 async function recordIdentifierChange(
-  tx: EntityManager, operator: Operator, user: User, eventType: string, identifierId: string, oldValue: string | null, newValue: string | null,
+  tx: EntityManager, operator: Operator, user: User, eventType: 'IDENTIFIER_ADDED' | 'IDENTIFIER_UPDATED' | 'IDENTIFIER_REMOVED', identifierId: string, oldValue: string | null, newValue: string | null,
 ) {
   await markUserUpdated(tx, user, operator.label);
   await recordUserChange(tx, operator, user.id, eventType, [{ field: 'identifiers', oldValue, newValue }], { identifierId });

@@ -64,7 +64,7 @@ export async function purgeUsers(tx: EntityManager, operator: Operator, keep: Pu
   ]);
   await appendEvents(tx, [
     ...users.map((u) => ({
-      institutionId, eventType: 'USER_PURGED', aggregateType: 'USER' as const, aggregateId: u.id, actor: operator.label,
+      institutionId, eventType: 'USER_PURGED' as const, aggregateType: 'USER' as const, aggregateId: u.id, actor: operator.label,
       payload: { kept: keep, changes: [change] },
     })),
     ...others.events,

@@ -11,3 +11,11 @@ export function findNotesOf(db: EntityManager, institutionId: string, scope: Own
     .addOrderBy('n.id', 'ASC')
     .getMany();
 }
+
+/** The notes among `ids` the owner scope covers (R5.2): a hidden note is not retrieved at all. */
+export function findNotesInScope(db: EntityManager, institutionId: string, scope: OwnerScope, ids: string[]): Promise<UserNote[]> {
+  return db.getRepository(UserNote).createQueryBuilder('n')
+    .where('n.institution_id = :institutionId AND n.id = ANY(:ids::uuid[])', { institutionId, ids })
+    .andWhere(ownerCondition('n.owner_library_id', ':owners'), { owners: ownerParam(scope) })
+    .getMany();
+}

@@ -28,7 +28,7 @@ export interface OwnedItemKind<Row extends OwnedItemRow, Input extends OwnerInpu
   action: Action;
   entity: EntityTarget<Row>;
   /** Event types are `<prefix>_ADDED`, `<prefix>_UPDATED`, `<prefix>_REMOVED`. */
-  eventPrefix: string;
+  eventPrefix: 'NOTE' | 'BLOCK' | 'STATISTIC';
   /** The history field and the field named in the event's changes ("notes"). */
   field: string;
   /** Whether R9.1 lists the kind; when not, only the event is published. */

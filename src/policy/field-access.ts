@@ -30,7 +30,7 @@ const IDENTITY_FIELDS = ['id', 'primaryIdentifier', 'displayName', 'firstName', 
   'preferredMiddleName', 'preferredLastName', 'recordType', 'status'];
 
 /** Root fields: who may ask at all. */
-export const ROOT_ACCESS: Record<'Query' | 'Mutation', Record<string, Access>> = {
+export const ROOT_ACCESS: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Access>> = {
   Query: {
     me: 'authenticated',
     user: 'user.read',
@@ -51,6 +51,8 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation', Record<string, Access>> =
     // History outlives a deleted user: read by the user's id.
     userHistory: 'user.read',
     deleteUserPolicy: 'authenticated',
+    // Every family of events needs user.read at least; policy/event-audience.ts filters each event on top.
+    events: 'user.read',
   },
   Mutation: {
     login: 'public',
@@ -114,6 +116,13 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation', Record<string, Access>> =
     runPurgeJob: 'user.purgeJob',
     setDeleteUserPolicy: 'deleteUserPolicy.manage',
   },
+  // Each event is filtered further by policy/event-audience.ts (families, owner scope).
+  Subscription: {
+    userChanged: 'user.read',
+    fineChanged: 'user.read',
+    blockOrNoteChanged: 'user.read',
+    roleChanged: 'user.read',
+  },
 };
 
 /** Every field of an object type, unless FIELD_ACCESS names the field. */
@@ -154,6 +163,15 @@ export const TYPE_ACCESS: Record<string, FieldAccess> = {
   PurgeJobReport: 'user.purgeJob',
   PurgeSkip: 'user.purgeJob',
   RemovalRefusal: 'user.purgeJob',
+  // Change events (R11.3): who may receive which is decided per event by policy/event-audience.ts.
+  EventChange: 'user.read',
+  UserEvent: 'user.read',
+  FineEvent: 'user.read',
+  BlockOrNoteEvent: 'user.read',
+  RoleEvent: 'user.read',
+  ConfigurationEvent: 'user.read',
+  EventConnection: 'user.read',
+  EventEdge: 'user.read',
   // Reports: their own permission; a listed user's record still needs user.read.
   NamedUsersReport: 'report.namedUsers',
   NamedUser: 'report.namedUsers',
@@ -198,6 +216,6 @@ export const NON_PERSONAL_TYPES: ReadonlySet<string> = new Set(['PageInfo', 'Own
 
 /** The rule for one field: its own entry, its type's, or none (refused). */
 export function accessOf(typeName: string, fieldName: string): FieldAccess | undefined {
-  if (typeName === 'Query' || typeName === 'Mutation') return ROOT_ACCESS[typeName][fieldName];
+  if (typeName === 'Query' || typeName === 'Mutation' || typeName === 'Subscription') return ROOT_ACCESS[typeName][fieldName];
   return FIELD_ACCESS[`${typeName}.${fieldName}`] ?? TYPE_ACCESS[typeName];
 }

@@ -1,5 +1,5 @@
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
-import { defaultFieldResolver, getNamedType, GraphQLSchema, isObjectType } from 'graphql';
+import { defaultFieldResolver, getNamedType, GraphQLFieldResolver, GraphQLSchema, isObjectType } from 'graphql';
 import { forbidden } from '../common/errors';
 import type { RequestContext } from '../context';
 import { accessOf } from './field-access';
@@ -17,16 +17,17 @@ export function guardSchema(schema: GraphQLSchema): GraphQLSchema {
       const access = accessOf(typeName, fieldName);
       const resolve = field.resolve ?? defaultFieldResolver;
       if (access === undefined) {
-        return { ...field, resolve: () => { throw forbidden(`${typeName}.${fieldName} has no access rule in the policy`); } };
+        const refuse = () => { throw forbidden(`${typeName}.${fieldName} has no access rule in the policy`); };
+        return { ...field, resolve: refuse, ...(field.subscribe ? { subscribe: refuse } : {}) };
       }
       if (access === 'public') return field;
-      return {
-        ...field,
-        resolve: (source, args, ctx: RequestContext, info) => {
+      const guarded = <F extends GraphQLFieldResolver<unknown, RequestContext>>(inner: F) =>
+        ((source, args, ctx, info) => {
           ctx.policy.assertField(typeof access === 'function' ? access(source) : access, source);
-          return resolve(source, args, ctx, info);
-        },
-      };
+          return inner(source, args, ctx, info);
+        }) as GraphQLFieldResolver<unknown, RequestContext>;
+      // A subscription field is checked when it is subscribed to, and again for every event it delivers.
+      return { ...field, resolve: guarded(resolve), ...(field.subscribe ? { subscribe: guarded(field.subscribe) } : {}) };
     },
   });
 }

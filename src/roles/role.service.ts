@@ -39,7 +39,7 @@ async function recordRoleChanges(tx: EntityManager, operator: Operator, added: R
       oldValue: kind === 'removed' ? describeRole(role) : null, newValue: kind === 'added' ? describeRole(role) : null,
     },
     event: {
-      institutionId: operator.institutionId, eventType: kind === 'added' ? 'ROLE_ASSIGNED' : 'ROLE_REMOVED', aggregateType: 'USER' as const,
+      institutionId: operator.institutionId, eventType: kind === 'added' ? 'ROLE_ASSIGNED' as const : 'ROLE_REMOVED' as const, aggregateType: 'USER' as const,
       aggregateId: role.userId!, payload: { roleId: role.id, role: describeRole(role), active: role.isActive }, actor: operator.label,
     },
   });

@@ -230,7 +230,7 @@ async function writePlans(ctx: RequestContext, tx: EntityManager, operator: Oper
 
   const history: HistoryChange[] = [];
   const events: DomainEvent[] = [];
-  const event = (userId: string, eventType: string, payload: Record<string, unknown>) =>
+  const event = (userId: string, eventType: 'USER_CREATED' | 'USER_UPDATED', payload: Record<string, unknown>) =>
     events.push({ institutionId, eventType, aggregateType: 'USER', aggregateId: userId, payload: { ...payload, source: owner }, actor: operator.label });
   for (const plan of creates) {
     history.push({ institutionId, userId: idOf(plan), field: 'record', oldValue: null, newValue: 'created', changedBy: operator.label });

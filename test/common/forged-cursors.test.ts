@@ -2,6 +2,7 @@ import { isObjectType } from 'graphql';
 import { buildSchema } from '../../src/schema';
 import { createInstitution, createPerson, PASSWORD } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
+import { subscribe } from '../support/ws-client';
 
 /**
  * Issue 9 finding 9: every paginated field takes its `after` cursor through the one codec (src/common/cursor.ts), so a
@@ -29,6 +30,15 @@ const PAGED: Record<string, { query: string; vars?: Record<string, unknown> }> =
   'User.history': { query: `query($id: ID!, $after: String) { user(id: $id) { history(first: 2, after: $after) { totalCount } } }` },
   'Query.permissionHistory': { query: `query($after: String) { permissionHistory(first: 2, after: $after) { totalCount } }` },
   'Query.userHistory': { query: `query($id: ID!, $after: String) { userHistory(userId: $id, first: 2, after: $after) { totalCount } }` },
+  'Query.events': { query: `query($after: String) { events(first: 2, after: $after) { pageInfo { endCursor } } }` },
+};
+
+/** Subscription fields that take `after`: refused the same way, over graphql-ws, before any event is sent. */
+const SUBSCRIBED: Record<string, string> = {
+  'Subscription.userChanged': `subscription($after: String) { userChanged(after: $after) { cursor } }`,
+  'Subscription.fineChanged': `subscription($after: String) { fineChanged(after: $after) { cursor } }`,
+  'Subscription.blockOrNoteChanged': `subscription($after: String) { blockOrNoteChanged(after: $after) { cursor } }`,
+  'Subscription.roleChanged': `subscription($after: String) { roleChanged(after: $after) { cursor } }`,
 };
 
 /** Cursors no page of this API returned, for any field. */
@@ -39,6 +49,8 @@ const FORGED: [string, string][] = [
   ['a history cursor with a 20-digit id', forge('USER_HISTORY', null, '99999999999999999999')],
   ['a permission history cursor with a key', forge('PERMISSION_HISTORY', 'x', '1')],
   ['a cursor with a NUL in its key', forge('NAME:ASC', 'a\u0000', ID)],
+  ['an events cursor with a negative transaction id', forge('EVENTS', '-1', '1')],
+  ['an events cursor with a transaction id beyond 64 bits', forge('EVENTS', '18446744073709551616', '1')],
 ];
 
 test('the forged-cursor cases cover every field of the schema that takes `after`', () => {
@@ -46,7 +58,17 @@ test('the forged-cursor cases cover every field of the schema that takes `after`
   const paged = Object.values(schema.getTypeMap()).filter(isObjectType).flatMap((type) =>
     Object.values(type.getFields()).filter((f) => f.args.some((a) => a.name === 'after')).map((f) => `${type.name}.${f.name}`),
   );
-  expect(paged.sort()).toEqual(Object.keys(PAGED).sort());
+  expect(paged.sort()).toEqual([...Object.keys(PAGED), ...Object.keys(SUBSCRIBED)].sort());
+});
+
+describe.each(Object.entries(SUBSCRIBED))('%s', (_field, query) => {
+  test.each(FORGED)('Issue 9 finding 9: %s as `after` is BAD_USER_INPUT naming after', async (_what, after) => {
+    const sub = subscribe(app.url, { authorization: `Bearer ${token}` }, query, { after });
+    const { errors } = await sub.ended;
+    await sub.dispose();
+    expect(errors).toHaveLength(1);
+    expect(errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
 });
 
 describe.each(Object.entries(PAGED))('%s', (_field, { query }) => {

@@ -5,6 +5,7 @@ import { ConfigurationHistory1764489600000 } from './1764489600000-Configuration
 import { MoneyMaximum1764576000000 } from './1764576000000-MoneyMaximum';
 import { LoginThrottling1764576100000 } from './1764576100000-LoginThrottling';
 import { UserLifecycle1764662400000 } from './1764662400000-UserLifecycle';
+import { EventStream1764748800000 } from './1764748800000-EventStream';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   MoneyMaximum1764576000000,
   LoginThrottling1764576100000,
   UserLifecycle1764662400000,
+  EventStream1764748800000,
 ];

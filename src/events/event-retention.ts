@@ -1,0 +1,53 @@
+import type { DataSource } from 'typeorm';
+import { openOwnConnection, statementsOn } from '../db/own-connection';
+import { pruneEvents } from './outbox.repository';
+
+/** Events deleted per transaction: short transactions, so pruning never holds back the stream for long. */
+export const PRUNE_BATCH = 5000;
+
+/**
+ * Deletes the events older than `retentionDays`, oldest first, in batches
+ * of PRUNE_BATCH, and returns how many. Several instances may run it at
+ * once: each batch locks the retention mark, so they take turns.
+ */
+export async function pruneExpiredEvents(db: DataSource, retentionDays: number, now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+  // A connection of its own: pruning never takes one of the requests' pool.
+  const client = await openOwnConnection(db, 'carrel-prune');
+  const sql = statementsOn(client);
+  try {
+    let total = 0;
+    for (;;) {
+      const deleted = await pruneEvents(sql, cutoff, PRUNE_BATCH);
+      total += deleted;
+      if (deleted < PRUNE_BATCH) return total;
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Prunes now and then every `everyMs` while the server runs; returns the stop function. */
+export function schedulePruning(db: DataSource, retentionDays: number, everyMs: number, log: (line: string) => void): () => void {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const deleted = await pruneExpiredEvents(db, retentionDays);
+      if (deleted > 0) log(`pruned ${deleted} events older than ${retentionDays} days`);
+    } catch (e) {
+      log(`pruning events failed, will retry: ${(e as Error).message}`);
+    } finally {
+      running = false;
+    }
+  };
+  const first = setTimeout(() => void run(), 1000);
+  const timer = setInterval(() => void run(), everyMs);
+  first.unref();
+  timer.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
+}

@@ -1,0 +1,35 @@
+import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+import { pause, subscribe } from '../support/ws-client';
+
+let app: TestApp;
+let inst: InstitutionFixture;
+const tokens: Record<string, string> = {};
+const db = () => app.db.dataSource;
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+const USER_CHANGED = `subscription($u: ID, $after: String) { userChanged(userId: $u, after: $after) {
+  cursor type family by changes { field oldValue newValue } userId user { id firstName lastName } } }`;
+const RENAME = `mutation($id: ID!, $f: String!) { updateUser(id: $id, input: { firstName: $f }) { id } }`;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  inst = await createInstitution(db());
+  Object.assign(tokens, await loginOperators(app, inst, { um: ['USER_MANAGER', 'INSTITUTION'] }));
+});
+afterAll(() => app.close());
+
+test('R11.3 an event arrives after a mutation, with the fields the subscriber selected', async () => {
+  const userId = await createPatron(db(), inst);
+  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
+  expect(await sub.acknowledged).toBe(true);
+  await pause(200);
+  const res = await app.gql(RENAME, { id: userId, f: 'Ada' }, tokens.um);
+  expect(res.errors).toBeUndefined();
+  const [event] = await sub.waitFor(1);
+  expect(event.data.userChanged).toMatchObject({
+    type: 'USER_UPDATED', family: 'USER', by: 'um', userId, user: { id: userId, firstName: 'Ada' },
+    changes: [{ field: 'firstName', oldValue: 'Test', newValue: 'Ada' }],
+  });
+  await sub.dispose();
+});
