@@ -34,7 +34,10 @@ export interface Config {
 export interface EventSettings {
   /** Days events are kept in the outbox; a cursor from before that is refused with CURSOR_EXPIRED. */
   retentionDays: number;
-  /** Events that may wait for one slow subscriber before its connection is closed. */
+  /**
+   * Events that may wait for one slow subscriber before its connection is closed. Above the largest transaction's
+   * events (an SIS batch writes up to 3,000), so that one big change never cuts off a subscriber keeping up.
+   */
   subscriberBuffer: number;
   /** Subscriptions one connection may hold. */
   maxSubscriptionsPerConnection: number;
@@ -162,7 +165,7 @@ export function loadConfig(env = process.env, use: 'server' | 'tool' = 'server')
     budget: null,
     events: {
       retentionDays: int('CARREL_EVENT_RETENTION_DAYS', 30),
-      subscriberBuffer: int('CARREL_SUBSCRIBER_BUFFER', 1000),
+      subscriberBuffer: int('CARREL_SUBSCRIBER_BUFFER', 10_000),
       maxSubscriptionsPerConnection: int('CARREL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20),
       recheckSeconds: int('CARREL_SUBSCRIPTION_RECHECK_SECONDS', 30),
       pollMs: int('CARREL_EVENT_POLL_MS', 2000),

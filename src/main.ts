@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   let server: Awaited<ReturnType<typeof createServer>>;
   try {
     if (config.seedDemo) await seedDemo(config, database);
-    server = await createServer({ db: database.dataSource, tokens, production: config.production, budget: config.budget });
+    server = await createServer({ db: database.dataSource, tokens, production: config.production, budget: config.budget, log });
     port = await server.listen(config.port);
   } catch (e) {
     // The embedded PostgreSQL server would otherwise outlive this process and hold the data folder and its port.
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
 
   log(`ready in ${Date.now() - started} ms`);
   log(`GraphQL endpoint and Apollo Sandbox: http://localhost:${port}/graphql`);
+  log(`subscriptions (graphql-ws): ws://localhost:${port}/graphql`);
   log(`health: http://localhost:${port}/health`);
   if (config.seedDemo) {
     log(`log in with: mutation { login(identifier: "admin", password: "<password>") { token } }`);

@@ -2,6 +2,7 @@ import type { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { openOwnConnection, statementsOn } from '../db/own-connection';
 import { EventPosition, ORIGIN } from './event-position';
+import { EventView, viewOf } from './event-view';
 import { EventRow, readReleasedEvents, readStreamBounds } from './outbox.repository';
 
 /** Rows one read of the outbox takes at most; a longer backlog is read in several. */
@@ -9,10 +10,10 @@ const PAGE_SIZE = 1000;
 /** PostgreSQL channel the outbox trigger notifies on commit (migration EventStream). */
 export const EVENTS_CHANNEL = 'carrel_events';
 
-/** Events of one read of the outbox, in stream order; `seq` numbers the reads of this instance. */
+/** Events of one read of the outbox, in stream order, as the schema's event types resolve them; `seq` numbers the reads. */
 export interface EventBatch {
   seq: number;
-  rows: EventRow[];
+  views: EventView[];
 }
 
 export interface HubSettings {
@@ -68,7 +69,8 @@ export function createEventHub(db: DataSource, settings: HubSettings = DEFAULT_H
   let started = false;
 
   const publish = (rows: EventRow[]) => {
-    const batch = { seq: ++seq, rows };
+    // Made once per instance, shared by every subscriber's queue.
+    const batch = { seq: ++seq, views: rows.map(viewOf) };
     for (const l of listeners) {
       try {
         l(batch);

@@ -53,18 +53,23 @@ function matches(selection: StreamOptions['selection'], row: EventRow): boolean 
  */
 export async function* openEventStream(options: StreamOptions): AsyncGenerator<StreamItem> {
   const { hub, selection } = options;
-  const queue: StreamItem[] = [];
+  // Live reads waiting for the subscriber: references to the hub's shared views, filtered for this subscriber.
+  const queue: { seq: number; views: EventView[]; next: number }[] = [];
+  let waiting = 0;
   let wakeUp: (() => void) | null = null;
   let overflowed = false;
   let last = options.after;
-  const accept = (row: EventRow) => mayReceive(options.audience(), row) && matches(selection, row);
   const onBatch = (batch: EventBatch) => {
     if (overflowed) return;
-    const views = batch.rows.filter(accept).map(viewOf);
-    for (const view of views) queue.push({ view, seq: batch.seq, siblings: views });
-    if (queue.length > options.bufferLimit) {
+    const audience = options.audience();
+    const views = batch.views.filter(({ row }) => mayReceive(audience, row) && matches(selection, row));
+    if (views.length === 0) return;
+    queue.push({ seq: batch.seq, views, next: 0 });
+    waiting += views.length;
+    if (waiting > options.bufferLimit) {
       overflowed = true;
-      options.overflow(queue.length);
+      queue.length = 0;
+      options.overflow(waiting);
     }
     wakeUp?.();
   };
@@ -97,11 +102,14 @@ export async function* openEventStream(options: StreamOptions): AsyncGenerator<S
       while (queue.length === 0 && !overflowed) await new Promise<void>((resolve) => (wakeUp = resolve));
       wakeUp = null;
       if (overflowed) return;
-      const item = queue.shift()!;
-      const position = { xid: BigInt(item.view.row.xid), id: BigInt(item.view.row.id) };
+      const read = queue[0];
+      const view = read.views[read.next++];
+      if (read.next === read.views.length) queue.shift();
+      waiting -= 1;
+      const position = { xid: BigInt(view.row.xid), id: BigInt(view.row.id) };
       if (last && comparePositions(position, last) <= 0) continue;
       last = position;
-      yield item;
+      yield { view, seq: read.seq, siblings: read.views };
     }
   } finally {
     unlisten?.();

@@ -46,7 +46,7 @@ export async function readEvents(ctx: RequestContext, args: { after?: string | n
     return { cursor: node.cursor, node };
   });
   // An empty page ends where it started, so a poller keeps passing the same cursor until something happens.
-  const endCursor = edges.length > 0 ? edges[edges.length - 1].cursor : args.after ?? (after === ORIGIN ? null : encodeEventCursor(after));
+  const endCursor = edges.length > 0 ? edges[edges.length - 1].cursor : args.after ?? (comparePositions(after, ORIGIN) === 0 ? null : encodeEventCursor(after));
   return {
     edges,
     pageInfo: { hasNextPage: read.rows.length > first, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor },

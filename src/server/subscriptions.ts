@@ -26,7 +26,6 @@ export interface SubscriptionSettings {
   recheckMs: number;
 }
 
-export const DEFAULT_SUBSCRIPTION_SETTINGS: SubscriptionSettings = { bufferLimit: 1000, maxSubscriptionsPerConnection: 20, recheckMs: 30_000 };
 
 /** Close code for a subscriber that fell too far behind (the RFC 6455 range for applications, beside graphql-ws's own). */
 export const SLOW_SUBSCRIBER = 4008;
@@ -46,8 +45,14 @@ function closeReason(text: string): string {
   return bytes.length <= 123 ? text : `${bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD+$/, '')}...`;
 }
 
+/** How long a closed connection's client may take to read what was sent before the close frame (a slow one may never). */
+const CLOSE_GRACE_MS = 10_000;
+
 function close(socket: WebSocket, code: number, reason: string): void {
-  if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close(code, closeReason(reason));
+  if (socket.readyState !== WebSocket.OPEN && socket.readyState !== WebSocket.CONNECTING) return;
+  socket.close(code, closeReason(reason));
+  // A client that stopped reading never reads the close frame either: its socket and buffers go after a grace period.
+  setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
 }
 
 /** The credentials of a connection_init payload: the same two as HTTP headers, names in any case. */
@@ -135,7 +140,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
   // Events about a connected operator (its roles, status, sessions; a key revoked) make it read its credentials again.
   const unlisten = hub.listen((batch) => {
     const due = new Set<Connection>();
-    for (const row of batch.rows) {
+    for (const { row } of batch.views) {
       if (row.aggregateType !== 'USER' && row.aggregateType !== 'API_KEY') continue;
       for (const connection of connections.values()) if (connection.operator.id === row.aggregateId) due.add(connection);
     }

@@ -1,0 +1,200 @@
+import { Client } from 'pg';
+import { pruneExpiredEvents } from '../../src/events/event-retention';
+import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+import { pause, subscribe } from '../support/ws-client';
+
+/**
+ * Issue 11 item 3 and 6: the stream a subscriber sees is one order that never changes, resumable from any cursor it
+ * was given, with no gap and no duplicate, whatever order transactions commit in; a cursor older than retention is
+ * refused.
+ */
+let app: TestApp;
+let inst: InstitutionFixture;
+const tokens: Record<string, string> = {};
+const db = () => app.db.dataSource;
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+const USER_CHANGED = `subscription($u: ID, $after: String) { userChanged(userId: $u, after: $after) {
+  cursor type changes { field oldValue newValue } userId user { id firstName } } }`;
+const RENAME = `mutation($id: ID!, $f: String!) { updateUser(id: $id, input: { firstName: $f }) { id } }`;
+const EVENTS = `query($after: String, $first: Int, $u: ID) { events(after: $after, first: $first, filter: { userId: $u }) {
+  edges { cursor node { type changes { newValue } } } pageInfo { hasNextPage endCursor } } }`;
+
+const rename = async (userId: string, firstName: string) => {
+  const res = await app.gql(RENAME, { id: userId, f: firstName }, tokens.um);
+  expect(res.errors).toBeUndefined();
+};
+const newNames = (events: { data?: any }[]) => events.map((e) => e.data.userChanged.changes[0]?.newValue);
+
+/** A cursor for "now": the last event of the user so far, read through the events query. */
+async function lastCursor(userId: string): Promise<string | null> {
+  const res = await app.gql(EVENTS, { u: userId, first: 500 }, tokens.um);
+  return res.data.events.pageInfo.endCursor;
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  inst = await createInstitution(db());
+  Object.assign(tokens, await loginOperators(app, inst, { um: ['USER_MANAGER', 'INSTITUTION'] }));
+});
+afterAll(() => app.close());
+
+test('R11.3 disconnect, five changes, reconnect with the last cursor: exactly those five, in order', async () => {
+  const userId = await createPatron(db(), inst);
+  const first = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
+  expect(await first.acknowledged).toBe(true);
+  await pause(100);
+  await rename(userId, 'Before');
+  const [seen] = await first.waitFor(1);
+  await first.dispose();
+  for (const name of ['One', 'Two', 'Three', 'Four', 'Five']) await rename(userId, name);
+  const again = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId, after: seen.data.userChanged.cursor });
+  const events = await again.waitFor(5);
+  await pause(300);
+  expect(newNames(again.received)).toEqual(['One', 'Two', 'Three', 'Four', 'Five']);
+  // Then live, from where the replay ended.
+  await rename(userId, 'Six');
+  await again.waitFor(6);
+  await pause(200);
+  expect(newNames(again.received)).toEqual(['One', 'Two', 'Three', 'Four', 'Five', 'Six']);
+  const cursors = events.map((e) => e.data.userChanged.cursor);
+  expect(new Set(cursors).size).toBe(cursors.length);
+  await again.dispose();
+});
+
+test('R11.3 an event whose transaction commits after later ones is not lost: the later ones wait for it', async () => {
+  const userId = await createPatron(db(), inst);
+  const start = await lastCursor(userId);
+  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
+  expect(await sub.acknowledged).toBe(true);
+  await pause(100);
+  // A transaction takes its outbox id first and stays open while two later changes commit.
+  const held = new Client({ connectionString: app.db.url });
+  await held.connect();
+  try {
+    await held.query('BEGIN');
+    await held.query(
+      `INSERT INTO event_outbox (institution_id, event_type, aggregate_type, aggregate_id, payload, actor)
+       VALUES ($1, 'USER_UPDATED', 'USER', $2, $3, 'held')`,
+      [inst.id, userId, JSON.stringify({ changes: [{ field: 'firstName', oldValue: null, newValue: 'Held' }] })],
+    );
+    await rename(userId, 'Later1');
+    await rename(userId, 'Later2');
+    await pause(300);
+    // Nothing is released while an older transaction could still add an event before them.
+    expect(sub.received).toEqual([]);
+    const polled = await app.gql(EVENTS, { u: userId, after: start }, tokens.um);
+    expect(polled.data.events.edges).toEqual([]);
+    await held.query('COMMIT');
+  } finally {
+    await held.end();
+  }
+  await sub.waitFor(3);
+  await pause(200);
+  expect(newNames(sub.received)).toEqual(['Held', 'Later1', 'Later2']);
+  const polled = await app.gql(EVENTS, { u: userId, after: start }, tokens.um);
+  expect(polled.data.events.edges.map((e: any) => e.node.changes[0].newValue)).toEqual(['Held', 'Later1', 'Later2']);
+  expect(polled.data.events.edges.map((e: any) => e.cursor)).toEqual(sub.received.map((e) => e.data.userChanged.cursor));
+  await sub.dispose();
+});
+
+test('R11.3 a long transaction that writes no event delays later events, never loses them', async () => {
+  const userId = await createPatron(db(), inst);
+  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
+  expect(await sub.acknowledged).toBe(true);
+  await pause(100);
+  const held = new Client({ connectionString: app.db.url });
+  await held.connect();
+  try {
+    await held.query('BEGIN');
+    // Any write takes a transaction id: it holds back every event committed after it started.
+    await held.query(`UPDATE institution SET name = name WHERE id = $1`, [inst.id]);
+    await rename(userId, 'Waiting');
+    await pause(300);
+    expect(sub.received).toEqual([]);
+    await held.query('COMMIT');
+  } finally {
+    await held.end();
+  }
+  // No notification comes from that commit: the hub looks again by itself.
+  await sub.waitFor(1, 5000);
+  expect(newNames(sub.received)).toEqual(['Waiting']);
+  await sub.dispose();
+});
+
+test('R11.3 the events query pages through the same events in the same order, and an empty page keeps its cursor', async () => {
+  const userId = await createPatron(db(), inst);
+  const start = await lastCursor(userId);
+  for (const name of ['A', 'B', 'C']) await rename(userId, name);
+  const page1 = await app.gql(EVENTS, { u: userId, after: start, first: 2 }, tokens.um);
+  expect(page1.data.events.edges.map((e: any) => e.node.changes[0].newValue)).toEqual(['A', 'B']);
+  expect(page1.data.events.pageInfo.hasNextPage).toBe(true);
+  const page2 = await app.gql(EVENTS, { u: userId, after: page1.data.events.pageInfo.endCursor, first: 2 }, tokens.um);
+  expect(page2.data.events.edges.map((e: any) => e.node.changes[0].newValue)).toEqual(['C']);
+  const page3 = await app.gql(EVENTS, { u: userId, after: page2.data.events.pageInfo.endCursor, first: 2 }, tokens.um);
+  expect(page3.data.events).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: page2.data.events.pageInfo.endCursor } });
+});
+
+test('R11.3 a deleted user comes as its id with the user null', async () => {
+  const userId = await createPatron(db(), inst);
+  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
+  expect(await sub.acknowledged).toBe(true);
+  await pause(100);
+  const res = await app.gql(`mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }`, { id: userId }, tokens.um);
+  expect(res.errors).toBeUndefined();
+  const [event] = await sub.waitFor(1);
+  expect(event.data.userChanged).toMatchObject({ type: 'USER_DELETED', userId, user: null });
+  await sub.dispose();
+});
+
+test('R11.3 a purged user comes as its id with the user null', async () => {
+  const userId = await createPatron(db(), inst);
+  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
+  expect(await sub.acknowledged).toBe(true);
+  await pause(100);
+  const res = await app.gql(`mutation($id: ID!) { purgeUser(id: $id) { purgedAt } }`, { id: userId }, tokens.um);
+  expect(res.errors).toBeUndefined();
+  const [event] = await sub.waitFor(1);
+  expect(event.data.userChanged).toMatchObject({ type: 'USER_PURGED', userId, user: null });
+  await sub.dispose();
+});
+
+test('R9.1 a PIN set by staff reaches subscribers as the fact of a change, never its value', async () => {
+  const userId = await createPatron(db(), inst);
+  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
+  expect(await sub.acknowledged).toBe(true);
+  await pause(100);
+  const res = await app.gql(`mutation($id: ID!) { setUserPin(userId: $id, pin: "4711") { id } }`, { id: userId }, tokens.um);
+  expect(res.errors).toBeUndefined();
+  const [event] = await sub.waitFor(1);
+  expect(event.data.userChanged).toMatchObject({ type: 'USER_PIN_SET', changes: [{ field: 'pinNumber', oldValue: null, newValue: '(changed)' }] });
+  expect(JSON.stringify(event)).not.toContain('4711');
+  await sub.dispose();
+});
+
+test('R11.3 a cursor older than the retention period is refused with CURSOR_EXPIRED, over the query and the subscription', async () => {
+  const userId = await createPatron(db(), inst);
+  await rename(userId, 'Old');
+  const [old] = (await app.gql(EVENTS, { u: userId, first: 500 }, tokens.um)).data.events.edges;
+  await rename(userId, 'Newer');
+  // Two days on, with a retention of one day, everything written so far is pruned.
+  expect(await pruneExpiredEvents(db(), 1, new Date(Date.now() + 2 * 86_400_000))).toBeGreaterThan(0);
+  const polled = await app.gql(EVENTS, { after: old.cursor }, tokens.um);
+  expect(polled.errors?.[0].extensions).toMatchObject({ code: 'CURSOR_EXPIRED', field: 'after' });
+  expect(polled.errors?.[0].message).toMatch(/subscribe .*without a cursor/);
+  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { after: old.cursor });
+  const { errors } = await sub.ended;
+  expect(errors?.[0].extensions).toMatchObject({ code: 'CURSOR_EXPIRED', field: 'after' });
+  await sub.dispose();
+  // Without a cursor, the events query starts after the pruned ones.
+  const fresh = await app.gql(EVENTS, { u: userId }, tokens.um);
+  expect(fresh.errors).toBeUndefined();
+  expect(fresh.data.events.edges).toEqual([]);
+});
+
+test('a cursor ahead of every event (forged) is BAD_USER_INPUT, not a silent skip', async () => {
+  const ahead = Buffer.from(JSON.stringify(['EVENTS', '9000000000000000000', '1'])).toString('base64url');
+  const res = await app.gql(EVENTS, { after: ahead }, tokens.um);
+  expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+});
