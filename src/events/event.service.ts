@@ -1,4 +1,5 @@
 import { badInput, cursorExpired } from '../common/errors';
+import { isUuid } from '../common/uuid';
 import type { RequestContext } from '../context';
 import type { EventFamily, EventFilter, EventType } from '../generated/graphql';
 import { eventAudience, EventAudience } from '../policy/event-audience';
@@ -33,12 +34,20 @@ async function resumePosition(ctx: RequestContext, after: string | null | undefi
 }
 
 /** The `events` query: a page of the events the operator may receive, oldest first. */
+/** A user id to filter on: a uuid, or BAD_USER_INPUT naming the argument (never a database error). */
+function userIdFilter(userId: string | null | undefined, field: string): string | null {
+  if (userId == null) return null;
+  if (!isUuid(userId)) throw badInput(field, 'Not a user id');
+  return userId;
+}
+
 export async function readEvents(ctx: RequestContext, args: { after?: string | null; first?: number | null; filter?: EventFilter | null }): Promise<EventPage> {
   const operator = ctx.policy.assert('user.read');
+  const userId = userIdFilter(args.filter?.userId, 'filter.userId');
   const first = args.first ?? 100;
   if (first < 1 || first > MAX_EVENTS_PAGE) throw badInput('first', `first must be between 1 and ${MAX_EVENTS_PAGE}`, { limit: MAX_EVENTS_PAGE });
   const after = await resumePosition(ctx, args.after, 'after');
-  const selection: EventSelection = { families: args.filter?.families, types: args.filter?.types, userId: args.filter?.userId };
+  const selection: EventSelection = { families: args.filter?.families, types: args.filter?.types, userId };
   const read = await readReleasedEvents(ctx.db.manager, after, first + 1, { audience: eventAudience(ctx.policy, operator), selection });
   const rows = read.rows.slice(0, first);
   const edges = rows.map((row) => {
@@ -71,6 +80,7 @@ export async function subscribeToEvents(
   args: { userId?: string | null; types?: readonly EventType[] | null; after?: string | null },
 ): Promise<AsyncGenerator<StreamItem>> {
   ctx.policy.assert('user.read');
+  const userId = userIdFilter(args.userId, 'userId');
   const channel = ctx.subscription;
   if (!channel) throw badInput(kind, 'Subscriptions run over the graphql-ws protocol on this endpoint (see the README)');
   const after = args.after == null ? null : await resumePosition(ctx, args.after, 'after');
@@ -85,7 +95,7 @@ export async function subscribeToEvents(
     db: ctx.db.manager,
     hub: channel.hub,
     audience,
-    selection: { families: families as EventFamily[], usersOnly, types: args.types, userId: args.userId },
+    selection: { families: families as EventFamily[], usersOnly, types: args.types, userId },
     after,
     bufferLimit: channel.bufferLimit,
     overflow: (waiting) => channel.close(4008, `Too slow: ${waiting} events waiting; resume with the last cursor`),

@@ -8,6 +8,7 @@ import type { RoleAssignment, User } from '../db/entities';
 import { appendEvents } from '../events/outbox.repository';
 import type { RoleInput } from '../generated/graphql';
 import { recordHistory } from '../history/history.repository';
+import { recordUserChange } from '../history/record-change';
 import type { Operator } from '../policy/operator';
 import { lockUserForAccessChange } from '../users/user-target';
 import { ResolvedRole, resolveRoleInput } from './role-input';
@@ -33,16 +34,19 @@ async function lockRoleHolder(ctx: RequestContext, tx: EntityManager, userId: st
 
 /** History and an event for each role added to or removed from its user, in the caller's transaction: two statements however many. */
 async function recordRoleChanges(tx: EntityManager, operator: Operator, added: RoleAssignment[], removed: RoleAssignment[]) {
-  const change = (role: RoleAssignment, kind: 'added' | 'removed') => ({
-    history: {
-      institutionId: operator.institutionId, userId: role.userId, field: 'roles', changedBy: operator.label,
-      oldValue: kind === 'removed' ? describeRole(role) : null, newValue: kind === 'added' ? describeRole(role) : null,
-    },
-    event: {
-      institutionId: operator.institutionId, eventType: kind === 'added' ? 'ROLE_ASSIGNED' as const : 'ROLE_REMOVED' as const, aggregateType: 'USER' as const,
-      aggregateId: role.userId!, payload: { roleId: role.id, role: describeRole(role), active: role.isActive }, actor: operator.label,
-    },
-  });
+  const change = (role: RoleAssignment, kind: 'added' | 'removed') => {
+    const oldValue = kind === 'removed' ? describeRole(role) : null;
+    const newValue = kind === 'added' ? describeRole(role) : null;
+    return {
+      history: { institutionId: operator.institutionId, userId: role.userId, field: 'roles', changedBy: operator.label, oldValue, newValue },
+      event: {
+        institutionId: operator.institutionId, eventType: kind === 'added' ? 'ROLE_ASSIGNED' as const : 'ROLE_REMOVED' as const, aggregateType: 'USER' as const,
+        aggregateId: role.userId!, actor: operator.label,
+        // The history entry's change: what subscribers see of it (R11.3).
+        payload: { roleId: role.id, role: describeRole(role), active: role.isActive, changes: [{ field: 'roles', oldValue, newValue }] },
+      },
+    };
+  };
   const changes = [...added.map((r) => change(r, 'added')), ...removed.map((r) => change(r, 'removed'))];
   await recordHistory(tx, changes.map((c) => c.history));
   await appendEvents(tx, changes.map((c) => c.event));
@@ -89,14 +93,9 @@ export async function setRoleActive(ctx: RequestContext, roleId: string, active:
     role.isActive = active;
     await tx.save(role);
     if (!active) await endSessionsWithoutStaffRole(tx, user.id);
-    await recordHistory(tx, [{
-      institutionId: operator.institutionId, userId: user.id, field: 'roles', changedBy: operator.label,
-      oldValue: `${describeRole(role)} ${active ? 'inactive' : 'active'}`, newValue: `${describeRole(role)} ${active ? 'active' : 'inactive'}`,
-    }]);
-    await appendEvents(tx, [{
-      institutionId: operator.institutionId, eventType: active ? 'ROLE_ACTIVATED' : 'ROLE_DEACTIVATED', aggregateType: 'USER',
-      aggregateId: user.id, payload: { roleId: role.id, role: describeRole(role) }, actor: operator.label,
-    }]);
+    await recordUserChange(tx, operator, user.id, active ? 'ROLE_ACTIVATED' : 'ROLE_DEACTIVATED', [{
+      field: 'roles', oldValue: `${describeRole(role)} ${active ? 'inactive' : 'active'}`, newValue: `${describeRole(role)} ${active ? 'active' : 'inactive'}`,
+    }], { roleId: role.id, role: describeRole(role) });
     return role;
   });
 }

@@ -234,7 +234,10 @@ async function writePlans(ctx: RequestContext, tx: EntityManager, operator: Oper
     events.push({ institutionId, eventType, aggregateType: 'USER', aggregateId: userId, payload: { ...payload, source: owner }, actor: operator.label });
   for (const plan of creates) {
     history.push({ institutionId, userId: idOf(plan), field: 'record', oldValue: null, newValue: 'created', changedBy: operator.label });
-    event(idOf(plan), 'USER_CREATED', { primaryIdentifier: plan.record.primaryIdentifier, recordType: plan.row.recordType, accountType: 'EXTERNAL' });
+    event(idOf(plan), 'USER_CREATED', {
+      primaryIdentifier: plan.record.primaryIdentifier, recordType: plan.row.recordType, accountType: 'EXTERNAL',
+      changes: [{ field: 'record', oldValue: null, newValue: 'created' }],
+    });
   }
   for (const plan of updates) {
     const itemChanges = plan.items.filter((c) => c.kind !== 'statistics').map((c) => ({ field: c.kind, oldValue: c.oldText, newValue: c.newText }));

@@ -168,7 +168,10 @@ export async function createUser(ctx: RequestContext, input: CreateUserInput) {
       eventType: 'USER_CREATED',
       aggregateType: 'USER',
       aggregateId: created.id,
-      payload: { primaryIdentifier: created.primaryIdentifier, recordType: created.recordType, accountType: created.accountType },
+      payload: {
+        primaryIdentifier: created.primaryIdentifier, recordType: created.recordType, accountType: created.accountType,
+        changes: [{ field: 'record', oldValue: null, newValue: 'created' }],
+      },
       actor: operator.label,
     }]);
     // Last, so the proxy's history and events follow USER_CREATED; a refused sponsor rolls the whole user back.

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { pruneExpiredEvents } from '../../src/events/event-retention';
-import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
+import { createInstitution, createPatron, createPerson, InstitutionFixture, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 import { pause, subscribe } from '../support/ws-client';
 
@@ -27,6 +27,19 @@ const rename = async (userId: string, firstName: string) => {
 };
 const newNames = (events: { data?: any }[]) => events.map((e) => e.data.userChanged.changes[0]?.newValue);
 
+/**
+ * The events query until it holds `count` edges: an event is released once no transaction that started before its
+ * own is still running anywhere on the PostgreSQL server (other test files' included), a moment after its commit.
+ */
+async function eventsPage(variables: Record<string, unknown>, count: number) {
+  for (let tries = 0; ; tries++) {
+    const res = await app.gql(EVENTS, variables, tokens.um);
+    expect(res.errors).toBeUndefined();
+    if (res.data.events.edges.length >= count || tries === 50) return res.data.events;
+    await pause(100);
+  }
+}
+
 /** A cursor for "now": the last event of the user so far, read through the events query. */
 async function lastCursor(userId: string): Promise<string | null> {
   const res = await app.gql(EVENTS, { u: userId, first: 500 }, tokens.um);
@@ -36,7 +49,7 @@ async function lastCursor(userId: string): Promise<string | null> {
 beforeAll(async () => {
   app = await startTestApp();
   inst = await createInstitution(db());
-  Object.assign(tokens, await loginOperators(app, inst, { um: ['USER_MANAGER', 'INSTITUTION'] }));
+  Object.assign(tokens, await loginOperators(app, inst, { um: ['USER_MANAGER', 'INSTITUTION'], ua: ['USER_ADMINISTRATOR', 'INSTITUTION'] }));
 });
 afterAll(() => app.close());
 
@@ -93,9 +106,9 @@ test('R11.3 an event whose transaction commits after later ones is not lost: the
   await sub.waitFor(3);
   await pause(200);
   expect(newNames(sub.received)).toEqual(['Held', 'Later1', 'Later2']);
-  const polled = await app.gql(EVENTS, { u: userId, after: start }, tokens.um);
-  expect(polled.data.events.edges.map((e: any) => e.node.changes[0].newValue)).toEqual(['Held', 'Later1', 'Later2']);
-  expect(polled.data.events.edges.map((e: any) => e.cursor)).toEqual(sub.received.map((e) => e.data.userChanged.cursor));
+  const polled = await eventsPage({ u: userId, after: start }, 3);
+  expect(polled.edges.map((e: any) => e.node.changes[0].newValue)).toEqual(['Held', 'Later1', 'Later2']);
+  expect(polled.edges.map((e: any) => e.cursor)).toEqual(sub.received.map((e) => e.data.userChanged.cursor));
   await sub.dispose();
 });
 
@@ -127,13 +140,14 @@ test('R11.3 the events query pages through the same events in the same order, an
   const userId = await createPatron(db(), inst);
   const start = await lastCursor(userId);
   for (const name of ['A', 'B', 'C']) await rename(userId, name);
-  const page1 = await app.gql(EVENTS, { u: userId, after: start, first: 2 }, tokens.um);
-  expect(page1.data.events.edges.map((e: any) => e.node.changes[0].newValue)).toEqual(['A', 'B']);
-  expect(page1.data.events.pageInfo.hasNextPage).toBe(true);
-  const page2 = await app.gql(EVENTS, { u: userId, after: page1.data.events.pageInfo.endCursor, first: 2 }, tokens.um);
-  expect(page2.data.events.edges.map((e: any) => e.node.changes[0].newValue)).toEqual(['C']);
-  const page3 = await app.gql(EVENTS, { u: userId, after: page2.data.events.pageInfo.endCursor, first: 2 }, tokens.um);
-  expect(page3.data.events).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: page2.data.events.pageInfo.endCursor } });
+  await eventsPage({ u: userId, after: start }, 3);
+  const page1 = await eventsPage({ u: userId, after: start, first: 2 }, 2);
+  expect(page1.edges.map((e: any) => e.node.changes[0].newValue)).toEqual(['A', 'B']);
+  expect(page1.pageInfo.hasNextPage).toBe(true);
+  const page2 = await eventsPage({ u: userId, after: page1.pageInfo.endCursor, first: 2 }, 1);
+  expect(page2.edges.map((e: any) => e.node.changes[0].newValue)).toEqual(['C']);
+  const page3 = await app.gql(EVENTS, { u: userId, after: page2.pageInfo.endCursor, first: 2 }, tokens.um);
+  expect(page3.data.events).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: page2.pageInfo.endCursor } });
 });
 
 test('R11.3 a deleted user comes as its id with the user null', async () => {
@@ -176,7 +190,7 @@ test('R9.1 a PIN set by staff reaches subscribers as the fact of a change, never
 test('R11.3 a cursor older than the retention period is refused with CURSOR_EXPIRED, over the query and the subscription', async () => {
   const userId = await createPatron(db(), inst);
   await rename(userId, 'Old');
-  const [old] = (await app.gql(EVENTS, { u: userId, first: 500 }, tokens.um)).data.events.edges;
+  const [old] = (await eventsPage({ u: userId, first: 500 }, 1)).edges;
   await rename(userId, 'Newer');
   // Two days on, with a retention of one day, everything written so far is pruned.
   expect(await pruneExpiredEvents(db(), 1, new Date(Date.now() + 2 * 86_400_000))).toBeGreaterThan(0);
@@ -197,4 +211,29 @@ test('a cursor ahead of every event (forged) is BAD_USER_INPUT, not a silent ski
   const ahead = Buffer.from(JSON.stringify(['EVENTS', '9000000000000000000', '1'])).toString('base64url');
   const res = await app.gql(EVENTS, { after: ahead }, tokens.um);
   expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+});
+
+test('a user id filter that is not an id is BAD_USER_INPUT naming it, over the query and the subscription', async () => {
+  const res = await app.gql(EVENTS, { u: 'not-a-user' }, tokens.um);
+  expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.userId' });
+  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: 'not-a-user' });
+  const { errors } = await sub.ended;
+  await sub.dispose();
+  expect(errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'userId' });
+});
+
+test('R9.1 role changes reach roleChanged with the change history records, and the user with its roles as they are now', async () => {
+  const userId = await createPerson(db(), inst);
+  const sub = subscribe(app.url, bearer(tokens.um), `subscription($u: ID) { roleChanged(userId: $u) {
+    type subjectType subjectId changes { field oldValue newValue } user { roles { roleType } } } }`, { u: userId });
+  expect(await sub.acknowledged).toBe(true);
+  await pause(100);
+  const res = await app.gql(`mutation($u: ID!) { assignRole(userId: $u, input: { roleType: "CATALOGER", scope: { type: INSTITUTION } }) { id } }`, { u: userId }, tokens.ua);
+  expect(res.errors).toBeUndefined();
+  const [event] = await sub.waitFor(1);
+  expect(event.data.roleChanged).toMatchObject({
+    type: 'ROLE_ASSIGNED', subjectType: 'USER', subjectId: userId, changes: [{ field: 'roles', oldValue: null, newValue: expect.stringMatching(/CATALOGER/) }],
+  });
+  expect(event.data.roleChanged.user.roles.map((r: { roleType: string }) => r.roleType).sort()).toEqual(['CATALOGER']);
+  await sub.dispose();
 });

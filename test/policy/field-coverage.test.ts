@@ -10,6 +10,7 @@ import type { Operator } from '../../src/policy/operator';
 import { buildSchema } from '../../src/schema';
 import { createInstitution, InstitutionFixture, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
+import { subscribe } from '../support/ws-client';
 
 /**
  * Secure by default, for fields (issue 8): walks the executable schema and
@@ -30,7 +31,7 @@ function accessesOf(access: FieldAccess): unknown[] {
 }
 
 test('every root field has an access rule, and the policy names no root field that does not exist', () => {
-  for (const root of ROOTS) {
+  for (const root of [...ROOTS, 'Subscription'] as const) {
     const fields = Object.keys((schema.getType(root) as any).getFields());
     expect({ root, missing: fields.filter((f) => ROOT_ACCESS[root][f] === undefined) }).toEqual({ root, missing: [] });
     expect({ root, stale: Object.keys(ROOT_ACCESS[root]).filter((f) => !fields.includes(f)) }).toEqual({ root, stale: [] });
@@ -131,4 +132,32 @@ describe('every root field over HTTP', () => {
       const res = await app.gql(query, variables, cataloger);
       expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     });
+});
+
+/** Subscriptions (issue 11): the connection itself needs credentials; each field then needs its action. */
+describe('every subscription field over graphql-ws', () => {
+  let app: TestApp;
+  let cataloger: string;
+  const fields = Object.values((schema.getType('Subscription') as any).getFields() as Record<string, GraphQLField<unknown, unknown>>);
+  const request = (field: GraphQLField<unknown, unknown>) => `subscription { ${field.name} { __typename } }`;
+  beforeAll(async () => {
+    app = await startTestApp();
+    const inst = await createInstitution(app.db.dataSource);
+    ({ op_cataloger: cataloger } = await loginOperators(app, inst, { op_cataloger: ['CATALOGER', 'INSTITUTION'] }));
+  });
+  afterAll(() => app.close());
+
+  test.each(fields.map((f) => [f.name, f] as const))('%s: a connection without credentials is closed with 4401 before it can subscribe', async (_name, field) => {
+    const sub = subscribe(app.url, undefined, request(field));
+    const { closed } = await sub.ended;
+    await sub.dispose();
+    expect(closed?.code).toBe(4401);
+  });
+
+  test.each(fields.map((f) => [f.name, f] as const))('%s answers FORBIDDEN to an operator without its action', async (_name, field) => {
+    const sub = subscribe(app.url, { authorization: `Bearer ${cataloger}` }, request(field));
+    const { errors } = await sub.ended;
+    await sub.dispose();
+    expect(errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+  });
 });
