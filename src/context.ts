@@ -36,6 +36,8 @@ export interface SubscriptionChannel {
   bufferLimit: number;
   /** Closes the connection (a slow subscriber), with a WebSocket close code and a reason. */
   close(code: number, reason: string): void;
+  /** While the connection reads its operator again, the promise of that re-read (see event-stream.ts). */
+  settling(): Promise<void> | null;
 }
 
 /** The credentials a request may carry: a staff bearer token or a partner system's API key. */

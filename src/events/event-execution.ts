@@ -55,14 +55,20 @@ export function createSharedSubscribe(contextFor: ContextFor) {
     return read.get(item.view.row.id)!;
   }
 
-  return async function subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+  return async function subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
-    const events = stream as AsyncGenerator<StreamItem>;
+    const events = stream as AsyncIterableIterator<StreamItem>;
     const ctx = args.contextValue as RequestContext;
     const query = `${print(args.document)}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
     let joined: string | null = null;
-    const groupOf = (operator: Operator): [string, Group] => {
+    const leave = () => {
+      if (joined === null) return;
+      const group = groups.get(joined);
+      if (group && --group.members === 0) groups.delete(joined);
+      joined = null;
+    };
+    const groupOf = (operator: Operator): Group => {
       const key = `${audienceKey(operator)}\u0000${query}`;
       let group = groups.get(key);
       if (!group) {
@@ -74,26 +80,28 @@ export function createSharedSubscribe(contextFor: ContextFor) {
         group.members += 1;
         joined = key;
       }
-      return [key, group];
+      return group;
     };
-    const leave = () => {
-      if (joined === null) return;
-      const group = groups.get(joined);
-      if (group && --group.members === 0) groups.delete(joined);
-      joined = null;
-    };
-    async function* results(): AsyncGenerator<ExecutionResult> {
-      try {
-        for await (const item of events) {
-          // The member's operator as it is now: a re-read that changed its roles moves it to another group.
-          const [, group] = groupOf(ctx.policy.authenticated());
-          yield await resultOf(group, args, item);
+    // An iterator object, not a generator: return() must reach the stream at once, even while it waits for an event.
+    const results: AsyncIterableIterator<ExecutionResult> = {
+      async next() {
+        const item = await events.next();
+        if (item.done) {
+          leave();
+          return item;
         }
-      } finally {
+        // The member's operator as it is now: a re-read that changed its roles moves it to another group.
+        return { value: await resultOf(groupOf(ctx.policy.authenticated()), args, item.value), done: false };
+      },
+      async return() {
         leave();
-        await events.return(undefined);
-      }
-    }
-    return results();
+        await events.return?.(undefined);
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return results;
+      },
+    };
+    return results;
   };
 }

@@ -49,6 +49,8 @@ export interface EventHub {
   listen(listener: (batch: EventBatch) => void): () => void;
   /** Reads the outbox now (tests, and writers in this process that want no wait). */
   wake(): void;
+  /** Listeners now: live subscriptions, plus the connections' watch (metrics, and tests that nothing leaks). */
+  listenerCount(): number;
 }
 
 /** The last position of a read that took every released event: all of the transactions below `horizon`. */
@@ -208,6 +210,7 @@ export function createEventHub(db: DataSource, settings: HubSettings = DEFAULT_H
       return () => listeners.delete(l);
     },
     wake: () => void drain(),
+    listenerCount: () => listeners.size,
   };
   return hub;
 }

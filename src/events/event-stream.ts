@@ -25,6 +25,12 @@ export interface StreamOptions {
   hub: EventHub;
   /** Who is subscribed, asked again for every event: the connection re-reads its operator when it changes. */
   audience(): EventAudience;
+  /**
+   * While the connection reads its operator again (an event concerned it: a role removed, a scope narrowed), the
+   * promise of that re-read. Reads published meanwhile are filtered only once it settles, with the operator as it
+   * is then: an event committed after the operator lost access never passes on the access it lost.
+   */
+  settling(): Promise<void> | null;
   selection: EventSelection & { usersOnly?: boolean };
   /** Replay from after this position first; null: only events published from now on. */
   after: EventPosition | null;
@@ -50,58 +56,103 @@ function matches(selection: StreamOptions['selection'], row: EventRow): boolean 
  * loop, once a replay page ends exactly where the hub stands; until then the
  * replay simply reads on, so a subscriber far behind costs the database
  * reads at its own pace and never buffers live events in memory.
+ *
+ * An iterator object rather than an async generator: `return()` (the client
+ * completed, the connection closed) must end a stream that is waiting for
+ * its next event at once, and a generator only sees it at its next `yield`.
  */
-export async function* openEventStream(options: StreamOptions): AsyncGenerator<StreamItem> {
+export function openEventStream(options: StreamOptions): AsyncIterableIterator<StreamItem> & { return(): Promise<IteratorResult<StreamItem>> } {
   const { hub, selection } = options;
-  // Live reads waiting for the subscriber: references to the hub's shared views, filtered for this subscriber.
+  // Replayed events not yet taken, then live reads waiting for the subscriber (references to the hub's shared views).
+  const replayed: StreamItem[] = [];
   const queue: { seq: number; views: EventView[]; next: number }[] = [];
   let waiting = 0;
   let wakeUp: (() => void) | null = null;
-  let overflowed = false;
+  let live = false;
+  let ended = false;
   let last = options.after;
-  const onBatch = (batch: EventBatch) => {
-    if (overflowed) return;
+  let unlisten: (() => void) | null = null;
+  const done = (): IteratorResult<StreamItem> => ({ value: undefined, done: true });
+
+  const end = () => {
+    ended = true;
+    queue.length = 0;
+    deferred.length = 0;
+    unlisten?.();
+    unlisten = null;
+    wakeUp?.();
+  };
+  // Reads that arrived while the operator was being read again, in order, not yet filtered.
+  const deferred: EventBatch[] = [];
+  const accept = (batch: EventBatch) => {
     const audience = options.audience();
     const views = batch.views.filter(({ row }) => mayReceive(audience, row) && matches(selection, row));
     if (views.length === 0) return;
     queue.push({ seq: batch.seq, views, next: 0 });
     waiting += views.length;
     if (waiting > options.bufferLimit) {
-      overflowed = true;
-      queue.length = 0;
       options.overflow(waiting);
+      end();
+    }
+  };
+  const onBatch = (batch: EventBatch) => {
+    if (ended) return;
+    if (options.settling() || deferred.length > 0) {
+      deferred.push(batch);
+      if (deferred.length > options.bufferLimit) {
+        options.overflow(deferred.length);
+        end();
+      }
+    } else {
+      accept(batch);
     }
     wakeUp?.();
   };
+  /** Filters the deferred reads once the operator is settled; until then waits for it. */
+  async function settle(): Promise<void> {
+    for (let settling = options.settling(); settling; settling = options.settling()) await settling;
+    if (ended) return;
+    for (const batch of deferred.splice(0)) if (!ended) accept(batch);
+  }
+  const goLive = () => {
+    live = true;
+    unlisten = hub.listen(onBatch);
+  };
+  if (last === null) goLive();
 
-  let unlisten: (() => void) | null = null;
-  try {
-    if (last === null) {
-      unlisten = hub.listen(onBatch);
-    } else {
-      for (;;) {
-        const target = hub.published();
-        for (;;) {
-          const page = await readReleasedEvents(options.db, last, REPLAY_PAGE, { upTo: target, audience: options.audience(), selection });
-          const views = page.rows.map(viewOf);
-          const seq = --replaySeq;
-          for (const view of views) yield { view, seq, siblings: views };
-          const end = page.rows[page.rows.length - 1];
-          if (end) last = { xid: BigInt(end.xid), id: BigInt(end.id) };
-          if (page.rows.length < REPLAY_PAGE) break;
-        }
+  /** Reads replay pages until one yields events or the replay reaches the hub and turns live. */
+  async function replay(): Promise<void> {
+    while (!live && !ended && replayed.length === 0) {
+      const target = hub.published();
+      const page = await readReleasedEvents(options.db, last!, REPLAY_PAGE, { upTo: target, audience: options.audience(), selection });
+      if (ended) return;
+      const views = page.rows.map(viewOf);
+      const seq = --replaySeq;
+      for (const view of views) replayed.push({ view, seq, siblings: views });
+      const tail = page.rows[page.rows.length - 1];
+      if (tail) last = { xid: BigInt(tail.xid), id: BigInt(tail.id) };
+      if (page.rows.length < REPLAY_PAGE) {
         // Caught up with `target`. Still where the hub stands (same turn, no await since the check): go live.
         last = target;
-        if (comparePositions(hub.published(), target) === 0) {
-          unlisten = hub.listen(onBatch);
-          break;
-        }
+        if (comparePositions(hub.published(), target) === 0) goLive();
       }
     }
+  }
+
+  async function next(): Promise<IteratorResult<StreamItem>> {
+    if (!live) await replay();
+    if (replayed.length > 0) return { value: replayed.shift()!, done: false };
     for (;;) {
-      while (queue.length === 0 && !overflowed) await new Promise<void>((resolve) => (wakeUp = resolve));
-      wakeUp = null;
-      if (overflowed) return;
+      if (ended) return done();
+      if (queue.length === 0 && deferred.length > 0) {
+        await settle();
+        continue;
+      }
+      if (queue.length === 0) {
+        await new Promise<void>((resolve) => (wakeUp = resolve));
+        wakeUp = null;
+        continue;
+      }
       const read = queue[0];
       const view = read.views[read.next++];
       if (read.next === read.views.length) queue.shift();
@@ -109,9 +160,18 @@ export async function* openEventStream(options: StreamOptions): AsyncGenerator<S
       const position = { xid: BigInt(view.row.xid), id: BigInt(view.row.id) };
       if (last && comparePositions(position, last) <= 0) continue;
       last = position;
-      yield { view, seq: read.seq, siblings: read.views };
+      return { value: { view, seq: read.seq, siblings: read.views }, done: false };
     }
-  } finally {
-    unlisten?.();
   }
+
+  return {
+    next,
+    async return() {
+      end();
+      return done();
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

@@ -78,7 +78,7 @@ export async function subscribeToEvents(
   ctx: RequestContext,
   kind: keyof typeof SUBSCRIPTION_KINDS,
   args: { userId?: string | null; types?: readonly EventType[] | null; after?: string | null },
-): Promise<AsyncGenerator<StreamItem>> {
+): Promise<AsyncIterableIterator<StreamItem>> {
   ctx.policy.assert('user.read');
   const userId = userIdFilter(args.userId, 'userId');
   const channel = ctx.subscription;
@@ -95,6 +95,7 @@ export async function subscribeToEvents(
     db: ctx.db.manager,
     hub: channel.hub,
     audience,
+    settling: channel.settling,
     selection: { families: families as EventFamily[], usersOnly, types: args.types, userId },
     after,
     bufferLimit: channel.bufferLimit,

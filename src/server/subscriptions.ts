@@ -14,6 +14,7 @@ import { contextOf, Credentials, RequestContext } from '../context';
 import { createSharedSubscribe } from '../events/event-execution';
 import type { EventHub } from '../events/event-hub';
 import type { Operator } from '../policy/operator';
+import { createPolicy } from '../policy/policy';
 import { BODY_LIMIT_BYTES } from './http-errors';
 import { operationCost, QUERY_LIMITS, QUERY_TOO_COMPLEX, QueryLimits } from './query-limits';
 
@@ -37,6 +38,8 @@ interface Connection {
   /** The contexts of its subscriptions by id, moved to the operator as read again. */
   contexts: Map<string, RequestContext>;
   expiry: NodeJS.Timeout | null;
+  /** The re-read of its credentials in progress, if any: its subscriptions hold their reads until it settles. */
+  settling: Promise<void> | null;
 }
 
 /** A WebSocket close reason holds at most 123 bytes. */
@@ -115,9 +118,20 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
     if (!expiresAt) return;
     // setTimeout holds at most 2^31-1 ms (24.8 days); a longer token is read again by then.
     const wait = Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1);
-    connection.expiry = setTimeout(() => void recheck(connection), wait + 50);
+    connection.expiry = setTimeout(() => reread(connection), wait + 50);
     connection.expiry.unref();
   };
+
+  /**
+   * Reads the connection's credentials again, and marks it settling meanwhile, synchronously: the watch below
+   * runs before the subscriptions' listeners in the same read, so they hold what follows an event about the operator.
+   */
+  function reread(connection: Connection): void {
+    const settled: Promise<void> = recheck(connection).catch(() => {}).then(() => {
+      if (connection.settling === settled) connection.settling = null;
+    });
+    connection.settling = settled;
+  }
 
   async function recheck(connection: Connection): Promise<void> {
     if (connection.socket.readyState !== WebSocket.OPEN) return;
@@ -132,8 +146,14 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
       close(connection.socket, refused!.code, refused!.reason);
       return;
     }
-    connection.operator = auth.operator;
-    for (const ctx of connection.contexts.values()) ctx.actAs(auth.operator);
+    // Every subscription needs user.read (field-access.ts): an operator who lost it has nothing left to receive.
+    const operator = auth.operator;
+    if (!createPolicy(() => operator).can('user.read')) {
+      close(connection.socket, CloseCode.Forbidden, 'Your roles no longer allow user.read, which every subscription needs');
+      return;
+    }
+    connection.operator = operator;
+    for (const ctx of connection.contexts.values()) ctx.actAs(operator);
     watchExpiry(connection, auth.expiresAt);
   }
 
@@ -144,10 +164,10 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
       if (row.aggregateType !== 'USER' && row.aggregateType !== 'API_KEY') continue;
       for (const connection of connections.values()) if (connection.operator.id === row.aggregateId) due.add(connection);
     }
-    for (const connection of due) void recheck(connection);
+    for (const connection of due) reread(connection);
   });
   const sweep = setInterval(() => {
-    for (const connection of connections.values()) void recheck(connection);
+    for (const connection of connections.values()) reread(connection);
   }, settings.recheckMs);
   sweep.unref();
 
@@ -168,7 +188,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
         close(socket, refused!.code, refused!.reason);
         return false;
       }
-      const connection: Connection = { socket, credentials, operator: auth.operator, contexts: new Map(), expiry: null };
+      const connection: Connection = { socket, credentials, operator: auth.operator, contexts: new Map(), expiry: null, settling: null };
       connections.set(socket, connection);
       watchExpiry(connection, auth.expiresAt);
       return true;
@@ -231,6 +251,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
       hub,
       bufferLimit: settings.bufferLimit,
       close: (code, reason) => close(connection.socket, code, reason),
+      settling: () => connection.settling,
     };
     connection.contexts.set(id, contextValue);
     return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };

@@ -192,6 +192,8 @@ test('R11.3 a cursor older than the retention period is refused with CURSOR_EXPI
   await rename(userId, 'Old');
   const [old] = (await eventsPage({ u: userId, first: 500 }, 1)).edges;
   await rename(userId, 'Newer');
+  // Released too, so the pruning below goes past the old event (pruning takes only released events).
+  await eventsPage({ u: userId, first: 500 }, 2);
   // Two days on, with a retention of one day, everything written so far is pruned.
   expect(await pruneExpiredEvents(db(), 1, new Date(Date.now() + 2 * 86_400_000))).toBeGreaterThan(0);
   const polled = await app.gql(EVENTS, { after: old.cursor }, tokens.um);

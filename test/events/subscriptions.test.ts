@@ -33,3 +33,15 @@ test('R11.3 an event arrives after a mutation, with the fields the subscriber se
   });
   await sub.dispose();
 });
+
+test('a subscription that ends while no event comes leaves nothing behind: its listener goes with it', async () => {
+  await pause(200); // the previous test's subscription is gone
+  const before = app.server.hub.listenerCount();
+  const subs = [1, 2, 3].map(() => subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: '00000000-0000-4000-8000-000000000000' }));
+  for (const sub of subs) expect(await sub.acknowledged).toBe(true);
+  await pause(200);
+  expect(app.server.hub.listenerCount()).toBe(before + 3);
+  for (const sub of subs) await sub.dispose();
+  await pause(200);
+  expect(app.server.hub.listenerCount()).toBe(before);
+});
