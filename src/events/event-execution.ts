@@ -61,25 +61,26 @@ export function createSharedSubscribe(contextFor: ContextFor) {
     const events = stream as AsyncIterableIterator<StreamItem>;
     const ctx = args.contextValue as RequestContext;
     const query = `${print(args.document)}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
-    let joined: string | null = null;
+    let joined: { key: string; group: Group; operator: Operator } | null = null;
     const leave = () => {
       if (joined === null) return;
-      const group = groups.get(joined);
-      if (group && --group.members === 0) groups.delete(joined);
+      if (--joined.group.members === 0) groups.delete(joined.key);
       joined = null;
     };
     const groupOf = (operator: Operator): Group => {
+      // Asked for every event of every subscriber: the key is built only when the connection re-read its operator.
+      if (joined?.operator === operator) return joined.group;
       const key = `${audienceKey(operator)}\u0000${query}`;
       let group = groups.get(key);
       if (!group) {
         group = { members: 0, context: contextFor(operator), operator, seq: null, results: new Map() };
         groups.set(key, group);
       }
-      if (joined !== key) {
+      if (joined?.key !== key) {
         leave();
         group.members += 1;
-        joined = key;
       }
+      joined = { key, group, operator };
       return group;
     };
     // An iterator object, not a generator: return() must reach the stream at once, even while it waits for an event.

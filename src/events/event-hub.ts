@@ -19,12 +19,17 @@ export interface EventBatch {
 export interface HubSettings {
   /** Safety net for a lost notification: the outbox is read at least this often (ms). */
   pollMs: number;
-  /** First wait before reading again while committed events are held back behind a running transaction (ms). */
+  /**
+   * First and longest wait before reading again while committed events are held back behind a running transaction
+   * (ms): that transaction may write no event (nor notify) when it ends, and it may be in another database of the
+   * server. A read is one indexed statement on the hub's own connection.
+   */
   heldRetryMs: number;
+  heldRetryMaxMs: number;
   log(line: string): void;
 }
 
-export const DEFAULT_HUB_SETTINGS: HubSettings = { pollMs: 2000, heldRetryMs: 5, log: () => {} };
+export const DEFAULT_HUB_SETTINGS: HubSettings = { pollMs: 2000, heldRetryMs: 2, heldRetryMaxMs: 25, log: () => {} };
 
 /**
  * One per Carrel instance: reads the outbox once for all of its subscribers
@@ -123,7 +128,7 @@ export function createEventHub(db: DataSource, settings: HubSettings = DEFAULT_H
         heldTimer = null;
         void drain();
       }, heldWait);
-      heldWait = Math.min(heldWait * 2, settings.pollMs);
+      heldWait = Math.min(heldWait * 2, settings.heldRetryMaxMs);
     } else if (!held) {
       heldWait = settings.heldRetryMs;
     }

@@ -16,6 +16,7 @@ import type { EventHub } from '../events/event-hub';
 import type { Operator } from '../policy/operator';
 import { createPolicy } from '../policy/policy';
 import { BODY_LIMIT_BYTES } from './http-errors';
+import { createSharedPayloads } from './shared-payloads';
 import { operationCost, QUERY_LIMITS, QUERY_TOO_COMPLEX, QueryLimits } from './query-limits';
 
 export interface SubscriptionSettings {
@@ -173,6 +174,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
 
   const formatted = (errors: readonly GraphQLError[]) => errors.map((e) => options.formatError(e.toJSON(), e));
 
+  const payloads = createSharedPayloads();
+  // Registered before graphql-ws's own listener, so every socket's send is wrapped before graphql-ws sends on it.
+  wss.on('connection', (socket: WebSocket) => payloads.attach(socket));
   const server = useServer<Record<string, unknown>, { socket: WebSocket; request: http.IncomingMessage }>({
     schema: options.schema,
     async onConnect(ctx) {
@@ -212,8 +216,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
       connections.get(ctx.extra.socket)?.contexts.delete(id);
     },
     subscribe: (args) => subscribe(args),
-    onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) =>
-      (result.errors ? { ...result, errors: formatted(result.errors) } : result) as ExecutionResult,
+    // A result with errors is formatted for this subscriber; the others are serialised once for all who share them.
+    onNext: (ctx, _id, _payload, _args, result: ExecutionResult) =>
+      (result.errors ? { ...result, errors: formatted(result.errors) } : payloads.marker(ctx.extra.socket, result)) as ExecutionResult,
     onError: (_ctx, _id, _payload, errors) => formatted(errors),
   }, wss);
 

@@ -150,27 +150,18 @@ test('R11.3 the events query pages through the same events in the same order, an
   expect(page3.data.events).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: page2.pageInfo.endCursor } });
 });
 
-test('R11.3 a deleted user comes as its id with the user null', async () => {
+test.each([
+  ['deleted', `mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }`, 'USER_DELETED'],
+  ['purged', `mutation($id: ID!) { purgeUser(id: $id) { purgedAt } }`, 'USER_PURGED'],
+])('R11.3 a %s user comes as its id with the user null', async (_what, mutation, type) => {
   const userId = await createPatron(db(), inst);
   const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
   expect(await sub.acknowledged).toBe(true);
   await pause(100);
-  const res = await app.gql(`mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }`, { id: userId }, tokens.um);
+  const res = await app.gql(mutation, { id: userId }, tokens.um);
   expect(res.errors).toBeUndefined();
   const [event] = await sub.waitFor(1);
-  expect(event.data.userChanged).toMatchObject({ type: 'USER_DELETED', userId, user: null });
-  await sub.dispose();
-});
-
-test('R11.3 a purged user comes as its id with the user null', async () => {
-  const userId = await createPatron(db(), inst);
-  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
-  expect(await sub.acknowledged).toBe(true);
-  await pause(100);
-  const res = await app.gql(`mutation($id: ID!) { purgeUser(id: $id) { purgedAt } }`, { id: userId }, tokens.um);
-  expect(res.errors).toBeUndefined();
-  const [event] = await sub.waitFor(1);
-  expect(event.data.userChanged).toMatchObject({ type: 'USER_PURGED', userId, user: null });
+  expect(event.data.userChanged).toMatchObject({ type, userId, user: null });
   await sub.dispose();
 });
 
@@ -238,4 +229,15 @@ test('R9.1 role changes reach roleChanged with the change history records, and t
   });
   expect(event.data.roleChanged.user.roles.map((r: { roleType: string }) => r.roleType).sort()).toEqual(['CATALOGER']);
   await sub.dispose();
+});
+
+test.each([
+  ['a NUL byte in after', { after: 'abc\u0000def' }, 'after'],
+  ['51 event types', { types: Array.from({ length: 51 }, () => 'USER_UPDATED') }, 'types'],
+  ['an after longer than 200 characters', { after: 'x'.repeat(201) }, 'after'],
+])('%s is refused over the subscription as BAD_USER_INPUT naming the argument', async (_what, variables, field) => {
+  const sub = subscribe(app.url, bearer(tokens.um), `subscription($after: String, $types: [EventType!]) { userChanged(after: $after, types: $types) { cursor } }`, variables);
+  const { errors } = await sub.ended;
+  await sub.dispose();
+  expect(errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: expect.stringContaining(field) });
 });

@@ -73,6 +73,33 @@ afterAll(() => app.close());
 
 // ------------------------------------------------------------------ transport and authentication (issue 11 item 1)
 
+/**
+ * Runs `work` while an older transaction stays open: every event `work` commits is held back until it ends, then
+ * released in one read of the outbox (as a concurrent request does for a moment).
+ */
+async function releasedTogether(work: () => Promise<void>): Promise<void> {
+  const runner = db().createQueryRunner();
+  await runner.connect();
+  await runner.startTransaction();
+  await runner.query(`SELECT pg_current_xact_id()`);
+  try {
+    await work();
+  } finally {
+    await runner.commitTransaction();
+    await runner.release();
+  }
+}
+
+/** Gives the user USER_MANAGER at LAW besides its institution-wide role; returns the institution-wide role, to remove. */
+async function alsoAtLaw(userId: string): Promise<{ id: string }> {
+  await db().query(
+    `INSERT INTO role_assignment (institution_id, user_id, role_type, scope_type, scope_library_id, created_by) VALUES ($1, $2, 'USER_MANAGER', 'LIBRARY', $3, 'test')`,
+    [inst.id, userId, LAW()],
+  );
+  const [wide] = await db().query(`SELECT id FROM role_assignment WHERE user_id = $1 AND scope_type = 'INSTITUTION'`, [userId]);
+  return wide;
+}
+
 describe('connection_init credentials', () => {
   const closedAtConnect = async (params: Record<string, unknown> | undefined) => {
     const sub = subscribe(app.url, params, USER_CHANGED);
@@ -256,17 +283,10 @@ describe('credentials withdrawn while connected', () => {
     const sub = await listening(bearer(user.token), USER_CHANGED, { u: patronId });
     // An older transaction still running holds every later event back (as any concurrent request does for a moment):
     // the role's removal and the rename after it are then released in one read.
-    const runner = db().createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
-    await runner.query(`SELECT pg_current_xact_id()`);
-    try {
+    await releasedTogether(async () => {
       await ok(app, REMOVE_ROLE, { id: um.id }, tokens.ua);
       await ok(app, RENAME, { id: patronId, f: 'Unseen' }, tokens.um);
-    } finally {
-      await runner.commitTransaction();
-      await runner.release();
-    }
+    });
     await pause(1_500);
     expect(sub.received).toEqual([]);
     await sub.dispose();
@@ -274,24 +294,13 @@ describe('credentials withdrawn while connected', () => {
 
   test('R5.2 a MAIN note added after the operator was narrowed to LAW is not delivered, even when both are read from the outbox together', async () => {
     const user = await staff('narrowed_batched', ['USER_MANAGER', 'INSTITUTION']);
-    await db().query(
-      `INSERT INTO role_assignment (institution_id, user_id, role_type, scope_type, scope_library_id, created_by) VALUES ($1, $2, 'USER_MANAGER', 'LIBRARY', $3, 'test')`,
-      [inst.id, user.id, LAW()],
-    );
-    const [wide] = await db().query(`SELECT id FROM role_assignment WHERE user_id = $1 AND scope_type = 'INSTITUTION'`, [user.id]);
+    const wide = await alsoAtLaw(user.id);
     const patronId = await createPatron(db(), inst);
     const sub = await listening(bearer(user.token), BLOCK_OR_NOTE_CHANGED, { u: patronId });
-    const runner = db().createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
-    await runner.query(`SELECT pg_current_xact_id()`);
-    try {
+    await releasedTogether(async () => {
       await ok(app, REMOVE_ROLE, { id: wide.id }, tokens.ua);
       await ok(app, ADD_NOTE, { u: patronId, in: { text: 'main after', ownerLibraryId: MAIN() } }, tokens.um);
-    } finally {
-      await runner.commitTransaction();
-      await runner.release();
-    }
+    });
     await pause(1_500);
     expect(sub.received).toEqual([]);
     await sub.dispose();
@@ -299,11 +308,7 @@ describe('credentials withdrawn while connected', () => {
 
   test('R5.2 a connected user whose institution-wide role is removed (keeping LAW) stops receiving MAIN\'s items', async () => {
     const user = await staff('narrowed_live', ['USER_MANAGER', 'INSTITUTION']);
-    await db().query(
-      `INSERT INTO role_assignment (institution_id, user_id, role_type, scope_type, scope_library_id, created_by) VALUES ($1, $2, 'USER_MANAGER', 'LIBRARY', $3, 'test')`,
-      [inst.id, user.id, LAW()],
-    );
-    const [wide] = await db().query(`SELECT id FROM role_assignment WHERE user_id = $1 AND scope_type = 'INSTITUTION'`, [user.id]);
+    const wide = await alsoAtLaw(user.id);
     const patronId = await createPatron(db(), inst);
     const sub = await listening(bearer(user.token), BLOCK_OR_NOTE_CHANGED, { u: patronId });
     const before = (await ok(app, ADD_NOTE, { u: patronId, in: { text: 'main before', ownerLibraryId: MAIN() } }, tokens.um)).addNote.id;

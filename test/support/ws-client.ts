@@ -26,51 +26,10 @@ export interface Subscription<T = any> {
 /** The graphql-ws URL of a server's HTTP GraphQL URL. */
 export const wsUrl = (httpUrl: string) => httpUrl.replace(/^http/, 'ws');
 
+/** A connection carrying one subscription: disposing of the subscription closes the connection. */
 export function subscribe<T = any>(url: string, connectionParams: Record<string, unknown> | undefined, query: string, variables: Record<string, unknown> = {}): Subscription<T> {
-  const received: { data?: T; errors?: any[] }[] = [];
-  const waiters: { count: number; resolve: () => void }[] = [];
-  let endedResolve!: (v: { errors?: any[]; closed?: Closed; completed?: boolean }) => void;
-  const ended = new Promise<{ errors?: any[]; closed?: Closed; completed?: boolean }>((r) => (endedResolve = r));
-  let ackResolve!: (v: boolean) => void;
-  const acknowledged = new Promise<boolean>((r) => (ackResolve = r));
-  const client: Client = createClient({
-    url: wsUrl(url),
-    webSocketImpl: WebSocket,
-    connectionParams,
-    retryAttempts: 0,
-    lazy: false,
-    on: {
-      connected: () => ackResolve(true),
-      closed: (event) => {
-        const e = event as { code: number; reason: string };
-        ackResolve(false);
-        endedResolve({ closed: { code: e.code, reason: String(e.reason) } });
-      },
-    },
-    onNonLazyError: () => {},
-  });
-  client.subscribe<T>({ query, variables }, {
-    next: (value) => {
-      received.push(value as { data?: T; errors?: any[] });
-      for (const w of waiters.filter((w) => received.length >= w.count)) w.resolve();
-    },
-    error: (e) => endedResolve(Array.isArray(e) ? { errors: e } : { closed: e as unknown as Closed }),
-    // A subscription refused when it starts (a bad argument) is one `next` carrying errors, then `complete`.
-    complete: () => endedResolve({ completed: true, errors: received.find((r) => r.errors && !r.data)?.errors }),
-  });
-  return {
-    received,
-    ended,
-    acknowledged,
-    waitFor(count, timeoutMs = 10_000) {
-      if (received.length >= count) return Promise.resolve(received);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`expected ${count} events, got ${received.length}: ${JSON.stringify(received).slice(0, 2000)}`)), timeoutMs);
-        waiters.push({ count, resolve: () => { clearTimeout(timer); resolve(received); } });
-      });
-    },
-    dispose: () => client.dispose() as Promise<void>,
-  };
+  const connection = connect(url, connectionParams);
+  return { ...connection.subscribe<T>(query, variables), dispose: connection.dispose };
 }
 
 /** Lets the server settle a moment (a subscription registered, a notification delivered). */
