@@ -41,6 +41,26 @@ export interface StreamOptions {
 
 let replaySeq = 0;
 
+/**
+ * Deliveries all streams may make in one turn of the event loop. One read fans out to every subscriber in
+ * microtasks, which run before any I/O: a thousand subscribers would keep the instance's HTTP requests (the writers)
+ * waiting for the whole fan-out. Past this share, streams wait for the next turn, and requests interleave.
+ */
+const FAIR_SHARE = 200;
+let sinceTurn = 0;
+let turn: Promise<void> | null = null;
+
+/** Null while this turn's share lasts; else the next turn, to wait for. */
+function nextTurn(): Promise<void> | null {
+  if (++sinceTurn <= FAIR_SHARE) return null;
+  turn ??= new Promise((resolve) => setImmediate(() => {
+    sinceTurn = 0;
+    turn = null;
+    resolve();
+  }));
+  return turn;
+}
+
 function matches(selection: StreamOptions['selection'], row: EventRow): boolean {
   return (!selection.families?.length || selection.families.includes(row.family))
     && (!selection.types?.length || selection.types.includes(row.eventType))
@@ -160,6 +180,7 @@ export function openEventStream(options: StreamOptions): AsyncIterableIterator<S
       const position = { xid: BigInt(view.row.xid), id: BigInt(view.row.id) };
       if (last && comparePositions(position, last) <= 0) continue;
       last = position;
+      for (let wait = nextTurn(); wait; wait = nextTurn()) await wait;
       return { value: { view, seq: read.seq, siblings: read.views }, done: false };
     }
   }

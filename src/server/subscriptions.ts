@@ -41,6 +41,8 @@ interface Connection {
   expiry: NodeJS.Timeout | null;
   /** The re-read of its credentials in progress, if any: its subscriptions hold their reads until it settles. */
   settling: Promise<void> | null;
+  /** Its periodic re-read. */
+  recheck: NodeJS.Timeout | null;
 }
 
 /** A WebSocket close reason holds at most 123 bytes. */
@@ -109,6 +111,25 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
   const connections = new Map<WebSocket, Connection>();
+  /** The connections of each operator (user or API key id): events about it reach them without a scan. */
+  const byOperator = new Map<string, Set<Connection>>();
+  const register = (connection: Connection) => {
+    connections.set(connection.socket, connection);
+    const own = byOperator.get(connection.operator.id) ?? new Set();
+    byOperator.set(connection.operator.id, own.add(connection));
+    // Each connection on its own timer, from its own start: the re-reads of many connections spread out.
+    connection.recheck = setInterval(() => reread(connection), settings.recheckMs);
+    connection.recheck.unref();
+  };
+  const unregister = (socket: WebSocket) => {
+    const connection = connections.get(socket);
+    if (!connection) return;
+    connections.delete(socket);
+    for (const timer of [connection.expiry, connection.recheck]) if (timer) clearTimeout(timer);
+    const own = byOperator.get(connection.operator.id);
+    own?.delete(connection);
+    if (own?.size === 0) byOperator.delete(connection.operator.id);
+  };
 
   const contextFor = (operator: Operator) => contextOf(db, tokens, operator);
   const subscribe = createSharedSubscribe(contextFor);
@@ -162,15 +183,10 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
   const unlisten = hub.listen((batch) => {
     const due = new Set<Connection>();
     for (const { row } of batch.views) {
-      if (row.aggregateType !== 'USER' && row.aggregateType !== 'API_KEY') continue;
-      for (const connection of connections.values()) if (connection.operator.id === row.aggregateId) due.add(connection);
+      if (row.aggregateType === 'USER' || row.aggregateType === 'API_KEY') for (const c of byOperator.get(row.aggregateId) ?? []) due.add(c);
     }
     for (const connection of due) reread(connection);
   });
-  const sweep = setInterval(() => {
-    for (const connection of connections.values()) reread(connection);
-  }, settings.recheckMs);
-  sweep.unref();
 
   const formatted = (errors: readonly GraphQLError[]) => errors.map((e) => options.formatError(e.toJSON(), e));
 
@@ -192,15 +208,13 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
         close(socket, refused!.code, refused!.reason);
         return false;
       }
-      const connection: Connection = { socket, credentials, operator: auth.operator, contexts: new Map(), expiry: null, settling: null };
-      connections.set(socket, connection);
+      const connection: Connection = { socket, credentials, operator: auth.operator, contexts: new Map(), expiry: null, settling: null, recheck: null };
+      register(connection);
       watchExpiry(connection, auth.expiresAt);
       return true;
     },
     onClose(ctx) {
-      const connection = connections.get(ctx.extra.socket);
-      if (connection?.expiry) clearTimeout(connection.expiry);
-      connections.delete(ctx.extra.socket);
+      unregister(ctx.extra.socket);
     },
     onSubscribe(ctx: Context<Record<string, unknown>, { socket: WebSocket; request: http.IncomingMessage }>, id: string, payload: SubscribePayload) {
       const connection = connections.get(ctx.extra.socket);
@@ -268,7 +282,6 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
       async serverWillStart() {
         return {
           async drainServer() {
-            clearInterval(sweep);
             unlisten();
             await server.dispose();
           },
