@@ -57,6 +57,7 @@ import { graphql, LOGIN } from './support/load';
 import { backendsOf, CORES, cpuSeconds, cpuUsed, describePinning, fmt, loadAverage, machineBusySeconds, percentile, pinBackends, pinSelfOffServerCore } from './support/machine';
 import { Child, killChildren, SOURCE_ENTRY, startChild } from './support/server-child';
 import { seedUsers } from './support/seed';
+import { summariseProfile } from './support/cpu-profile';
 
 const ROOT = path.resolve(__dirname, '..');
 const log = (line: string) => console.log(`[bench:events] ${line}`);
@@ -253,52 +254,6 @@ function rssMb(pid: number): number {
   }
 }
 
-// ---------------------------------------------------------------- CPU profile summary (as bench/users-page.ts)
-
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
-
-function summariseProfile(file: string, fromUs: number, toUs: number): string[] {
-  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  let t = profile.startTime;
-  const samples: { node: ProfileNode; us: number }[] = [];
-  for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i];
-    if (t >= fromUs && t <= toUs) samples.push({ node: byId.get(profile.samples[i])!, us: profile.timeDeltas[i + 1] ?? 0 });
-  }
-  const total = samples.reduce((s, x) => s + x.us, 0);
-  const shorten = (url: string) => {
-    const nm = url.lastIndexOf('node_modules/');
-    if (nm >= 0) return url.slice(nm + 'node_modules/'.length);
-    const src = url.indexOf(ROOT);
-    return src >= 0 ? url.slice(src + ROOT.length + 1) : url.replace(/^file:\/\//, '');
-  };
-  const packageOf = (url: string, name: string) => {
-    if (!url) return name.startsWith('(') ? name : '(native/V8)';
-    if (url.startsWith('node:')) return 'node: core';
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url.slice(url.lastIndexOf('node_modules/')));
-    if (url.includes('node_modules/') && m) return m[1];
-    return url.includes('/src/') ? 'carrel src/' : shorten(url);
-  };
-  const fns = new Map<string, number>();
-  const pkgs = new Map<string, number>();
-  for (const { node, us } of samples) {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const name = `${functionName || '(anonymous)'}${url ? ` ${shorten(url)}:${lineNumber + 1}` : ''}`;
-    fns.set(name, (fns.get(name) ?? 0) + us);
-    const pkg = packageOf(url, functionName);
-    pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + us);
-  }
-  const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
-  const top = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
-  return [
-    `  samples of the measured window: ${(total / 1e6).toFixed(1)} s`,
-    '  self time by package:',
-    ...top(pkgs, 12).map(([k, us]) => `    ${pct(us)}  ${k}`),
-    '  top functions by self time:',
-    ...top(fns, 25).map(([k, us]) => `    ${pct(us)}  ${k}`),
-  ];
-}
 
 // ---------------------------------------------------------------- one run
 
@@ -478,7 +433,7 @@ async function benchRun(env: Env, opts: Options, instances: number, profile: boo
     for (const c of children) await c.stop();
     if (profDir) {
       const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
-      run.profile = files.length > 0 ? summariseProfile(path.join(profDir, files[0]), profileFrom, profileTo) : ['  no .cpuprofile was written'];
+      run.profile = files.length > 0 ? summariseProfile(path.join(profDir, files[0]), profileFrom, profileTo, 25) : ['  no .cpuprofile was written'];
     }
     return run;
   } finally {
