@@ -37,7 +37,8 @@ import { openDatabase } from '../src/db/connect';
 import { freshDatabase } from './fresh-database';
 import { graphql, LOGIN, RunResult, runLoad } from './support/load';
 import { CORES, describePinning, fmt, loadAverage, median, pinSelfOffServerCore } from './support/machine';
-import { killChildren, SOURCE_ENTRY, startChild } from './support/server-child';
+import { SOURCE_ENTRY, startChild } from './support/server-child';
+import { guardRun } from './support/run-guard';
 import { seedUsers } from './support/seed';
 
 const log = (line: string) => console.log(`[bench:abuse] ${line}`);
@@ -125,23 +126,15 @@ function tally() {
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanUp = async () => {
-    while (cleanups.length > 0) await cleanups.pop()!().catch((e) => console.error('[bench:abuse] cleanup:', e instanceof Error ? e.message : e));
-  };
   const budgetMs = 120_000 + opts.users * 1.2 + opts.rounds * 2 * opts.durationS * 1000 * 1.5;
-  const watchdog = setTimeout(() => {
-    console.error('[bench:abuse] over the time budget: cleaning up');
-    killChildren();
-    void cleanUp().finally(() => process.exit(1));
-  }, budgetMs);
+  const guard = guardRun('bench:abuse', budgetMs);
   if (opts.pin) pinSelfOffServerCore();
   log(`${CORES} cores; ${opts.pin ? describePinning() : 'nothing pinned'}; load average ${loadAverage()}`);
   try {
     const fresh = await freshDatabase(log);
-    cleanups.push(() => fresh.dispose());
+    guard.cleanup(() => fresh.dispose());
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-data-'));
-    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    guard.cleanup(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
     const password = crypto.randomBytes(12).toString('hex');
     const database = await openDatabase({ ...loadConfig(), databaseUrl: fresh.url, dbPoolSize: 4 }, quiet);
     log(await seedUsers(database, opts.users, password, dataDir));
@@ -151,7 +144,7 @@ async function main(): Promise<void> {
       DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir,
       CARREL_TOKEN_SECRET: crypto.randomBytes(32).toString('hex'),
     }, [], opts.pin);
-    cleanups.push(() => child.stop());
+    guard.cleanup(() => child.stop());
     const normalToken: string = (await graphql(child.port, LOGIN, { i: 'usermgr', p: password })).login.token;
     const abuserToken: string = (await graphql(child.port, LOGIN, { i: 'admin', p: password })).login.token;
     const watch = { pid: child.pid, pgDatabase: fresh.name };
@@ -207,8 +200,7 @@ async function main(): Promise<void> {
     ].join('\n'));
     if (ratio > 2) process.exitCode = 1;
   } finally {
-    clearTimeout(watchdog);
-    await cleanUp();
+    await guard.finish();
   }
 }
 

@@ -55,9 +55,10 @@ import { openDatabase } from '../src/db/connect';
 import { freshDatabase } from './fresh-database';
 import { graphql, LOGIN } from './support/load';
 import { backendsOf, CORES, cpuSeconds, cpuUsed, describePinning, fmt, loadAverage, machineBusySeconds, percentile, pinBackends, pinSelfOffServerCore } from './support/machine';
-import { Child, killChildren, SOURCE_ENTRY, startChild } from './support/server-child';
+import { Child, SOURCE_ENTRY, startChild } from './support/server-child';
 import { seedUsers } from './support/seed';
 import { summariseProfile } from './support/cpu-profile';
+import { guardRun } from './support/run-guard';
 
 const ROOT = path.resolve(__dirname, '..');
 const log = (line: string) => console.log(`[bench:events] ${line}`);
@@ -450,31 +451,17 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const startedAt = performance.now();
   const budgetMs = 90_000 + opts.runs.length * (opts.durationS * 1000 + 90_000);
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanUp = async () => {
-    while (cleanups.length > 0) await cleanups.pop()!().catch((e) => console.error('[bench:events] cleanup:', e instanceof Error ? e.message : e));
-  };
-  let interrupted = false;
-  const abort = (why: string) => {
-    if (interrupted) return;
-    interrupted = true;
-    console.error(`[bench:events] ${why}: cleaning up`);
-    killChildren();
-    void cleanUp().finally(() => process.exit(1));
-  };
-  const watchdog = setTimeout(() => abort(`over the time budget of ${Math.round(budgetMs / 1000)} s`), budgetMs);
-  process.once('SIGINT', () => abort('interrupted'));
-  process.once('SIGTERM', () => abort('terminated'));
+  const guard = guardRun('bench:events', budgetMs);
 
   pinSelfOffServerCore();
   const loadBefore = loadAverage();
   log(`${CORES} cores; ${describePinning()}; load average ${loadBefore}`);
   try {
     const fresh = await freshDatabase(log);
-    cleanups.push(() => fresh.dispose());
+    guard.cleanup(() => fresh.dispose());
     log(fresh.where);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-events-'));
-    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    guard.cleanup(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
     const password = crypto.randomBytes(12).toString('hex');
     const database = await openDatabase({ ...loadConfig(), databaseUrl: fresh.url, dbPoolSize: 4 }, () => {});
     let seeded: string;
@@ -559,8 +546,7 @@ async function main(): Promise<void> {
     lines.push('', `total time ${fmt((performance.now() - startedAt) / 1000)} s`);
     console.log(lines.join('\n'));
   } finally {
-    clearTimeout(watchdog);
-    if (!interrupted) await cleanUp();
+    await guard.finish();
   }
 }
 

@@ -47,9 +47,10 @@ import { createServer } from '../src/server';
 import { freshDatabase } from './fresh-database';
 import { graphql, LOGIN, RunResult, runLoad } from './support/load';
 import { CORES, describePinning, fmt, loadAverage, median, PIN_SERVER, pinSelfOffServerCore } from './support/machine';
-import { DIST_ENTRY, killChildren, SOURCE_ENTRY, startChild } from './support/server-child';
+import { DIST_ENTRY, SOURCE_ENTRY, startChild } from './support/server-child';
 import { seedUsers } from './support/seed';
 import { summariseProfile } from './support/cpu-profile';
+import { guardRun } from './support/run-guard';
 
 const ROOT = path.resolve(__dirname, '..');
 const log = (line: string) => console.log(`[bench] ${line}`);
@@ -244,21 +245,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   // A hard bound: whatever hangs, the child is killed and the database dropped.
   const budgetMs = 120_000 + opts.users * 1.2 + 4 * opts.runs * (opts.durationS + opts.warmupS) * 1000 * 1.5 + (opts.profile ? 90_000 : 0);
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanUp = async () => {
-    while (cleanups.length > 0) await cleanups.pop()!().catch((e) => console.error('[bench] cleanup:', e instanceof Error ? e.message : e));
-  };
-  let interrupted = false;
-  const abort = (why: string) => {
-    if (interrupted) return;
-    interrupted = true;
-    console.error(`[bench] ${why}: cleaning up`);
-    killChildren();
-    void cleanUp().finally(() => process.exit(1));
-  };
-  const watchdog = setTimeout(() => abort(`over the time budget of ${Math.round(budgetMs / 1000)} s`), budgetMs);
-  process.once('SIGINT', () => abort('interrupted'));
-  process.once('SIGTERM', () => abort('terminated'));
+  const guard = guardRun('bench', budgetMs);
 
   pinSelfOffServerCore();
   log(`${CORES} cores; ${describePinning()}; load average ${loadAverage()}`);
@@ -266,15 +253,15 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   try {
     const fresh = await freshDatabase(log);
-    cleanups.push(() => fresh.dispose());
+    guard.cleanup(() => fresh.dispose());
     log(fresh.where);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-data-'));
-    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    guard.cleanup(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
     const password = crypto.randomBytes(12).toString('hex');
     const tokenSecret = crypto.randomBytes(32).toString('hex');
 
     const database = await openDatabase({ ...loadConfig(), databaseUrl: fresh.url, dbPoolSize: 10 }, quiet);
-    cleanups.push(() => database.close());
+    guard.cleanup(() => database.close());
     const seeded = await seedUsers(database, opts.users, password, dataDir);
     log(seeded);
     const db = database.dataSource;
@@ -303,7 +290,7 @@ async function main(): Promise<void> {
     // about 16 list pages a second (README, Request budgets); npm run bench:abuse measures the budgets.
     const childEnv = { DATABASE_URL: fresh.url, CARREL_ADMIN_PASSWORD: password, CARREL_DATA_DIR: dataDir, CARREL_TOKEN_SECRET: tokenSecret, CARREL_BUDGET_PER_SECOND: '0' };
     const child = await startChild(serverEntry, childEnv);
-    cleanups.push(() => child.stop());
+    guard.cleanup(() => child.stop());
     const token: string = (await graphql(child.port, LOGIN, { i: 'admin', p: password })).login.token;
     log(`server pid ${child.pid} on port ${child.port}; ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured, ${opts.runs} runs per scenario`);
 
@@ -333,13 +320,13 @@ async function main(): Promise<void> {
     if (opts.profile) {
       await child.stop();
       const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bench-prof-'));
-      cleanups.push(async () => fs.rmSync(profDir, { recursive: true, force: true }));
+      guard.cleanup(async () => fs.rmSync(profDir, { recursive: true, force: true }));
       const profiled = await startChild(
         serverEntry,
         childEnv,
         ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
       );
-      cleanups.push(() => profiled.stop());
+      guard.cleanup(() => profiled.stop());
       const s = list.find((x) => x.key === opts.profile)!;
       await runLoad({ port: profiled.port, token, bodies: s.bodies, seconds: Math.max(opts.warmupS, 3), connections: opts.connections, watch: { pid: profiled.pid, pgDatabase: fresh.name } });
       const from = monotonicUs();
@@ -403,8 +390,7 @@ async function main(): Promise<void> {
     lines.push('', `total time ${fmt((performance.now() - started) / 1000)} s`);
     console.log(lines.join('\n'));
   } finally {
-    clearTimeout(watchdog);
-    if (!interrupted) await cleanUp();
+    await guard.finish();
   }
 }
 
