@@ -44,11 +44,21 @@ function retryableCode(error: unknown, depth = 0): RetryableCode | null {
  * `extensions.http` (and removes) before formatError runs: the status cannot be set later.
  */
 function markRetryable(error: Error): void {
+  if (!markRetryableCode(error)) return;
+  const target = error as Error & { extensions: Record<string, unknown> };
+  target.extensions.http = { status: 503, headers: new HeaderMap([['retry-after', '1']]) };
+}
+
+/**
+ * Gives a retryable database failure its code and `retryable: true`; returns whether it is one. Over HTTP
+ * (retryableErrorsPlugin) and over the subscriptions' WebSocket alike, where no HTTP status follows.
+ */
+export function markRetryableCode(error: Error): boolean {
   const code = retryableCode(error);
-  if (!code) return;
+  if (!code) return false;
   const target = error as Error & { extensions?: Record<string, unknown> };
-  const http = { status: 503, headers: new HeaderMap([['retry-after', '1']]) };
-  target.extensions = Object.assign(target.extensions ?? {}, { code, retryable: true, http });
+  target.extensions = Object.assign(target.extensions ?? {}, { code, retryable: true });
+  return true;
 }
 
 /**

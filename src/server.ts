@@ -10,7 +10,7 @@ import type { TokenIssuer } from './auth/tokens';
 import { EventSettings, loadConfig } from './config';
 import { createEventHub, DEFAULT_HUB_SETTINGS, EventHub } from './events/event-hub';
 import { schedulePruning } from './events/event-retention';
-import { attachSubscriptions } from './server/subscriptions';
+import { attachSubscriptions, subscriptionsOverHttpRefused } from './server/subscriptions';
 import { buildContext, credentialsOf, RequestContext } from './context';
 import { formatError, retryableErrorsPlugin } from './errors-format';
 import { buildSchema } from './schema';
@@ -83,6 +83,7 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       subscriptions.plugin,
+      subscriptionsOverHttpRefused(),
       // The cache-control plugin cost about 45% of list-page throughput here, and Carrel sends no cache hints.
       ApolloServerPluginCacheControlDisabled(),
       options.production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),

@@ -101,7 +101,7 @@ export function createEventHub(db: DataSource, settings: HubSettings = DEFAULT_H
       do {
         again = false;
         for (;;) {
-          const read = await readReleasedEvents(sql, published, PAGE_SIZE);
+          const read = await readReleasedEvents(sql, published, PAGE_SIZE, { askHeld: true });
           if (stopped) return;
           const complete = read.rows.length < PAGE_SIZE;
           const last = read.rows[read.rows.length - 1];

@@ -104,6 +104,7 @@ export function openEventStream(options: StreamOptions): AsyncIterableIterator<S
   };
   // Reads that arrived while the operator was being read again, in order, not yet filtered.
   const deferred: EventBatch[] = [];
+  let deferredEvents = 0;
   const accept = (batch: EventBatch) => {
     const audience = options.audience();
     const views = batch.views.filter(({ row }) => mayReceive(audience, row) && matches(selection, row));
@@ -119,8 +120,10 @@ export function openEventStream(options: StreamOptions): AsyncIterableIterator<S
     if (ended) return;
     if (options.settling() || deferred.length > 0) {
       deferred.push(batch);
-      if (deferred.length > options.bufferLimit) {
-        options.overflow(deferred.length);
+      // Not yet filtered: every event of the read counts, the subscriber's or not (a re-read takes milliseconds).
+      deferredEvents += batch.views.length;
+      if (deferredEvents > options.bufferLimit) {
+        options.overflow(deferredEvents);
         end();
       }
     } else {
@@ -132,6 +135,7 @@ export function openEventStream(options: StreamOptions): AsyncIterableIterator<S
   async function settle(): Promise<void> {
     for (let settling = options.settling(); settling; settling = options.settling()) await settling;
     if (ended) return;
+    deferredEvents = 0;
     for (const batch of deferred.splice(0)) if (!ended) accept(batch);
   }
   const goLive = () => {

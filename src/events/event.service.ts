@@ -33,7 +33,6 @@ async function resumePosition(ctx: RequestContext, after: string | null | undefi
   return position;
 }
 
-/** The `events` query: a page of the events the operator may receive, oldest first. */
 /** A user id to filter on: a uuid, or BAD_USER_INPUT naming the argument (never a database error). */
 function userIdFilter(userId: string | null | undefined, field: string): string | null {
   if (userId == null) return null;
@@ -41,6 +40,7 @@ function userIdFilter(userId: string | null | undefined, field: string): string 
   return userId;
 }
 
+/** The `events` query: a page of the events the operator may receive, oldest first. */
 export async function readEvents(ctx: RequestContext, args: { after?: string | null; first?: number | null; filter?: EventFilter | null }): Promise<EventPage> {
   const operator = ctx.policy.assert('user.read');
   const userId = userIdFilter(args.filter?.userId, 'filter.userId');

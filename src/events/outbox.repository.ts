@@ -74,7 +74,7 @@ export interface ReleasedEvents {
    * of a transaction below it is in the table for good, and every later event will have an xid at or above it.
    */
   horizon: bigint;
-  /** Whether committed events were held back because an older transaction was still running. */
+  /** Whether committed events were held back because an older transaction was still running (asked with `askHeld`). */
   held: boolean;
 }
 
@@ -87,7 +87,7 @@ export async function readReleasedEvents(
   db: SqlRunner,
   after: EventPosition,
   limit: number,
-  options: { upTo?: EventPosition; audience?: EventAudience; selection?: EventSelection & { usersOnly?: boolean } } = {},
+  options: { upTo?: EventPosition; audience?: EventAudience; selection?: EventSelection & { usersOnly?: boolean }; askHeld?: boolean } = {},
 ): Promise<ReleasedEvents> {
   const params: unknown[] = [after.xid.toString(), after.id.toString(), limit];
   const where: string[] = [];
@@ -106,7 +106,7 @@ export async function readReleasedEvents(
   const rows: (EventRow & { horizon: string; held: boolean })[] = await db.query(
     `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
      SELECT h.xmin::text AS horizon,
-            EXISTS (SELECT 1 FROM event_outbox e WHERE (e.xid, e.id) > ($1::xid8, $2::bigint) AND e.xid >= h.xmin${filter}) AS held,
+            ${options.askHeld ? `EXISTS (SELECT 1 FROM event_outbox e WHERE (e.xid, e.id) > ($1::xid8, $2::bigint) AND e.xid >= h.xmin${filter})` : 'false'} AS held,
             r.*
        FROM h
        LEFT JOIN LATERAL (

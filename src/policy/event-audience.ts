@@ -24,6 +24,11 @@ export const FAMILY_ACTIONS: Record<EventFamily, readonly Action[]> = {
   INSTITUTION: ['user.read'],
 };
 
+/** Whether the operator may hold subscriptions at all: every one of them needs user.read (field-access.ts). */
+export function maySubscribe(policy: Policy): boolean {
+  return policy.can('user.read');
+}
+
 /** What decides whether an operator may receive an event. */
 export interface EventAudience {
   institutionId: string;

@@ -11,9 +11,11 @@ import type { DataSource } from 'typeorm';
 import { authenticate, Authentication } from '../auth/authenticate';
 import type { TokenIssuer } from '../auth/tokens';
 import { contextOf, Credentials, RequestContext } from '../context';
+import { markRetryableCode } from '../errors-format';
 import { createSharedSubscribe } from '../events/event-execution';
 import type { EventHub } from '../events/event-hub';
 import type { Operator } from '../policy/operator';
+import { maySubscribe } from '../policy/event-audience';
 import { createPolicy } from '../policy/policy';
 import { BODY_LIMIT_BYTES } from './http-errors';
 import { createSharedPayloads } from './shared-payloads';
@@ -76,6 +78,25 @@ function refusal(auth: Authentication): { code: number; reason: string } | null 
 }
 
 const requestError = (message: string, code: string, extra: Record<string, unknown> = {}) => new GraphQLError(message, { extensions: { code, ...extra } });
+
+/**
+ * An Apollo plugin: a subscription sent over HTTP is refused before it executes (BAD_USER_INPUT, 400). Apollo would
+ * run it as a query, with no event for its root field to resolve.
+ */
+export function subscriptionsOverHttpRefused(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'subscription') return;
+          throw new GraphQLError('Subscriptions run over the graphql-ws protocol (WebSocket) on this path, not over HTTP: see the README', {
+            extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+          });
+        },
+      };
+    },
+  };
+}
 
 export interface SubscriptionServerOptions {
   httpServer: http.Server;
@@ -168,9 +189,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
       close(connection.socket, refused!.code, refused!.reason);
       return;
     }
-    // Every subscription needs user.read (field-access.ts): an operator who lost it has nothing left to receive.
+    // An operator who may no longer subscribe has nothing left to receive.
     const operator = auth.operator;
-    if (!createPolicy(() => operator).can('user.read')) {
+    if (!maySubscribe(createPolicy(() => operator))) {
       close(connection.socket, CloseCode.Forbidden, 'Your roles no longer allow user.read, which every subscription needs');
       return;
     }
@@ -188,7 +209,11 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
     for (const connection of due) reread(connection);
   });
 
-  const formatted = (errors: readonly GraphQLError[]) => errors.map((e) => options.formatError(e.toJSON(), e));
+  // A statement timeout or a lost database connection is retryable here too (src/errors-format.ts), never masked.
+  const formatted = (errors: readonly GraphQLError[]) => errors.map((e) => {
+    markRetryableCode(e);
+    return options.formatError(e.toJSON(), e);
+  });
 
   const payloads = createSharedPayloads();
   // Registered before graphql-ws's own listener, so every socket's send is wrapped before graphql-ws sends on it.
