@@ -27,6 +27,14 @@ const rename = async (userId: string, firstName: string) => {
 };
 const newNames = (events: { data?: any }[]) => events.map((e) => e.data.userChanged.changes[0]?.newValue);
 
+/** A subscription to the user's changes, acknowledged and registered (a moment for its first read to pass). */
+async function listening(userId: string, query = USER_CHANGED) {
+  const sub = subscribe(app.url, bearer(tokens.um), query, { u: userId });
+  expect(await sub.acknowledged).toBe(true);
+  await pause(100);
+  return sub;
+}
+
 /**
  * The events query until it holds `count` edges: an event is released once no transaction that started before its
  * own is still running anywhere on the PostgreSQL server (other test files' included), a moment after its commit.
@@ -79,9 +87,7 @@ test('R11.3 disconnect, five changes, reconnect with the last cursor: exactly th
 test('R11.3 an event whose transaction commits after later ones is not lost: the later ones wait for it', async () => {
   const userId = await createPatron(db(), inst);
   const start = await lastCursor(userId);
-  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
-  expect(await sub.acknowledged).toBe(true);
-  await pause(100);
+  const sub = await listening(userId);
   // A transaction takes its outbox id first and stays open while two later changes commit.
   const held = new Client({ connectionString: app.db.url });
   await held.connect();
@@ -114,9 +120,7 @@ test('R11.3 an event whose transaction commits after later ones is not lost: the
 
 test('R11.3 a long transaction that writes no event delays later events, never loses them', async () => {
   const userId = await createPatron(db(), inst);
-  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
-  expect(await sub.acknowledged).toBe(true);
-  await pause(100);
+  const sub = await listening(userId);
   const held = new Client({ connectionString: app.db.url });
   await held.connect();
   try {
@@ -155,9 +159,7 @@ test.each([
   ['purged', `mutation($id: ID!) { purgeUser(id: $id) { purgedAt } }`, 'USER_PURGED'],
 ])('R11.3 a %s user comes as its id with the user null', async (_what, mutation, type) => {
   const userId = await createPatron(db(), inst);
-  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
-  expect(await sub.acknowledged).toBe(true);
-  await pause(100);
+  const sub = await listening(userId);
   const res = await app.gql(mutation, { id: userId }, tokens.um);
   expect(res.errors).toBeUndefined();
   const [event] = await sub.waitFor(1);
@@ -167,9 +169,7 @@ test.each([
 
 test('R9.1 a PIN set by staff reaches subscribers as the fact of a change, never its value', async () => {
   const userId = await createPatron(db(), inst);
-  const sub = subscribe(app.url, bearer(tokens.um), USER_CHANGED, { u: userId });
-  expect(await sub.acknowledged).toBe(true);
-  await pause(100);
+  const sub = await listening(userId);
   const res = await app.gql(`mutation($id: ID!) { setUserPin(userId: $id, pin: "4711") { id } }`, { id: userId }, tokens.um);
   expect(res.errors).toBeUndefined();
   const [event] = await sub.waitFor(1);
@@ -217,10 +217,8 @@ test('a user id filter that is not an id is BAD_USER_INPUT naming it, over the q
 
 test('R9.1 role changes reach roleChanged with the change history records, and the user with its roles as they are now', async () => {
   const userId = await createPerson(db(), inst);
-  const sub = subscribe(app.url, bearer(tokens.um), `subscription($u: ID) { roleChanged(userId: $u) {
-    type subjectType subjectId changes { field oldValue newValue } user { roles { roleType } } } }`, { u: userId });
-  expect(await sub.acknowledged).toBe(true);
-  await pause(100);
+  const sub = await listening(userId, `subscription($u: ID) { roleChanged(userId: $u) {
+    type subjectType subjectId changes { field oldValue newValue } user { roles { roleType } } } }`);
   const res = await app.gql(`mutation($u: ID!) { assignRole(userId: $u, input: { roleType: "CATALOGER", scope: { type: INSTITUTION } }) { id } }`, { u: userId }, tokens.ua);
   expect(res.errors).toBeUndefined();
   const [event] = await sub.waitFor(1);
