@@ -18,11 +18,12 @@ import { createUserLoaders } from './users/user.loaders';
  */
 export function createLoaders(db: EntityManager, operator: Operator) {
   const scope = ownerScope(operator);
+  const on = { db, institutionId: operator.institutionId, scope };
   return {
-    ...createUserLoaders(db, operator.institutionId),
-    ...createRoleLoaders(db, operator.institutionId),
-    ...createBlockLoaders(db, operator.institutionId, scope),
-    ...createFineLoaders(db, operator.institutionId, scope),
+    ...createUserLoaders(on),
+    ...createRoleLoaders(on),
+    ...createBlockLoaders(on),
+    ...createFineLoaders(on),
     ...createNoteLoaders(db, operator.institutionId, scope),
     ...createHistoryLoaders(db, operator.institutionId, scope),
     ...createStatisticLoaders(db, operator.institutionId, scope),

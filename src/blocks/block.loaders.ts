@@ -1,11 +1,11 @@
-import type { EntityManager } from 'typeorm';
-import { byIdLoader, groupedLoader } from '../common/loaders';
-import type { OwnerScope } from '../policy/scope';
-import { findBlocksInScope, findBlocksOf } from './block.repository';
+import { byIdLoader } from '../common/loaders';
+import { ChildScope, childLoader } from '../db/child-rows';
+import { blocksOfUser, findBlocksInScope } from './block.repository';
 
-export function createBlockLoaders(db: EntityManager, institutionId: string, scope: OwnerScope) {
+export function createBlockLoaders(on: ChildScope) {
+  const { db, institutionId, scope } = on;
   return {
-    blocksByUser: groupedLoader((ids) => findBlocksOf(db, institutionId, scope, ids), (b) => b.userId),
+    blocksByUser: childLoader(blocksOfUser, on),
     blockById: byIdLoader((ids) => findBlocksInScope(db, institutionId, scope, ids)),
   };
 }

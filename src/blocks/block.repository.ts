@@ -1,16 +1,15 @@
 import type { EntityManager } from 'typeorm';
 import { UserBlock } from '../db/entities';
 import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
+import { childRows, institutionParam } from '../db/child-rows';
 
-/** Blocks of many users that the owner scope covers (R5.2), newest first. */
-export function findBlocksOf(db: EntityManager, institutionId: string, scope: OwnerScope, userIds: string[]): Promise<UserBlock[]> {
-  return db.getRepository(UserBlock).createQueryBuilder('b')
-    .where('b.institution_id = :institutionId AND b.user_id = ANY(:userIds::uuid[])', { institutionId, userIds })
-    .andWhere(ownerCondition('b.owner_library_id', ':owners'), { owners: ownerParam(scope) })
-    .orderBy('b.created_at', 'DESC')
-    .addOrderBy('b.id', 'ASC')
-    .getMany();
-}
+/** A user's blocks that the owner scope covers (R5.2), newest first (src/db/child-rows.ts). */
+export const blocksOfUser = childRows(UserBlock, 'b', {
+  from: 'user_block b',
+  where: (parent, p, on) => `b.institution_id = ${institutionParam(p, on)} AND b.user_id = ${parent}
+    AND ${ownerCondition('b.owner_library_id', p.once('owners', ownerParam(on.scope)))}`,
+  order: 'b.created_at DESC, b.id ASC',
+});
 
 /** The blocks among `ids` the owner scope covers (R5.2): a hidden block is not retrieved at all. */
 export function findBlocksInScope(db: EntityManager, institutionId: string, scope: OwnerScope, ids: string[]): Promise<UserBlock[]> {

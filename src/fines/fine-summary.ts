@@ -7,12 +7,3 @@ export interface FineSummaryRow {
   openCount: number;
   exceedsDebtLimit: boolean;
 }
-
-export const emptyFineSummary = (userId: string): FineSummaryRow => ({
-  userId,
-  activeBalance: '0',
-  disputedBalance: '0',
-  transferredBalance: '0',
-  openCount: 0,
-  exceedsDebtLimit: false,
-});

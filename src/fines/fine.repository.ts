@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { CodeValue, FineFee, FineFeeAction, FineFeeType } from '../db/entities';
 import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 import type { FineSummaryRow } from './fine-summary';
+import { ChildSet, institutionParam } from '../db/child-rows';
 
 /**
  * Balances of many users in one statement, summed in PostgreSQL so money
@@ -13,27 +14,22 @@ import type { FineSummaryRow } from './fine-summary';
  * means no limit). So a user with fines only outside the scope gets a row
  * too: zero amounts, and possibly over the limit.
  */
-export function findFineSummariesOf(
-  db: EntityManager,
-  institutionId: string,
-  scope: OwnerScope,
-  userIds: string[],
-): Promise<FineSummaryRow[]> {
-  return db.query(
-    `SELECT f.user_id AS "userId",
-            coalesce(sum(f.remaining_amount) FILTER (WHERE f.visible AND f.status = 'ACTIVE'), 0)::text AS "activeBalance",
-            coalesce(sum(f.remaining_amount) FILTER (WHERE f.visible AND f.status = 'IN_DISPUTE'), 0)::text AS "disputedBalance",
-            coalesce(sum(f.remaining_amount) FILTER (WHERE f.visible AND f.status = 'TRANSFERRED'), 0)::text AS "transferredBalance",
-            (count(*) FILTER (WHERE f.visible AND f.status IN ('ACTIVE', 'IN_DISPUTE')))::int AS "openCount",
-            (i.debt_limit > 0 AND coalesce(sum(f.remaining_amount) FILTER (WHERE f.status = 'ACTIVE'), 0) >= i.debt_limit) AS "exceedsDebtLimit"
-       FROM (SELECT f.institution_id, f.user_id, f.status, f.remaining_amount, ${ownerCondition('f.owner_library_id', '$3')} AS visible
-               FROM fine_fee f
-              WHERE f.institution_id = $1 AND f.user_id = ANY($2::uuid[])) f
-       JOIN institution i ON i.id = f.institution_id
-      GROUP BY f.user_id, i.debt_limit`,
-    [institutionId, userIds, ownerParam(scope)],
-  );
-}
+export const fineSummaryOfUser: ChildSet<FineSummaryRow> = {
+  json: (parent, p, on) => {
+    const institution = institutionParam(p, on);
+    const balance = (status: string) => `coalesce(sum(f.remaining_amount) FILTER (WHERE f.visible AND f.status = '${status}'), 0)::text`;
+    return `(SELECT json_build_object(
+        'activeBalance', ${balance('ACTIVE')},
+        'disputedBalance', ${balance('IN_DISPUTE')},
+        'transferredBalance', ${balance('TRANSFERRED')},
+        'openCount', count(*) FILTER (WHERE f.visible AND f.status IN ('ACTIVE', 'IN_DISPUTE')),
+        'exceedsDebtLimit', (SELECT i.debt_limit > 0 AND coalesce(sum(f.remaining_amount) FILTER (WHERE f.status = 'ACTIVE'), 0) >= i.debt_limit
+                               FROM institution i WHERE i.id = ${institution}))
+       FROM (SELECT f.status, f.remaining_amount, ${ownerCondition('f.owner_library_id', p.once('owners', ownerParam(on.scope)))} AS visible
+               FROM fine_fee f WHERE f.institution_id = ${institution} AND f.user_id = ${parent}) f)`;
+  },
+  read: (value, userId) => ({ userId, ...(value as Omit<FineSummaryRow, 'userId'>) }),
+};
 
 /** Fines of many users with one of `statuses`, that the owner scope lets the operator see (R5.2, R7.9), newest first. */
 export function findFinesOf(db: EntityManager, institutionId: string, scope: OwnerScope, statuses: string[], userIds: string[]): Promise<FineFee[]> {

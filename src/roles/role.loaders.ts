@@ -1,10 +1,11 @@
-import type { EntityManager } from 'typeorm';
 import { byIdLoader, groupedLoader } from '../common/loaders';
-import { findProfileEntries, findRoleProfiles, findRolesOf, findRolesOfApiKeys } from './role.repository';
+import { ChildScope, childLoader } from '../db/child-rows';
+import { findProfileEntries, findRoleProfiles, findRolesOfApiKeys, rolesOfUser } from './role.repository';
 
-export function createRoleLoaders(db: EntityManager, institutionId: string) {
+export function createRoleLoaders(on: ChildScope) {
+  const { db, institutionId } = on;
   return {
-    rolesByUser: groupedLoader((ids) => findRolesOf(db, institutionId, ids), (r) => r.userId!),
+    rolesByUser: childLoader(rolesOfUser, on),
     rolesByApiKey: groupedLoader((ids) => findRolesOfApiKeys(db, institutionId, ids), (r) => r.apiKeyId!),
     profileById: byIdLoader((ids) => findRoleProfiles(db, institutionId, ids)),
     entriesByProfile: groupedLoader((ids) => findProfileEntries(db, institutionId, ids), (e) => e.profileId),

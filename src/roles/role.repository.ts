@@ -3,15 +3,18 @@ import { RoleAssignment, RoleAssignmentRule, RoleProfile, RoleProfileEntry } fro
 import { roleInForceSql } from '../policy/roles-in-force.sql';
 import type { ResolvedRole } from './role-input';
 import { lockRow } from '../db/lock-row';
+import { childRows, institutionParam, readChildren } from '../db/child-rows';
 
-/** Role assignments of many users at once, active ones first. */
-export function findRolesOf(db: EntityManager, institutionId: string, userIds: string[]): Promise<RoleAssignment[]> {
-  return db.getRepository(RoleAssignment).createQueryBuilder('r')
-    .where('r.institution_id = :institutionId AND r.user_id = ANY(:userIds::uuid[])', { institutionId, userIds })
-    .orderBy('r.is_active', 'DESC')
-    .addOrderBy('r.role_type', 'ASC')
-    .addOrderBy('r.id', 'ASC')
-    .getMany();
+/** A user's role assignments (src/db/child-rows.ts), active ones first. */
+export const rolesOfUser = childRows(RoleAssignment, 'r', {
+  from: 'role_assignment r',
+  where: (parent, p, on) => `r.institution_id = ${institutionParam(p, on)} AND r.user_id = ${parent}`,
+  order: 'r.is_active DESC, r.role_type ASC, r.id ASC',
+});
+
+/** Role assignments of many users at once, each user's active ones first. */
+export async function findRolesOf(db: EntityManager, institutionId: string, userIds: string[]): Promise<RoleAssignment[]> {
+  return (await readChildren(rolesOfUser, { db, institutionId, scope: { all: true } }, userIds)).flat();
 }
 
 /** Role assignments of many API keys at once. */

@@ -1,17 +1,17 @@
-import type { EntityManager, ObjectLiteral, EntityTarget } from 'typeorm';
+import type { EntityTarget, ObjectLiteral } from 'typeorm';
+import { ChildSet, childRows, institutionParam } from '../db/child-rows';
 import { UserAddress, UserEmail, UserIdentifier, UserPhone } from '../db/entities';
 
-/** Children of many users at once (one statement), preferred items first. */
-function childrenOf<T extends ObjectLiteral>(entity: EntityTarget<T>, preferredColumn: string | null) {
-  return (db: EntityManager, institutionId: string, userIds: string[]): Promise<T[]> => {
-    const qb = db.getRepository(entity).createQueryBuilder('c')
-      .where('c.institution_id = :institutionId AND c.user_id = ANY(:userIds::uuid[])', { institutionId, userIds });
-    if (preferredColumn) qb.orderBy(`c.${preferredColumn}`, 'DESC');
-    return qb.addOrderBy('c.id', 'ASC').getMany();
-  };
+/** A user's items of one kind (src/db/child-rows.ts), preferred items first. */
+function ofUser<T extends ObjectLiteral>(entity: EntityTarget<T>, table: string, preferredColumn: string | null): ChildSet<T[]> {
+  return childRows(entity, 'c', {
+    from: `${table} c`,
+    where: (parent, p, on) => `c.institution_id = ${institutionParam(p, on)} AND c.user_id = ${parent}`,
+    order: preferredColumn ? `c.${preferredColumn} DESC, c.id ASC` : 'c.id ASC',
+  });
 }
 
-export const findIdentifiersOf = childrenOf(UserIdentifier, null);
-export const findEmailsOf = childrenOf(UserEmail, 'is_preferred');
-export const findAddressesOf = childrenOf(UserAddress, 'is_preferred');
-export const findPhonesOf = childrenOf(UserPhone, 'is_preferred');
+export const identifiersOfUser = ofUser(UserIdentifier, 'user_identifier', null);
+export const emailsOfUser = ofUser(UserEmail, 'user_email', 'is_preferred');
+export const addressesOfUser = ofUser(UserAddress, 'user_address', 'is_preferred');
+export const phonesOfUser = ofUser(UserPhone, 'user_phone', 'is_preferred');

@@ -1,4 +1,4 @@
-import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { User } from '../db/entities';
 import type { UsersFilter } from '../generated/graphql';
 import { roleInForceSql } from '../policy/roles-in-force.sql';
@@ -7,6 +7,9 @@ import { returningRows } from '../db/returning';
 import { lockRow } from '../db/lock-row';
 import type { CursorPosition } from '../common/cursor';
 import { searchWords } from './user-search.validation';
+import { ChildScope, ChildSet } from '../db/child-rows';
+import { selectColumns } from '../db/plain-rows';
+import { queryPrepared, SqlParams, sqlParams } from '../db/prepared';
 
 /** Every read of users goes through here, always scoped to one institution. */
 
@@ -34,69 +37,93 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Applies the users-list filters; each one is served by an index. */
-function applyFilter(qb: SelectQueryBuilder<User>, institutionId: string, filter: UsersFilter, scope: OwnerScope): SelectQueryBuilder<User> {
+/** The users-list filters as SQL conditions on `u`; each one is served by an index. */
+function filterConditions(p: SqlParams, institutionId: string, filter: UsersFilter, scope: OwnerScope): string[] {
+  const institution = p.once('institution', institutionId);
   // Purged users' stubs (R10.3) are no one: lists and counts leave them out (`user(id)` still answers them).
-  qb.where('u.institution_id = :institutionId AND u.purged_at IS NULL', { institutionId });
-  if (filter.accountType) qb.andWhere('u.account_type = :accountType', { accountType: filter.accountType });
-  if (filter.recordType) qb.andWhere('u.record_type = :recordType', { recordType: filter.recordType });
+  const where = [`u.institution_id = ${institution}`, 'u.purged_at IS NULL'];
+  if (filter.accountType) where.push(`u.account_type = ${p.add(filter.accountType)}`);
+  if (filter.recordType) where.push(`u.record_type = ${p.add(filter.recordType)}`);
   if (filter.status) {
     const activeNotExpired = `(u.status = 'ACTIVE' AND (u.expiry_date IS NULL OR u.expiry_date > current_date))`;
-    qb.andWhere(filter.status === 'ACTIVE_NOT_EXPIRED' ? activeNotExpired : `NOT ${activeNotExpired}`);
+    where.push(filter.status === 'ACTIVE_NOT_EXPIRED' ? activeNotExpired : `NOT ${activeNotExpired}`);
   }
   // The service bounds the words (checkNameSearch): each is one condition.
-  searchWords(filter.name).forEach((word, i) => {
+  for (const word of searchWords(filter.name)) {
     // search_text holds main and preferred names (R1.3); a trigram index serves the LIKE.
-    qb.andWhere(`u.search_text LIKE :word${i}`, { [`word${i}`]: `%${escapeLike(word)}%` });
-  });
-  if (filter.userGroup) qb.andWhere('u.user_group = :userGroup', { userGroup: filter.userGroup });
-  if (filter.jobCategory) qb.andWhere('u.job_category = :jobCategory', { jobCategory: filter.jobCategory });
-  if (filter.campus) qb.andWhere('u.campus = :campus', { campus: filter.campus });
-  if (filter.expiringBefore) qb.andWhere('u.expiry_date < :expiringBefore', { expiringBefore: filter.expiringBefore });
+    where.push(`u.search_text LIKE ${p.add(`%${escapeLike(word)}%`)}`);
+  }
+  if (filter.userGroup) where.push(`u.user_group = ${p.add(filter.userGroup)}`);
+  if (filter.jobCategory) where.push(`u.job_category = ${p.add(filter.jobCategory)}`);
+  if (filter.campus) where.push(`u.campus = ${p.add(filter.campus)}`);
+  if (filter.expiringBefore) where.push(`u.expiry_date < ${p.add(filter.expiringBefore)}`);
   if (filter.roleType) {
-    qb.andWhere(`EXISTS (SELECT 1 FROM role_assignment r WHERE r.institution_id = :institutionId AND r.role_type = :roleType
-                 AND r.user_id = u.id AND ${roleInForceSql('r')})`, { roleType: filter.roleType });
+    where.push(`EXISTS (SELECT 1 FROM role_assignment r WHERE r.institution_id = ${institution} AND r.role_type = ${p.add(filter.roleType)}
+                AND r.user_id = u.id AND ${roleInForceSql('r')})`);
   }
   if (filter.email) {
-    qb.andWhere(`EXISTS (SELECT 1 FROM user_email e WHERE e.institution_id = :institutionId AND lower(e.address) = lower(:email)
-                 AND e.user_id = u.id)`, { email: filter.email.trim() });
+    where.push(`EXISTS (SELECT 1 FROM user_email e WHERE e.institution_id = ${institution} AND lower(e.address) = lower(${p.add(filter.email.trim())})
+                AND e.user_id = u.id)`);
   }
-  if (filter.identifier) {
-    qb.andWhere(`u.id IN ${usersWithIdentifierSql(':institutionId', ':identifier')}`, { identifier: filter.identifier.trim() });
-  }
+  if (filter.identifier) where.push(`u.id IN ${usersWithIdentifierSql(institution, p.add(filter.identifier.trim()))}`);
   if (typeof filter.hasActiveBlock === 'boolean') {
     const activeBlock = `EXISTS (SELECT 1 FROM user_block b WHERE b.user_id = u.id AND (b.expiry_date IS NULL OR b.expiry_date > now())
-                         AND ${ownerCondition('b.owner_library_id', ':blockOwners')})`;
-    qb.andWhere(filter.hasActiveBlock ? activeBlock : `NOT ${activeBlock}`, { blockOwners: ownerParam(scope) });
+                         AND ${ownerCondition('b.owner_library_id', p.once('owners', ownerParam(scope)))})`;
+    where.push(filter.hasActiveBlock ? activeBlock : `NOT ${activeBlock}`);
   }
-  return qb;
+  return where;
 }
 
-/** One page of users in the requested order, plus one extra row that tells whether a next page exists. */
-export async function findUserPage(db: EntityManager, req: UserPageRequest): Promise<{ users: (User & { sortKey: string })[] }> {
+/** A user row as read by the list, the lookups and the loaders: the entity's columns, plus its embedded children. */
+export type UserRow = User & { embedded?: unknown[] };
+
+/** The select list of a users read: every column, and one JSON column per embedded child set (src/db/child-rows.ts). */
+function userSelect(p: SqlParams, on: ChildScope, embed: readonly ChildSet<unknown>[]): string {
+  const children = embed.map((set, i) => `, ${set.json('u.id', p, on)} AS "embedded_${i}"`).join('');
+  return `${selectColumns(on.db, User, 'u')}${children}`;
+}
+
+/** Moves the embedded JSON columns of each row into `embedded`, read as the loaders would give them. */
+function withEmbedded(rows: Record<string, unknown>[], on: ChildScope, embed: readonly ChildSet<unknown>[]): UserRow[] {
+  if (embed.length === 0) return rows as unknown as UserRow[];
+  for (const row of rows) row.embedded = embed.map((set, i) => set.read(row[`embedded_${i}`], row.id as string, on));
+  return rows as unknown as UserRow[];
+}
+
+/**
+ * One page of users in the requested order, plus one extra row that tells whether a next page exists, with the
+ * children in `embed` read in the same statement.
+ */
+export async function findUserPage(on: ChildScope, req: UserPageRequest, embed: readonly ChildSet<unknown>[] = []): Promise<(UserRow & { sortKey: string })[]> {
   const { expression, cast } = SORT_KEYS[req.sort.field];
-  const qb = applyFilter(db.getRepository(User).createQueryBuilder('u'), req.institutionId, req.filter, req.scope);
+  const p = sqlParams();
+  const where = filterConditions(p, req.institutionId, req.filter, req.scope);
   if (req.after) {
     const op = req.sort.direction === 'ASC' ? '>' : '<';
-    qb.andWhere(`(${expression}, u.id) ${op} (CAST(:afterKey AS ${cast}), :afterId)`, { afterKey: req.after.key, afterId: req.after.id });
+    where.push(`(${expression}, u.id) ${op} (CAST(${p.add(req.after.key)} AS ${cast}), ${p.add(req.after.id)}::uuid)`);
   }
-  const { entities, raw } = await qb
-    .addSelect(`(${expression})::text`, 'sort_key')
-    .orderBy(expression, req.sort.direction)
-    .addOrderBy('u.id', req.sort.direction)
-    .limit(req.first + 1)
-    .getRawAndEntities<{ sort_key: string }>();
-  return { users: entities.map((u, i) => Object.assign(u, { sortKey: raw[i].sort_key })) };
+  // The page is cut first, then its children are read: the subqueries run for the page's rows only.
+  const rows = await queryPrepared<Record<string, unknown>>(on.db,
+    `SELECT ${userSelect(p, on, embed)}, (${expression})::text AS "sortKey"
+       FROM app_user u
+      WHERE ${where.join(' AND ')}
+      ORDER BY ${expression} ${req.sort.direction}, u.id ${req.sort.direction}
+      LIMIT ${p.add(req.first + 1)}`,
+    p.values);
+  return withEmbedded(rows, on, embed) as (UserRow & { sortKey: string })[];
 }
 
 export async function countUsers(db: EntityManager, institutionId: string, filter: UsersFilter, scope: OwnerScope): Promise<number> {
-  return applyFilter(db.getRepository(User).createQueryBuilder('u'), institutionId, filter, scope).getCount();
+  const p = sqlParams();
+  const where = filterConditions(p, institutionId, filter, scope);
+  const [row] = await queryPrepared<{ n: number }>(db, `SELECT count(*)::int AS n FROM app_user u WHERE ${where.join(' AND ')}`, p.values);
+  return row.n;
 }
 
 export async function findUsersByIds(db: EntityManager, institutionId: string, ids: readonly string[]): Promise<User[]> {
-  return db.getRepository(User).createQueryBuilder('u')
-    .where('u.institution_id = :institutionId AND u.id = ANY(:ids::uuid[])', { institutionId, ids })
-    .getMany();
+  return queryPrepared<User>(db,
+    `SELECT ${selectColumns(db, User, 'u')} FROM app_user u WHERE u.institution_id = $1 AND u.id = ANY($2::uuid[])`,
+    [institutionId, ids]);
 }
 
 /** One user of the institution, row-locked until the transaction ends, for read-modify-write changes. */
@@ -129,11 +156,15 @@ export function usersWithIdentifierSql(institution: string, value: string): stri
            SELECT ai.user_id FROM user_identifier ai WHERE ai.institution_id = ${institution} AND ai.value = ${value})`;
 }
 
-export async function findUserByIdentifier(db: EntityManager, institutionId: string, value: string): Promise<User | null> {
-  return db.getRepository(User).createQueryBuilder('u')
-    .where('u.institution_id = :institutionId AND u.purged_at IS NULL', { institutionId })
-    .andWhere(`u.id IN ${usersWithIdentifierSql(':institutionId', ':value')}`, { value })
-    .getOne();
+/** The user whose primary or additional identifier is `value` (R2.3, R2.4), with the children in `embed`, in one statement. */
+export async function findUserByIdentifier(on: ChildScope, value: string, embed: readonly ChildSet<unknown>[] = []): Promise<UserRow | null> {
+  const p = sqlParams();
+  const institution = p.once('institution', on.institutionId);
+  const rows = await queryPrepared<Record<string, unknown>>(on.db,
+    `SELECT ${userSelect(p, on, embed)} FROM app_user u
+      WHERE u.institution_id = ${institution} AND u.purged_at IS NULL AND u.id IN ${usersWithIdentifierSql(institution, p.add(value))}`,
+    p.values);
+  return withEmbedded(rows, on, embed)[0] ?? null;
 }
 
 /** R1.6: users with the same first name, last name and birth date. */

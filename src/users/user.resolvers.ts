@@ -2,13 +2,16 @@ import { isBlockActive } from '../blocks/block.repository';
 import type { Resolvers } from '../generated/graphql';
 import { isProtectedAccount } from '../policy/protected-accounts';
 import { displayName, isActiveNotExpired } from './user-fields';
+import { fieldsAhead } from '../common/look-ahead';
+import { embeddingFor } from './user-children';
 import { createUser, getUser, getUserByIdentifier, listUsers } from './user.service';
 
 export const userResolvers: Resolvers = {
   Query: {
     user: (_parent, { id }, ctx) => getUser(ctx, id),
-    userByIdentifier: (_parent, { value }, ctx) => getUserByIdentifier(ctx, value),
-    users: (_parent, args, ctx) => listUsers(ctx, args),
+    // Reading ahead, the user's children the query selects are read in the user's own statement (user-children.ts).
+    userByIdentifier: (_parent, { value }, ctx, info) => getUserByIdentifier(ctx, value, embeddingFor(fieldsAhead(info))),
+    users: (_parent, args, ctx, info) => listUsers(ctx, args, embeddingFor(fieldsAhead(info, ['edges', 'node']))),
   },
   Mutation: {
     createUser: (_parent, { input }, ctx) => createUser(ctx, input),

@@ -17,6 +17,7 @@ import { findTakenIdentifiers } from '../identifiers/identifier.repository';
 import { checkUserCodes } from './user-codes';
 import { countUsers, findPossibleDuplicates, findUserByIdentifier, findUserPage, SORT_KEYS } from './user.repository';
 import { checkNameSearch } from './user-search.validation';
+import { NO_EMBEDDING, primeEmbedded } from './user-children';
 import { NewUserDraft, validateNewUser } from './user.validation';
 
 const MAX_PAGE = 100;
@@ -27,10 +28,18 @@ export async function getUser(ctx: RequestContext, id: string): Promise<User | n
   return ctx.loaders.userById.load(id);
 }
 
-export async function getUserByIdentifier(ctx: RequestContext, value: string): Promise<User | null> {
+/** The database, institution and owner scope the request's reads are bound to (the loaders' too). */
+function readScope(ctx: RequestContext, institutionId: string) {
+  return { db: ctx.db.manager, institutionId, scope: ctx.policy.ownerScope() };
+}
+
+/** `embedding`: the children the query selects, read in the same statement (user-children.ts). */
+export async function getUserByIdentifier(ctx: RequestContext, value: string, embedding = NO_EMBEDDING): Promise<User | null> {
   const operator = ctx.policy.assert('user.read');
   if (!value.trim()) throw badInput('value', 'The identifier is empty');
-  return findUserByIdentifier(ctx.db.manager, operator.institutionId, value.trim());
+  const user = await findUserByIdentifier(readScope(ctx, operator.institutionId), value.trim(), embedding.sets);
+  if (user) primeEmbedded(ctx.loaders, [user], embedding);
+  return user;
 }
 
 export type UserPage = Awaited<ReturnType<typeof listUsers>>;
@@ -39,6 +48,7 @@ export type UserPage = Awaited<ReturnType<typeof listUsers>>;
 export async function listUsers(
   ctx: RequestContext,
   args: { first?: number | null; after?: string | null; filter?: UsersFilter | null; sort?: UserSort | null },
+  embedding = NO_EMBEDDING,
 ) {
   const operator = ctx.policy.assert('user.read');
   const first = args.first ?? 20;
@@ -48,9 +58,10 @@ export async function listUsers(
   const after = args.after ? decodeCursor(args.after, 'after', order) : null;
   const filter = args.filter ?? {};
   checkNameSearch(filter.name);
-  const scope = ctx.policy.ownerScope();
-  const { users } = await findUserPage(ctx.db.manager, { institutionId: operator.institutionId, scope, filter, sort, first, after });
+  const on = readScope(ctx, operator.institutionId);
+  const users = await findUserPage(on, { institutionId: operator.institutionId, scope: on.scope, filter, sort, first, after }, embedding.sets);
   const page = users.slice(0, first);
+  primeEmbedded(ctx.loaders, page, embedding);
   const edges = page.map((user) => ({ cursor: encodeCursor(order, { key: user.sortKey, id: user.id }), node: user as User }));
   for (const user of page) ctx.loaders.userById.prime(user.id, user);
   return {
@@ -61,7 +72,7 @@ export async function listUsers(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
-    totalCount: () => countUsers(ctx.db.manager, operator.institutionId, filter, scope),
+    totalCount: () => countUsers(ctx.db.manager, operator.institutionId, filter, on.scope),
   };
 }
 

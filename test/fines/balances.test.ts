@@ -210,13 +210,13 @@ test('R5.2 Fine.actions never returns actions of a fine outside the owner scope,
   const main = await givenFine(db(), inst, userId, '5.00', { owner: 'MAIN' });
   const institutions = await givenFine(db(), inst, userId, '6.00', { owner: null });
   const mainOnly = { all: false as const, libraryIds: [libraryId('MAIN')] };
-  const loaders = createFineLoaders(db().manager, inst.id, mainOnly);
+  const loaders = createFineLoaders({ db: db().manager, institutionId: inst.id, scope: mainOnly });
   const [ofLaw, ofMain, ofInstitution] = await Promise.all([law, main, institutions].map((id) => loaders.fineActionsByFine.load(id)));
   expect(ofLaw).toEqual([]);
   expect(ofMain).toEqual([expect.objectContaining({ fineId: main, actionType: 'CREATE', amount: '5.00' })]);
   expect(ofInstitution).toEqual([expect.objectContaining({ fineId: institutions, actionType: 'CREATE', amount: '6.00' })]);
   expect(await findActionsOf(db().manager, inst.id, mainOnly, [law])).toEqual([]);
   // An institution scope sees them all.
-  expect(await createFineLoaders(db().manager, inst.id, { all: true }).fineActionsByFine.load(law))
+  expect(await createFineLoaders({ db: db().manager, institutionId: inst.id, scope: { all: true } }).fineActionsByFine.load(law))
     .toEqual([expect.objectContaining({ fineId: law, actionType: 'CREATE', amount: '4.00' })]);
 });
