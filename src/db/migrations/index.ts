@@ -6,6 +6,7 @@ import { MoneyMaximum1764576000000 } from './1764576000000-MoneyMaximum';
 import { LoginThrottling1764576100000 } from './1764576100000-LoginThrottling';
 import { UserLifecycle1764662400000 } from './1764662400000-UserLifecycle';
 import { EventStream1764748800000 } from './1764748800000-EventStream';
+import { UserCounts1764835200000 } from './1764835200000-UserCounts';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   LoginThrottling1764576100000,
   UserLifecycle1764662400000,
   EventStream1764748800000,
+  UserCounts1764835200000,
 ];
