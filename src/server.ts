@@ -49,6 +49,8 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   const log = options.log ?? (() => {});
   const app = express();
   app.disable('x-powered-by');
+  // An ETag is a hash of every response body (a list page is 20 KB), and no GraphQL client revalidates with one.
+  app.set('etag', false);
   // req.ip (login throttling per address) is the socket's peer unless CARREL_TRUST_PROXY names the proxies in front.
   app.set('trust proxy', config.trustProxy);
   const httpServer = http.createServer(app);

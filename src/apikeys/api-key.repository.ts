@@ -1,3 +1,4 @@
+import { queryPrepared } from '../db/prepared';
 import type { EntityManager } from 'typeorm';
 import { ApiKey } from '../db/entities';
 import type { OperatorRole } from '../policy/operator';
@@ -55,7 +56,7 @@ export interface ApiKeyOperatorRow {
 }
 
 export async function findApiKeyOperatorRow(db: EntityManager, keyPrefix: string): Promise<ApiKeyOperatorRow | undefined> {
-  const rows = await db.query(
+  const rows = await queryPrepared<ApiKeyOperatorRow>(db, 
     `SELECT k.id, k.name, k.secret_hash AS "secretHash",
             (k.revoked_at IS NOT NULL) AS revoked,
             (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,

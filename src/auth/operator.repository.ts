@@ -1,3 +1,4 @@
+import { queryPrepared } from '../db/prepared';
 import type { EntityManager } from 'typeorm';
 import type { OperatorRole } from '../policy/operator';
 import { usersWithIdentifierSql } from '../users/user.repository';
@@ -22,7 +23,7 @@ export interface OperatorRow {
 }
 
 export async function findOperatorRow(db: EntityManager, userId: string): Promise<OperatorRow | undefined> {
-  const rows = await db.query(
+  const rows = await queryPrepared<OperatorRow>(db, 
     `SELECT u.id, u.primary_identifier AS "primaryIdentifier", u.record_type AS "recordType",
             (u.status = 'ACTIVE' AND (u.expiry_date IS NULL OR u.expiry_date > current_date)) AS active,
             u.sessions_valid_after AS "sessionsValidAfter", u.force_password_change AS "forcePasswordChange",

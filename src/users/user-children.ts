@@ -6,44 +6,46 @@ import { rolesOfUser } from '../roles/role.repository';
 import { addressesOfUser, emailsOfUser, identifiersOfUser, phonesOfUser } from './contact.repository';
 import type { UserRow } from './user.repository';
 
-type ChildLoader = 'identifiersByUser' | 'emailsByUser' | 'addressesByUser' | 'phonesByUser' | 'rolesByUser' | 'blocksByUser' | 'fineSummaryByUser';
+/** The loaders of a user's children, each of which a read of users can embed instead. */
+type ChildKey = 'identifiersByUser' | 'emailsByUser' | 'addressesByUser' | 'phonesByUser' | 'rolesByUser' | 'blocksByUser' | 'fineSummaryByUser';
+type ChildOf<K extends ChildKey> = Awaited<ReturnType<Loaders[K]['load']>>;
 
-/**
- * The children a read of users can embed in its own statement, by the User
- * field that resolves through them, with the loader the field reads. The
- * loaders are primed with what was embedded, so the field resolvers are the
- * same whether a child was embedded or not (and nothing is read twice).
- */
-const EMBEDDABLE: Record<string, { set: ChildSet<unknown>; loader: ChildLoader }> = {
-  identifiers: { set: identifiersOfUser, loader: 'identifiersByUser' },
-  emails: { set: emailsOfUser, loader: 'emailsByUser' },
-  addresses: { set: addressesOfUser, loader: 'addressesByUser' },
-  phones: { set: phonesOfUser, loader: 'phonesByUser' },
-  roles: { set: rolesOfUser, loader: 'rolesByUser' },
-  blocks: { set: blocksOfUser, loader: 'blocksByUser' },
-  hasActiveBlock: { set: blocksOfUser, loader: 'blocksByUser' },
-  fineSummary: { set: fineSummaryOfUser, loader: 'fineSummaryByUser' },
+/** A user's children read in the user's own statement, as their loader would give them. */
+export type Embedded = { [K in ChildKey]?: ChildOf<K> };
+
+/** The child sets to embed in a read of users, each with the loader it stands in for. */
+export type Embedding = readonly { set: ChildSet<unknown>; key: ChildKey }[];
+
+/** The child sets a read can embed (src/db/child-rows.ts), by the User field that resolves through them. */
+const EMBEDDABLE: Record<string, { set: ChildSet<unknown>; key: ChildKey }> = {
+  identifiers: { set: identifiersOfUser, key: 'identifiersByUser' },
+  emails: { set: emailsOfUser, key: 'emailsByUser' },
+  addresses: { set: addressesOfUser, key: 'addressesByUser' },
+  phones: { set: phonesOfUser, key: 'phonesByUser' },
+  roles: { set: rolesOfUser, key: 'rolesByUser' },
+  blocks: { set: blocksOfUser, key: 'blocksByUser' },
+  hasActiveBlock: { set: blocksOfUser, key: 'blocksByUser' },
+  fineSummary: { set: fineSummaryOfUser, key: 'fineSummaryByUser' },
 };
 
-export interface Embedding {
-  sets: ChildSet<unknown>[];
-  loaders: ChildLoader[];
-}
-
-export const NO_EMBEDDING: Embedding = { sets: [], loaders: [] };
-
-/** What to embed for the User fields a query selects: each loader once, in the table's order (one statement text per selection). */
+/** What to embed for the User fields a query selects: each child set once, in a fixed order (one statement text per selection). */
 export function embeddingFor(fields: ReadonlySet<string>): Embedding {
-  const chosen = new Map<ChildLoader, ChildSet<unknown>>();
-  for (const [field, child] of Object.entries(EMBEDDABLE)) if (fields.has(field)) chosen.set(child.loader, child.set);
-  return { sets: [...chosen.values()], loaders: [...chosen.keys()] };
+  const chosen = new Map<ChildKey, { set: ChildSet<unknown>; key: ChildKey }>();
+  for (const [field, child] of Object.entries(EMBEDDABLE)) if (fields.has(field)) chosen.set(child.key, child);
+  return [...chosen.values()];
 }
 
-/** Gives the loaders what the rows embedded, so the fields resolve without another statement. */
-export function primeEmbedded(loaders: Loaders, rows: readonly UserRow[], embedding: Embedding): void {
-  if (embedding.loaders.length === 0) return;
-  for (const row of rows) {
-    embedding.loaders.forEach((loader, i) => (loaders[loader] as { prime(id: string, value: unknown): unknown }).prime(row.id, row.embedded![i]));
-  }
+/**
+ * A user's children of one kind: embedded in its row when the read that
+ * found it read ahead, else through the request's loader. Embedded children
+ * resolve synchronously, which spares graphql-js a promise per field and row.
+ */
+export function childrenOf<K extends ChildKey>(user: UserRow, key: K, loaders: Loaders): ChildOf<K> | Promise<ChildOf<K>> {
+  const embedded = user.embedded?.[key];
+  return embedded !== undefined ? (embedded as ChildOf<K>) : (loaders[key].load(user.id) as Promise<ChildOf<K>>);
 }
 
+/** `then` without a promise when the value is already there (an embedded child). */
+export function whenRead<T, R>(value: T | Promise<T>, then: (value: T) => R): R | Promise<R> {
+  return value instanceof Promise ? value.then(then) : then(value);
+}

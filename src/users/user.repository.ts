@@ -7,7 +7,8 @@ import { returningRows } from '../db/returning';
 import { lockRow } from '../db/lock-row';
 import type { CursorPosition } from '../common/cursor';
 import { searchWords } from './user-search.validation';
-import { ChildScope, ChildSet } from '../db/child-rows';
+import type { ChildScope } from '../db/child-rows';
+import type { Embedded, Embedding } from './user-children';
 import { selectColumns } from '../db/plain-rows';
 import { queryPrepared, SqlParams, sqlParams } from '../db/prepared';
 
@@ -75,18 +76,22 @@ function filterConditions(p: SqlParams, institutionId: string, filter: UsersFilt
 }
 
 /** A user row as read by the list, the lookups and the loaders: the entity's columns, plus its embedded children. */
-export type UserRow = User & { embedded?: unknown[] };
+export type UserRow = User & { embedded?: Embedded };
 
 /** The select list of a users read: every column, and one JSON column per embedded child set (src/db/child-rows.ts). */
-function userSelect(p: SqlParams, on: ChildScope, embed: readonly ChildSet<unknown>[]): string {
-  const children = embed.map((set, i) => `, ${set.json('u.id', p, on)} AS "embedded_${i}"`).join('');
+function userSelect(p: SqlParams, on: ChildScope, embed: Embedding): string {
+  const children = embed.map(({ set }, i) => `, ${set.json('u.id', p, on)} AS "embedded_${i}"`).join('');
   return `${selectColumns(on.db, User, 'u')}${children}`;
 }
 
 /** Moves the embedded JSON columns of each row into `embedded`, read as the loaders would give them. */
-function withEmbedded(rows: Record<string, unknown>[], on: ChildScope, embed: readonly ChildSet<unknown>[]): UserRow[] {
+function withEmbedded(rows: Record<string, unknown>[], on: ChildScope, embed: Embedding): UserRow[] {
   if (embed.length === 0) return rows as unknown as UserRow[];
-  for (const row of rows) row.embedded = embed.map((set, i) => set.read(row[`embedded_${i}`], row.id as string, on));
+  for (const row of rows) {
+    const embedded: Record<string, unknown> = {};
+    embed.forEach(({ set, key }, i) => (embedded[key] = set.read(row[`embedded_${i}`], row.id as string, on)));
+    row.embedded = embedded as Embedded;
+  }
   return rows as unknown as UserRow[];
 }
 
@@ -94,7 +99,7 @@ function withEmbedded(rows: Record<string, unknown>[], on: ChildScope, embed: re
  * One page of users in the requested order, plus one extra row that tells whether a next page exists, with the
  * children in `embed` read in the same statement.
  */
-export async function findUserPage(on: ChildScope, req: UserPageRequest, embed: readonly ChildSet<unknown>[] = []): Promise<(UserRow & { sortKey: string })[]> {
+export async function findUserPage(on: ChildScope, req: UserPageRequest, embed: Embedding = []): Promise<(UserRow & { sortKey: string })[]> {
   const { expression, cast } = SORT_KEYS[req.sort.field];
   const p = sqlParams();
   const where = filterConditions(p, req.institutionId, req.filter, req.scope);
@@ -157,7 +162,7 @@ export function usersWithIdentifierSql(institution: string, value: string): stri
 }
 
 /** The user whose primary or additional identifier is `value` (R2.3, R2.4), with the children in `embed`, in one statement. */
-export async function findUserByIdentifier(on: ChildScope, value: string, embed: readonly ChildSet<unknown>[] = []): Promise<UserRow | null> {
+export async function findUserByIdentifier(on: ChildScope, value: string, embed: Embedding = []): Promise<UserRow | null> {
   const p = sqlParams();
   const institution = p.once('institution', on.institutionId);
   const rows = await queryPrepared<Record<string, unknown>>(on.db,

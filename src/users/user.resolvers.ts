@@ -3,7 +3,7 @@ import type { Resolvers } from '../generated/graphql';
 import { isProtectedAccount } from '../policy/protected-accounts';
 import { displayName, isActiveNotExpired } from './user-fields';
 import { fieldsAhead } from '../common/look-ahead';
-import { embeddingFor } from './user-children';
+import { childrenOf, embeddingFor, whenRead } from './user-children';
 import { createUser, getUser, getUserByIdentifier, listUsers } from './user.service';
 
 export const userResolvers: Resolvers = {
@@ -26,17 +26,14 @@ export const userResolvers: Resolvers = {
     restricted: (user) => user.isRestricted,
     protected: (user) => isProtectedAccount(user.primaryIdentifier),
     activeNotExpired: (user) => isActiveNotExpired(user),
-    identifiers: (user, _args, ctx) => ctx.loaders.identifiersByUser.load(user.id),
-    emails: (user, _args, ctx) => ctx.loaders.emailsByUser.load(user.id),
-    addresses: (user, _args, ctx) => ctx.loaders.addressesByUser.load(user.id),
-    phones: (user, _args, ctx) => ctx.loaders.phonesByUser.load(user.id),
-    roles: (user, _args, ctx) => ctx.loaders.rolesByUser.load(user.id),
-    blocks: async (user, { activeOnly }, ctx) => {
-      const blocks = await ctx.loaders.blocksByUser.load(user.id);
-      return activeOnly === false ? blocks : blocks.filter((b) => isBlockActive(b));
-    },
-    hasActiveBlock: async (user, _args, ctx) => (await ctx.loaders.blocksByUser.load(user.id)).some((b) => isBlockActive(b)),
-    fineSummary: (user, _args, ctx) => ctx.loaders.fineSummaryByUser.load(user.id),
+    identifiers: (user, _args, ctx) => childrenOf(user, 'identifiersByUser', ctx.loaders),
+    emails: (user, _args, ctx) => childrenOf(user, 'emailsByUser', ctx.loaders),
+    addresses: (user, _args, ctx) => childrenOf(user, 'addressesByUser', ctx.loaders),
+    phones: (user, _args, ctx) => childrenOf(user, 'phonesByUser', ctx.loaders),
+    roles: (user, _args, ctx) => childrenOf(user, 'rolesByUser', ctx.loaders),
+    blocks: (user, { activeOnly }, ctx) => whenRead(childrenOf(user, 'blocksByUser', ctx.loaders), (blocks) => (activeOnly === false ? blocks : blocks.filter((b) => isBlockActive(b)))),
+    hasActiveBlock: (user, _args, ctx) => whenRead(childrenOf(user, 'blocksByUser', ctx.loaders), (blocks) => blocks.some((b) => isBlockActive(b))),
+    fineSummary: (user, _args, ctx) => childrenOf(user, 'fineSummaryByUser', ctx.loaders),
     proxyFor: (user, _args, ctx) => ctx.loaders.proxyLinksByProxy.load(user.id),
   },
   Identifier: {

@@ -17,7 +17,7 @@ import { findTakenIdentifiers } from '../identifiers/identifier.repository';
 import { checkUserCodes } from './user-codes';
 import { countUsers, findPossibleDuplicates, findUserByIdentifier, findUserPage, SORT_KEYS } from './user.repository';
 import { checkNameSearch } from './user-search.validation';
-import { NO_EMBEDDING, primeEmbedded } from './user-children';
+import type { Embedding } from './user-children';
 import { NewUserDraft, validateNewUser } from './user.validation';
 
 const MAX_PAGE = 100;
@@ -34,12 +34,10 @@ function readScope(ctx: RequestContext, institutionId: string) {
 }
 
 /** `embedding`: the children the query selects, read in the same statement (user-children.ts). */
-export async function getUserByIdentifier(ctx: RequestContext, value: string, embedding = NO_EMBEDDING): Promise<User | null> {
+export async function getUserByIdentifier(ctx: RequestContext, value: string, embedding: Embedding = []): Promise<User | null> {
   const operator = ctx.policy.assert('user.read');
   if (!value.trim()) throw badInput('value', 'The identifier is empty');
-  const user = await findUserByIdentifier(readScope(ctx, operator.institutionId), value.trim(), embedding.sets);
-  if (user) primeEmbedded(ctx.loaders, [user], embedding);
-  return user;
+  return findUserByIdentifier(readScope(ctx, operator.institutionId), value.trim(), embedding);
 }
 
 export type UserPage = Awaited<ReturnType<typeof listUsers>>;
@@ -48,7 +46,7 @@ export type UserPage = Awaited<ReturnType<typeof listUsers>>;
 export async function listUsers(
   ctx: RequestContext,
   args: { first?: number | null; after?: string | null; filter?: UsersFilter | null; sort?: UserSort | null },
-  embedding = NO_EMBEDDING,
+  embedding: Embedding = [],
 ) {
   const operator = ctx.policy.assert('user.read');
   const first = args.first ?? 20;
@@ -59,9 +57,8 @@ export async function listUsers(
   const filter = args.filter ?? {};
   checkNameSearch(filter.name);
   const on = readScope(ctx, operator.institutionId);
-  const users = await findUserPage(on, { institutionId: operator.institutionId, scope: on.scope, filter, sort, first, after }, embedding.sets);
+  const users = await findUserPage(on, { institutionId: operator.institutionId, scope: on.scope, filter, sort, first, after }, embedding);
   const page = users.slice(0, first);
-  primeEmbedded(ctx.loaders, page, embedding);
   const edges = page.map((user) => ({ cursor: encodeCursor(order, { key: user.sortKey, id: user.id }), node: user as User }));
   for (const user of page) ctx.loaders.userById.prime(user.id, user);
   return {
