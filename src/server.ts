@@ -10,6 +10,7 @@ import type { TokenIssuer } from './auth/tokens';
 import { EventSettings, loadConfig } from './config';
 import { createEventHub, DEFAULT_HUB_SETTINGS, EventHub } from './events/event-hub';
 import { schedulePruning } from './events/event-retention';
+import { scheduleUserCountCompaction } from './users/user-counts.repository';
 import { attachSubscriptions, subscriptionsOverHttpRefused } from './server/subscriptions';
 import { buildContext, credentialsOf, RequestContext } from './context';
 import { formatError, retryableErrorsPlugin } from './errors-format';
@@ -67,6 +68,8 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
     settings: { bufferLimit: events.subscriberBuffer, maxSubscriptionsPerConnection: events.maxSubscriptionsPerConnection, recheckMs: events.recheckSeconds * 1000 },
   });
   const stopPruning = schedulePruning(options.db, events.retentionDays, 3_600_000, log);
+  // Folds the user counters' deltas (src/users/user-counts.repository.ts), so totalCount sums a few rows.
+  const stopCompaction = scheduleUserCountCompaction(options.db, 60_000, log);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: !options.production,
@@ -132,6 +135,7 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
       }),
     async stop() {
       stopPruning();
+      stopCompaction();
       await apollo.stop();
       await hub.stop();
     },

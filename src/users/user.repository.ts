@@ -7,6 +7,7 @@ import { returningRows } from '../db/returning';
 import { lockRow } from '../db/lock-row';
 import type { CursorPosition } from '../common/cursor';
 import { searchWords } from './user-search.validation';
+import { coarseCountFilter, countUsersFromCounters } from './user-counts.repository';
 import type { ChildScope } from '../db/child-rows';
 import type { Embedded, Embedding } from './user-children';
 import { selectColumns } from '../db/plain-rows';
@@ -118,7 +119,13 @@ export async function findUserPage(on: ChildScope, req: UserPageRequest, embed: 
   return withEmbedded(rows, on, embed) as (UserRow & { sortKey: string })[];
 }
 
+/**
+ * How many users match: from the counters the database keeps (user-counts.repository.ts) when the filter is only
+ * record type, account type and status, else counted over the matching rows.
+ */
 export async function countUsers(db: EntityManager, institutionId: string, filter: UsersFilter, scope: OwnerScope): Promise<number> {
+  const coarse = coarseCountFilter(filter);
+  if (coarse) return countUsersFromCounters(db, institutionId, coarse);
   const p = sqlParams();
   const where = filterConditions(p, institutionId, filter, scope);
   const [row] = await queryPrepared<{ n: number }>(db, `SELECT count(*)::int AS n FROM app_user u WHERE ${where.join(' AND ')}`, p.values);
