@@ -25,6 +25,11 @@ export interface RequestContext {
   client: Client;
   /** The client's address (express req.ip: the socket's peer unless CARREL_TRUST_PROXY names trusted proxies), for login throttling. */
   clientAddress: string | null;
+  /**
+   * Whether reads of users embed the children the query selects in their own statement (users/user-children.ts).
+   * Always on, except in the test that compares the answers with and without it.
+   */
+  readAhead: boolean;
   /** Over a graphql-ws connection only: what subscriptions need (server/subscriptions.ts). */
   subscription?: SubscriptionChannel;
 }
@@ -79,5 +84,6 @@ export function contextOf(db: DataSource, tokens: TokenIssuer, start: Operator |
     },
     client: clientOf(start, clientAddress ?? null),
     clientAddress: clientAddress ?? null,
+    readAhead: true,
   };
 }

@@ -31,6 +31,8 @@ export interface ServerOptions {
   /** Subscriptions and the outbox reader; defaults from the environment (src/config.ts). */
   events?: Partial<EventSettings>;
   log?: (line: string) => void;
+  /** False: users are read without embedding their children (only the test comparing the two ways sets it). */
+  readAhead?: boolean;
 }
 
 export interface CarrelServer {
@@ -117,7 +119,11 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
     requireJsonBody,
     express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => buildContext(options.db, options.tokens, credentialsOf(req.headers), req.ip),
+      context: async ({ req }) => {
+        const context = await buildContext(options.db, options.tokens, credentialsOf(req.headers), req.ip);
+        if (options.readAhead === false) context.readAhead = false;
+        return context;
+      },
     }),
   );
   app.use(notFound);

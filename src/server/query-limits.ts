@@ -159,7 +159,7 @@ function costLimitPlugin(budget: RequestBudget | null): ApolloServerPlugin<Reque
           const variables = request.variables ?? {};
           // Variables that do not coerce: execution refuses them with the usual variable error before any resolver runs.
           if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return;
-          const cost = operationCost(schema, document, operation, operationName ?? undefined, variables);
+          const cost = cachedCost(schema, document, operation, operationName ?? undefined, variables);
           charged = true;
           if (cost > QUERY_LIMITS.maxCost) {
             await spend(QUERY_LIMITS.maxCost - admission);
@@ -191,6 +191,35 @@ function overBudget(retryAfterMs: number): GraphQLError {
 
 function tooComplex(message: string, limit: number, extra: Record<string, unknown>): GraphQLError {
   return new GraphQLError(message, { extensions: { code: QUERY_TOO_COMPLEX, ...extra, limit, http: { status: 400 } } });
+}
+
+/**
+ * Costs already computed, by document (Apollo hands the same parsed document to every request with the same query
+ * text) and operation name and variables: a list page asked again and again is costed once, where walking its fields
+ * took about 2.5% of the server's time. Bounded per document; refusals are not cached, so they are recomputed.
+ */
+const costs = new WeakMap<DocumentNode, Map<string, number>>();
+const COSTS_PER_DOCUMENT = 64;
+const MAX_COST_KEY = 1024;
+
+function cachedCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown>,
+): number {
+  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables)}`;
+  if (key.length > MAX_COST_KEY) return operationCost(schema, document, operation, operationName, variables);
+  let known = costs.get(document);
+  if (!known) costs.set(document, (known = new Map()));
+  let cost = known.get(key);
+  if (cost === undefined) {
+    cost = operationCost(schema, document, operation, operationName, variables);
+    if (known.size >= COSTS_PER_DOCUMENT) known.clear();
+    known.set(key, cost);
+  }
+  return cost;
 }
 
 /**

@@ -10,8 +10,8 @@ export const userResolvers: Resolvers = {
   Query: {
     user: (_parent, { id }, ctx) => getUser(ctx, id),
     // Reading ahead, the user's children the query selects are read in the user's own statement (user-children.ts).
-    userByIdentifier: (_parent, { value }, ctx, info) => getUserByIdentifier(ctx, value, embeddingFor(fieldsAhead(info))),
-    users: (_parent, args, ctx, info) => listUsers(ctx, args, embeddingFor(fieldsAhead(info, ['edges', 'node']))),
+    userByIdentifier: (_parent, { value }, ctx, info) => getUserByIdentifier(ctx, value, ctx.readAhead ? embeddingFor(fieldsAhead(info)) : []),
+    users: (_parent, args, ctx, info) => listUsers(ctx, args, ctx.readAhead ? embeddingFor(fieldsAhead(info, ['edges', 'node'])) : []),
   },
   Mutation: {
     createUser: (_parent, { input }, ctx) => createUser(ctx, input),
