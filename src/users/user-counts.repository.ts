@@ -42,7 +42,7 @@ export function coarseCountFilter(filter: UsersFilter): CoarseCountFilter | null
   for (const [key, value] of Object.entries(filter) as [keyof UsersFilter, unknown][]) {
     if (key === 'recordType' || key === 'accountType' || key === 'status') {
       if (value != null) Object.assign(coarse, { [key]: value });
-    } else if (!(unfiltering[key] ?? isNull)(value)) {
+    } else if (!(Object.hasOwn(unfiltering, key) ? unfiltering[key as keyof typeof unfiltering] : isNull)(value)) {
       return null;
     }
   }
