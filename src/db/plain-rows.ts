@@ -31,9 +31,11 @@ function shapeOf(db: EntityManager, entity: EntityTarget<ObjectLiteral>): Shape 
   return shape;
 }
 
-/** `alias.column AS "property", ...`: every column of the entity. */
-export function selectColumns(db: EntityManager, entity: EntityTarget<ObjectLiteral>, alias: string): string {
-  return built(shapeOf(db, entity), `columns ${alias}`, (columns) => columns.map((c) => `${alias}.${c.column} AS "${c.property}"`).join(', '));
+/** `alias.column AS "property", ...`: every column of the entity, or those of the properties in `only`. */
+export function selectColumns(db: EntityManager, entity: EntityTarget<ObjectLiteral>, alias: string, only: ReadonlySet<string> | null = null): string {
+  const key = only ? `columns ${alias} ${[...only].sort().join(',')}` : `columns ${alias}`;
+  return built(shapeOf(db, entity), key, (columns) =>
+    columns.filter((c) => !only || only.has(c.property)).map((c) => `${alias}.${c.column} AS "${c.property}"`).join(', '));
 }
 
 function built(shape: Shape, key: string, build: (columns: Shape['columns']) => string): string {

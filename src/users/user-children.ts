@@ -1,4 +1,6 @@
+import type { EntityManager } from 'typeorm';
 import type { ChildSet } from '../db/child-rows';
+import { userColumnsFor } from './user-columns';
 import { blocksOfUser } from '../blocks/block.repository';
 import { fineSummaryOfUser } from '../fines/fine.repository';
 import type { Loaders } from '../loaders';
@@ -28,8 +30,23 @@ const EMBEDDABLE: Record<string, { set: ChildSet<unknown>; key: ChildKey }> = {
   fineSummary: { set: fineSummaryOfUser, key: 'fineSummaryByUser' },
 };
 
+/**
+ * How a read of users reads ahead for the User fields a query selects: the children it embeds and the columns it
+ * reads (user-columns.ts; null: every column).
+ */
+export interface ReadAhead {
+  embedding: Embedding;
+  columns: ReadonlySet<string> | null;
+}
+
+export const NO_READ_AHEAD: ReadAhead = { embedding: [], columns: null };
+
+export function readAheadFor(db: EntityManager, fields: ReadonlySet<string>): ReadAhead {
+  return { embedding: embeddingFor(fields), columns: userColumnsFor(db, fields) };
+}
+
 /** What to embed for the User fields a query selects: each child set once, in a fixed order (one statement text per selection). */
-export function embeddingFor(fields: ReadonlySet<string>): Embedding {
+function embeddingFor(fields: ReadonlySet<string>): Embedding {
   const chosen = new Map<ChildKey, { set: ChildSet<unknown>; key: ChildKey }>();
   for (const [field, child] of Object.entries(EMBEDDABLE)) if (fields.has(field)) chosen.set(child.key, child);
   return [...chosen.values()];

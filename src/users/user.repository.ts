@@ -9,7 +9,7 @@ import type { CursorPosition } from '../common/cursor';
 import { searchWords } from './user-search.validation';
 import { coarseCountFilter, countUsersFromCounters } from './user-counts.repository';
 import type { ChildScope } from '../db/child-rows';
-import type { Embedded, Embedding } from './user-children';
+import { Embedded, NO_READ_AHEAD, ReadAhead } from './user-children';
 import { selectColumns } from '../db/plain-rows';
 import { queryPrepared, SqlParams, sqlParams } from '../db/prepared';
 
@@ -80,13 +80,13 @@ function filterConditions(p: SqlParams, institutionId: string, filter: UsersFilt
 export type UserRow = User & { embedded?: Embedded };
 
 /** The select list of a users read: every column, and one JSON column per embedded child set (src/db/child-rows.ts). */
-function userSelect(p: SqlParams, on: ChildScope, embed: Embedding): string {
-  const children = embed.map(({ set }, i) => `, ${set.json('u.id', p, on)} AS "embedded_${i}"`).join('');
-  return `${selectColumns(on.db, User, 'u')}${children}`;
+function userSelect(p: SqlParams, on: ChildScope, ahead: ReadAhead): string {
+  const children = ahead.embedding.map(({ set }, i) => `, ${set.json('u.id', p, on)} AS "embedded_${i}"`).join('');
+  return `${selectColumns(on.db, User, 'u', ahead.columns)}${children}`;
 }
 
 /** Moves the embedded JSON columns of each row into `embedded`, read as the loaders would give them. */
-function withEmbedded(rows: Record<string, unknown>[], on: ChildScope, embed: Embedding): UserRow[] {
+function withEmbedded(rows: Record<string, unknown>[], on: ChildScope, { embedding: embed }: ReadAhead): UserRow[] {
   if (embed.length === 0) return rows as unknown as UserRow[];
   for (const row of rows) {
     const embedded: Record<string, unknown> = {};
@@ -97,10 +97,10 @@ function withEmbedded(rows: Record<string, unknown>[], on: ChildScope, embed: Em
 }
 
 /**
- * One page of users in the requested order, plus one extra row that tells whether a next page exists, with the
- * children in `embed` read in the same statement.
+ * One page of users in the requested order, plus one extra row that tells whether a next page exists, reading ahead
+ * as `ahead` says: the columns the query needs and its children in the same statement.
  */
-export async function findUserPage(on: ChildScope, req: UserPageRequest, embed: Embedding = []): Promise<(UserRow & { sortKey: string })[]> {
+export async function findUserPage(on: ChildScope, req: UserPageRequest, ahead: ReadAhead = NO_READ_AHEAD): Promise<(UserRow & { sortKey: string })[]> {
   const { expression, cast } = SORT_KEYS[req.sort.field];
   const p = sqlParams();
   const where = filterConditions(p, req.institutionId, req.filter, req.scope);
@@ -110,13 +110,13 @@ export async function findUserPage(on: ChildScope, req: UserPageRequest, embed: 
   }
   // The page is cut first, then its children are read: the subqueries run for the page's rows only.
   const rows = await queryPrepared<Record<string, unknown>>(on.db,
-    `SELECT ${userSelect(p, on, embed)}, (${expression})::text AS "sortKey"
+    `SELECT ${userSelect(p, on, ahead)}, (${expression})::text AS "sortKey"
        FROM app_user u
       WHERE ${where.join(' AND ')}
       ORDER BY ${expression} ${req.sort.direction}, u.id ${req.sort.direction}
       LIMIT ${p.add(req.first + 1)}`,
     p.values);
-  return withEmbedded(rows, on, embed) as (UserRow & { sortKey: string })[];
+  return withEmbedded(rows, on, ahead) as (UserRow & { sortKey: string })[];
 }
 
 /**
@@ -168,15 +168,15 @@ export function usersWithIdentifierSql(institution: string, value: string): stri
            SELECT ai.user_id FROM user_identifier ai WHERE ai.institution_id = ${institution} AND ai.value = ${value})`;
 }
 
-/** The user whose primary or additional identifier is `value` (R2.3, R2.4), with the children in `embed`, in one statement. */
-export async function findUserByIdentifier(on: ChildScope, value: string, embed: Embedding = []): Promise<UserRow | null> {
+/** The user whose primary or additional identifier is `value` (R2.3, R2.4), read ahead as `ahead` says, in one statement. */
+export async function findUserByIdentifier(on: ChildScope, value: string, ahead: ReadAhead = NO_READ_AHEAD): Promise<UserRow | null> {
   const p = sqlParams();
   const institution = p.once('institution', on.institutionId);
   const rows = await queryPrepared<Record<string, unknown>>(on.db,
-    `SELECT ${userSelect(p, on, embed)} FROM app_user u
+    `SELECT ${userSelect(p, on, ahead)} FROM app_user u
       WHERE u.institution_id = ${institution} AND u.purged_at IS NULL AND u.id IN ${usersWithIdentifierSql(institution, p.add(value))}`,
     p.values);
-  return withEmbedded(rows, on, embed)[0] ?? null;
+  return withEmbedded(rows, on, ahead)[0] ?? null;
 }
 
 /** R1.6: users with the same first name, last name and birth date. */

@@ -17,7 +17,7 @@ import { findTakenIdentifiers } from '../identifiers/identifier.repository';
 import { checkUserCodes } from './user-codes';
 import { countUsers, findPossibleDuplicates, findUserByIdentifier, findUserPage, SORT_KEYS } from './user.repository';
 import { checkNameSearch } from './user-search.validation';
-import type { Embedding } from './user-children';
+import { NO_READ_AHEAD, ReadAhead } from './user-children';
 import { NewUserDraft, validateNewUser } from './user.validation';
 
 const MAX_PAGE = 100;
@@ -33,11 +33,11 @@ function readScope(ctx: RequestContext, institutionId: string) {
   return { db: ctx.db.manager, institutionId, scope: ctx.policy.ownerScope() };
 }
 
-/** `embedding`: the children the query selects, read in the same statement (user-children.ts). */
-export async function getUserByIdentifier(ctx: RequestContext, value: string, embedding: Embedding = []): Promise<User | null> {
+/** `ahead`: the columns and children the query selects, read in the same statement (user-children.ts). */
+export async function getUserByIdentifier(ctx: RequestContext, value: string, ahead: ReadAhead = NO_READ_AHEAD): Promise<User | null> {
   const operator = ctx.policy.assert('user.read');
   if (!value.trim()) throw badInput('value', 'The identifier is empty');
-  return findUserByIdentifier(readScope(ctx, operator.institutionId), value.trim(), embedding);
+  return findUserByIdentifier(readScope(ctx, operator.institutionId), value.trim(), ahead);
 }
 
 export type UserPage = Awaited<ReturnType<typeof listUsers>>;
@@ -46,7 +46,7 @@ export type UserPage = Awaited<ReturnType<typeof listUsers>>;
 export async function listUsers(
   ctx: RequestContext,
   args: { first?: number | null; after?: string | null; filter?: UsersFilter | null; sort?: UserSort | null },
-  embedding: Embedding = [],
+  ahead: ReadAhead = NO_READ_AHEAD,
 ) {
   const operator = ctx.policy.assert('user.read');
   const first = args.first ?? 20;
@@ -57,10 +57,11 @@ export async function listUsers(
   const filter = args.filter ?? {};
   checkNameSearch(filter.name);
   const on = readScope(ctx, operator.institutionId);
-  const users = await findUserPage(on, { institutionId: operator.institutionId, scope: on.scope, filter, sort, first, after }, embedding);
+  const users = await findUserPage(on, { institutionId: operator.institutionId, scope: on.scope, filter, sort, first, after }, ahead);
   const page = users.slice(0, first);
   const edges = page.map((user) => ({ cursor: encodeCursor(order, { key: user.sortKey, id: user.id }), node: user as User }));
-  for (const user of page) ctx.loaders.userById.prime(user.id, user);
+  // Rows read with some columns only are not what userById gives: only whole rows are shared with it.
+  if (!ahead.columns) for (const user of page) ctx.loaders.userById.prime(user.id, user);
   return {
     edges,
     pageInfo: {

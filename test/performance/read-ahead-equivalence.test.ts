@@ -97,6 +97,13 @@ const CORPUS: [name: string, query: string, variables?: Record<string, unknown>]
   ['a lookup by primary identifier', `query($v: String!) { userByIdentifier(value: $v) { ${ROW} } }`, { v: 'EQ03' }],
   ['a lookup by an additional identifier', `query($v: String!) { userByIdentifier(value: $v) { ${ROW} } }`, { v: 'u-eq-6' }],
   ['a lookup of nobody', `query($v: String!) { userByIdentifier(value: $v) { id identifiers { value } } }`, { v: 'nobody' }],
+  ['every scalar field of a user', `{ users(first: 30) { edges { node {
+      id recordType accountType externalOwner primaryIdentifier displayName firstName middleName lastName preferredFirstName
+      preferredMiddleName preferredLastName title jobCategory jobDescription gender userGroup campus websiteUrl preferredLanguage
+      status statusDate birthDate expiryDate purgeDate lastPatronActivityDate resourceSharingLibraries purchaseRequestLibraries
+      catalogerLevel patronLetters hasPassword forcePasswordChange mfaEnabled restricted protected activeNotExpired createdBy
+      createdAt updatedBy updatedAt purgedAt keptFields
+    } } } }`],
   ['a user by id beside a page', `{ users(first: 3) { edges { node { id primaryIdentifier identifiers { value } } } } }`],
 ];
 
