@@ -43,6 +43,10 @@ export function dataSourceOptions(url: string, limits: SessionLimits = {}): Data
       statement_timeout: limits.statementTimeoutMs || undefined,
       idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs || undefined,
       keepAlive: true,
+      // The planner's default (4) prices a random read as four sequential ones, as on a spinning disk; Carrel's tables
+      // are read from memory or SSD, where 1.1 is the usual setting. With 4, counting the users with an active block
+      // scanned all 100,000 users instead of looking up the 2,000 blocked ones by primary key (40 ms against 4 ms).
+      options: '-c random_page_cost=1.1',
     },
   };
 }
