@@ -28,7 +28,9 @@ afterAll(() => app.close());
 /** A fingerprint of every table: a refused request must leave each one as it was. */
 async function everything(): Promise<Record<string, string>> {
   const tables: { name: string }[] = await db().query(
-    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
+    // user_count_delta is derived from app_user, and the server's compaction rewrites it at any moment without changing a count.
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+        AND table_name <> 'user_count_delta' ORDER BY 1`,
   );
   const fingerprint: Record<string, string> = {};
   for (const { name } of tables) {

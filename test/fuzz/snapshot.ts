@@ -10,7 +10,9 @@ import type { DataSource } from 'typeorm';
  * report's attempts and the login throttle's counters, and an API key's
  * last-used time (touched by any request that key makes).
  */
-const NOT_DOMAIN_TABLES = new Set(['migrations', 'typeorm_metadata', 'login_attempt', 'login_throttle']);
+// user_count_delta is derived from app_user by triggers (which the snapshot covers), and the server's compaction
+// rewrites it at any moment without changing a count (src/users/user-counts.repository.ts).
+const NOT_DOMAIN_TABLES = new Set(['migrations', 'typeorm_metadata', 'login_attempt', 'login_throttle', 'user_count_delta']);
 const VOLATILE_COLUMNS: Record<string, string[]> = { api_key: ['last_used_at'] };
 
 export type Snapshot = Record<string, string>;
