@@ -9,6 +9,11 @@ export const blocksOfUser = childRows(UserBlock, 'b', {
   where: (parent, p, on) => `b.institution_id = ${institutionParam(p, on)} AND b.user_id = ${parent}
     AND ${ownerCondition('b.owner_library_id', p.once('owners', ownerParam(on.scope)))}`,
   order: 'b.created_at DESC, b.id ASC',
+  // Whether a block is active (the blocks filter, hasActiveBlock) reads expiryDate (block.resolvers.ts renames the rest).
+  columns: {
+    always: ['id', 'userId', 'expiryDate'],
+    computed: { type: ['blockType'], owner: ['ownerLibraryId'], expiresAt: [], active: [], external: ['isExternal'] },
+  },
 });
 
 /** The blocks among `ids` the owner scope covers (R5.2): a hidden block is not retrieved at all. */

@@ -2,19 +2,24 @@ import type { FieldNode, GraphQLResolveInfo, SelectionNode } from 'graphql';
 import { Kind } from 'graphql';
 
 /**
- * The names of the fields a query selects at `path` below the field being
- * resolved (`['edges', 'node']` from `users`), through fragments and inline
- * fragments. `@skip` and `@include` are not evaluated: a field they leave out
- * is still named, so a reader that reads ahead (to embed children in one
- * statement) may read a little more than asked, never less than resolved.
+ * What a query selects below the field being resolved, at `path` (`['edges', 'node']` from `users`): each field's
+ * name with the names of the fields selected inside it (every occurrence together: aliases, fragments and inline
+ * fragments included). `@skip` and `@include` are not evaluated: a field they leave out is still named, so a reader
+ * that reads ahead (to embed children in one statement) may read a little more than asked, never less than resolved.
  */
-export function fieldsAhead(info: GraphQLResolveInfo, path: readonly string[] = []): Set<string> {
+export function fieldsAhead(info: GraphQLResolveInfo, path: readonly string[] = []): Map<string, Set<string>> {
   let fields = fieldsOf(info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []), info);
-  for (const name of path) {
-    fields = fieldsOf(fields.filter((f) => f.name.value === name).flatMap((f) => f.selectionSet?.selections ?? []), info);
+  for (const name of path) fields = fieldsOf(inside(fields.filter((f) => f.name.value === name)), info);
+  const ahead = new Map<string, Set<string>>();
+  for (const field of fields) {
+    const names = ahead.get(field.name.value) ?? new Set<string>();
+    for (const sub of fieldsOf(inside([field]), info)) names.add(sub.name.value);
+    ahead.set(field.name.value, names);
   }
-  return new Set(fields.map((f) => f.name.value));
+  return ahead;
 }
+
+const inside = (fields: FieldNode[]) => fields.flatMap((f) => f.selectionSet?.selections ?? []);
 
 function fieldsOf(selections: readonly SelectionNode[], info: GraphQLResolveInfo): FieldNode[] {
   const out: FieldNode[] = [];

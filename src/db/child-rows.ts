@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { OwnerScope } from '../policy/scope';
+import { ColumnRule, columnsFor } from './columns-for';
 import { fromJson, jsonObject } from './plain-rows';
 import { queryPrepared, SqlParams, sqlParams } from './prepared';
 
@@ -22,8 +23,11 @@ export interface ChildScope {
  * same SQL, so the two paths cannot answer differently.
  */
 export interface ChildSet<T> {
-  /** A scalar subquery: the JSON of the children of the parent whose id is the SQL expression `parent`. */
-  json(parent: string, p: SqlParams, on: ChildScope): string;
+  /**
+   * A scalar subquery: the JSON of the children of the parent whose id is the SQL expression `parent`; with
+   * `fields` (the GraphQL fields a query selects on them), only the columns those need (db/columns-for.ts).
+   */
+  json(parent: string, p: SqlParams, on: ChildScope, fields?: Iterable<string>): string;
   /** The JSON value of one parent (as pg parsed it) as the loader gives it. */
   read(value: unknown, parentId: string, on: ChildScope): T;
 }
@@ -34,16 +38,20 @@ export const institutionParam = (p: SqlParams, on: ChildScope) => p.once('instit
 /**
  * Rows of `entity` that belong to a parent, in `order`, as entity-shaped
  * objects. `where` is the condition on the child table (aliased `alias`) for
- * the parent whose id is `parent`, policy conditions included.
+ * the parent whose id is `parent`, policy conditions included; `columns` says
+ * which columns the GraphQL fields of the child type read.
  */
 export function childRows<T extends ObjectLiteral>(
   entity: EntityTarget<T>,
   alias: string,
-  spec: { from: string; where: (parent: string, p: SqlParams, on: ChildScope) => string; order: string },
+  spec: { from: string; where: (parent: string, p: SqlParams, on: ChildScope) => string; order: string; columns: ColumnRule },
 ): ChildSet<T[]> {
   return {
-    json: (parent, p, on) =>
-      `(SELECT coalesce(json_agg(${jsonObject(on.db, entity, alias)} ORDER BY ${spec.order}), '[]'::json) FROM ${spec.from} WHERE ${spec.where(parent, p, on)})`,
+    json: (parent, p, on, fields) => {
+      const only = fields ? columnsFor(on.db, entity, spec.columns, fields) : null;
+      return `(SELECT coalesce(json_agg(${jsonObject(on.db, entity, alias, only)} ORDER BY ${spec.order}), '[]'::json)
+                 FROM ${spec.from} WHERE ${spec.where(parent, p, on)})`;
+    },
     read: (value, _parentId, on) => fromJson<T>(on.db, entity)(value as T[]),
   };
 }

@@ -46,9 +46,11 @@ function built(shape: Shape, key: string, build: (columns: Shape['columns']) => 
 
 const asText = new Set(['numeric', 'bigint']);
 
-/** `json_build_object('property', alias.column, ...)`: one row of the entity as JSON. */
-export function jsonObject(db: EntityManager, entity: EntityTarget<ObjectLiteral>, alias: string): string {
-  return built(shapeOf(db, entity), `json ${alias}`, (columns) => `json_build_object(${columns
+/** `json_build_object('property', alias.column, ...)`: one row of the entity as JSON, or the properties in `only`. */
+export function jsonObject(db: EntityManager, entity: EntityTarget<ObjectLiteral>, alias: string, only: ReadonlySet<string> | null = null): string {
+  const key = only ? `json ${alias} ${[...only].sort().join(',')}` : `json ${alias}`;
+  return built(shapeOf(db, entity), key, (columns) => `json_build_object(${columns
+    .filter((c) => !only || only.has(c.property))
     .map((c) => `'${c.property}', ${alias}.${c.column}${asText.has(c.type) ? '::text' : ''}`)
     .join(', ')})`);
 }

@@ -10,6 +10,11 @@ export const rolesOfUser = childRows(RoleAssignment, 'r', {
   from: 'role_assignment r',
   where: (parent, p, on) => `r.institution_id = ${institutionParam(p, on)} AND r.user_id = ${parent}`,
   order: 'r.is_active DESC, r.role_type ASC, r.id ASC',
+  // The field guard reads apiKeyId and userId; label and countsAsNamedUser read roleType (role.resolvers.ts).
+  columns: {
+    always: ['id', 'userId', 'apiKeyId', 'roleType'],
+    computed: { label: [], countsAsNamedUser: [], scope: ['scopeType', 'scopeLibraryId', 'scopeDeskId'], active: ['isActive', 'scopeType', 'expiryDate'] },
+  },
 });
 
 /** Role assignments of many users at once, each user's active ones first. */

@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import type { ChildSet } from '../db/child-rows';
-import { userColumnsFor } from './user-columns';
+import { columnsFor } from '../db/columns-for';
+import { User } from '../db/entities';
+import { USER_COLUMNS } from './user-columns';
 import { blocksOfUser } from '../blocks/block.repository';
 import { fineSummaryOfUser } from '../fines/fine.repository';
 import type { Loaders } from '../loaders';
@@ -15,8 +17,8 @@ type ChildOf<K extends ChildKey> = Awaited<ReturnType<Loaders[K]['load']>>;
 /** A user's children read in the user's own statement, as their loader would give them. */
 export type Embedded = { [K in ChildKey]?: ChildOf<K> };
 
-/** The child sets to embed in a read of users, each with the loader it stands in for. */
-export type Embedding = readonly { set: ChildSet<unknown>; key: ChildKey }[];
+/** The child sets to embed in a read of users, each with the loader it stands in for and the fields selected on it. */
+export type Embedding = readonly { set: ChildSet<unknown>; key: ChildKey; fields: ReadonlySet<string> }[];
 
 /** The child sets a read can embed (src/db/child-rows.ts), by the User field that resolves through them. */
 const EMBEDDABLE: Record<string, { set: ChildSet<unknown>; key: ChildKey }> = {
@@ -41,14 +43,24 @@ export interface ReadAhead {
 
 export const NO_READ_AHEAD: ReadAhead = { embedding: [], columns: null };
 
-export function readAheadFor(db: EntityManager, fields: ReadonlySet<string>): ReadAhead {
-  return { embedding: embeddingFor(fields), columns: userColumnsFor(db, fields) };
+/** `ahead`: the User fields a query selects, each with the fields selected inside it (common/look-ahead.ts). */
+export function readAheadFor(db: EntityManager, ahead: ReadonlyMap<string, ReadonlySet<string>>): ReadAhead {
+  return { embedding: embeddingFor(ahead), columns: columnsFor(db, User, USER_COLUMNS, ahead.keys()) };
 }
 
-/** What to embed for the User fields a query selects: each child set once, in a fixed order (one statement text per selection). */
-function embeddingFor(fields: ReadonlySet<string>): Embedding {
-  const chosen = new Map<ChildKey, { set: ChildSet<unknown>; key: ChildKey }>();
-  for (const [field, child] of Object.entries(EMBEDDABLE)) if (fields.has(field)) chosen.set(child.key, child);
+/**
+ * What to embed for the User fields a query selects: each child set once, in a fixed order (one statement text per
+ * selection), with the fields selected on it by every field that reads it (blocks and hasActiveBlock share one).
+ */
+function embeddingFor(ahead: ReadonlyMap<string, ReadonlySet<string>>): Embedding {
+  const chosen = new Map<ChildKey, { set: ChildSet<unknown>; key: ChildKey; fields: Set<string> }>();
+  for (const [field, child] of Object.entries(EMBEDDABLE)) {
+    const fields = ahead.get(field);
+    if (!fields) continue;
+    const entry = chosen.get(child.key) ?? { ...child, fields: new Set<string>() };
+    fields.forEach((f) => entry.fields.add(f));
+    chosen.set(child.key, entry);
+  }
   return [...chosen.values()];
 }
 

@@ -81,7 +81,7 @@ export type UserRow = User & { embedded?: Embedded };
 
 /** The select list of a users read: every column, and one JSON column per embedded child set (src/db/child-rows.ts). */
 function userSelect(p: SqlParams, on: ChildScope, ahead: ReadAhead): string {
-  const children = ahead.embedding.map(({ set }, i) => `, ${set.json('u.id', p, on)} AS "embedded_${i}"`).join('');
+  const children = ahead.embedding.map(({ set, fields }, i) => `, ${set.json('u.id', p, on, fields)} AS "embedded_${i}"`).join('');
   return `${selectColumns(on.db, User, 'u', ahead.columns)}${children}`;
 }
 

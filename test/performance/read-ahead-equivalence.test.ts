@@ -63,6 +63,10 @@ beforeAll(async () => {
     if (i % 4 === 2) {
       await ds.query(`INSERT INTO user_email (institution_id, user_id, address, email_type, is_preferred) VALUES ($1, $2, $3, 'SCHOOL', true), ($1, $2, $4, 'PERSONAL', false)`,
         [inst.id, id, `eq${i}@example.edu`, `eq${i}@example.org`]);
+      await ds.query(`INSERT INTO user_address (institution_id, user_id, address_type, line1, city, country, is_preferred, start_date)
+                      VALUES ($1, $2, 'HOME', $3, 'Springfield', 'US', true, '2020-01-01')`, [inst.id, id, `${i} Main Street`]);
+      await ds.query(`INSERT INTO user_phone (institution_id, user_id, phone_number, phone_type, is_preferred) VALUES ($1, $2, $3, 'MOBILE', true)`,
+        [inst.id, id, `+1 555 01${String(i).padStart(2, '0')}`]);
     }
   }
   for (const id of ['eq_admin', 'eq_main', 'eq_law']) {
@@ -104,6 +108,15 @@ const CORPUS: [name: string, query: string, variables?: Record<string, unknown>]
       catalogerLevel patronLetters hasPassword forcePasswordChange mfaEnabled restricted protected activeNotExpired createdBy
       createdAt updatedBy updatedAt purgedAt keptFields
     } } } }`],
+  ['every field of every embedded child', `{ users(first: 30) { edges { node { id
+      identifiers { id type value note external __typename }
+      emails { id address type description preferred startDate endDate external }
+      addresses { id type line1 city stateProvince postalCode country note preferred startDate endDate external }
+      phones { id number type preferred startDate endDate external }
+      roles { id roleType label scope { type library { id code } desk { id code } } active expiryDate countsAsNamedUser }
+      blocks(activeOnly: false) { id type owner { institution library { code } } note expiresAt active external createdAt }
+    } } } }`],
+  ['a child with only __typename, and hasActiveBlock alone', `{ users(first: 30) { edges { node { identifiers { __typename } hasActiveBlock } } } }`],
   ['a user by id beside a page', `{ users(first: 3) { edges { node { id primaryIdentifier identifiers { value } } } } }`],
 ];
 
@@ -123,6 +136,8 @@ test('Issue 12: the corpus is not trivial: pages hold users with identifiers, ro
   expect(admin.filter((u: any) => u.roles.length > 1).length).toBeGreaterThan(5);
   expect(admin.filter((u: any) => u.hasActiveBlock).length).toBeGreaterThan(5);
   expect(admin.filter((u: any) => u.fineSummary.activeBalance !== '0.00').length).toBeGreaterThan(5);
+  const contacts = (await post(servers.ahead.url, CORPUS.find(([name]) => name === 'every field of every embedded child')![1], {}, tokens.eq_admin)).data.users.edges;
+  expect(contacts.filter((e: any) => e.node.addresses.length > 0 && e.node.phones.length > 0 && e.node.emails.length > 1).length).toBeGreaterThan(3);
   const blocks = (users: any[]) => users.reduce((n, u) => n + u.allBlocks.length, 0);
   expect(blocks(main)).toBeLessThan(blocks(admin));
 });
