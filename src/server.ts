@@ -19,6 +19,7 @@ import {
   allowMethods, answerClientErrorsWithJson, BODY_LIMIT_BYTES, httpErrorHandler, notFound, requireJsonBody, withoutRequestRefusalStacks,
 } from './server/http-errors';
 import { createQueryLimits } from './server/query-limits';
+import { CompileSettings, compiledExecution, DEFAULT_COMPILE_SETTINGS } from './server/compiled-execution';
 import { BudgetSettings, createRequestBudget } from './server/request-budget';
 import { responseStatusPlugin } from './server/response-status';
 
@@ -33,6 +34,8 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** False: users are read without embedding their children (only the test comparing the two ways sets it). */
   readAhead?: boolean;
+  /** When queries are compiled (server/compiled-execution.ts); tests set it to compile at once, or never. */
+  compile?: CompileSettings;
 }
 
 export interface CarrelServer {
@@ -73,7 +76,8 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   // Folds the user counters' deltas (src/users/user-counts.repository.ts), so totalCount sums a few rows.
   const stopCompaction = scheduleUserCountCompaction(options.db, 60_000, log);
   const apollo = new ApolloServer<RequestContext>({
-    schema,
+    // Queries run compiled (server/compiled-execution.ts); Apollo validates against the same schema.
+    gateway: compiledExecution(schema, options.compile ?? DEFAULT_COMPILE_SETTINGS),
     introspection: !options.production,
     includeStacktraceInErrorResponses: !options.production,
     formatError: format,

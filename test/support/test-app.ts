@@ -2,6 +2,7 @@ import type { SessionLimits } from '../../ormconfig';
 import { createTokenIssuer } from '../../src/auth/tokens';
 import { createServer, CarrelServer } from '../../src/server';
 import type { BudgetSettings } from '../../src/server/request-budget';
+import type { CompileSettings } from '../../src/server/compiled-execution';
 import { createTestDatabase, TestDatabase } from './test-db';
 
 export interface GraphQLResponse<T = any> {
@@ -23,15 +24,19 @@ export interface TestApp {
 
 /**
  * `database`: the session limits of the app's pool (none by default), e.g. a tiny statement timeout. `budget`: each
- * client's query budget (none by default: the suite sends requests far faster than any client should).
+ * client's query budget (none by default: the suite sends requests far faster than any client should). `compile`:
+ * when queries are compiled (the server's default: on their second execution).
  */
-export async function startTestApp(opts: { production?: boolean; database?: SessionLimits; budget?: BudgetSettings } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { production?: boolean; database?: SessionLimits; budget?: BudgetSettings; compile?: CompileSettings } = {},
+): Promise<TestApp> {
   const db = await createTestDatabase(opts.database);
   const server = await createServer({
     db: db.dataSource,
     tokens: createTokenIssuer('test-secret', 3600),
     production: opts.production ?? false,
     budget: opts.budget ?? null,
+    compile: opts.compile,
   });
   const port = await server.listen(0);
   const url = `http://127.0.0.1:${port}/graphql`;
