@@ -46,9 +46,15 @@ export function childRows<T extends ObjectLiteral>(
   alias: string,
   spec: { from: string; where: (parent: string, p: SqlParams, on: ChildScope) => string; order: string; columns: ColumnRule },
 ): ChildSet<T[]> {
+  // The fields sets come from read-ahead, worked out once per query: so are the columns they need.
+  const columnsOf = new WeakMap<Iterable<string>, ReadonlySet<string> | null>();
   return {
     json: (parent, p, on, fields) => {
-      const only = fields ? columnsFor(on.db, entity, spec.columns, fields) : null;
+      let only: ReadonlySet<string> | null = null;
+      if (fields) {
+        only = columnsOf.get(fields) ?? null;
+        if (!columnsOf.has(fields)) columnsOf.set(fields, (only = columnsFor(on.db, entity, spec.columns, fields)));
+      }
       return `(SELECT coalesce(json_agg(${jsonObject(on.db, entity, alias, only)} ORDER BY ${spec.order}), '[]'::json)
                  FROM ${spec.from} WHERE ${spec.where(parent, p, on)})`;
     },

@@ -33,9 +33,17 @@ function shapeOf(db: EntityManager, entity: EntityTarget<ObjectLiteral>): Shape 
 
 /** `alias.column AS "property", ...`: every column of the entity, or those of the properties in `only`. */
 export function selectColumns(db: EntityManager, entity: EntityTarget<ObjectLiteral>, alias: string, only: ReadonlySet<string> | null = null): string {
-  const key = only ? `columns ${alias} ${[...only].sort().join(',')}` : `columns ${alias}`;
+  const key = only ? `columns ${alias} ${keyOf(only)}` : `columns ${alias}`;
   return built(shapeOf(db, entity), key, (columns) =>
     columns.filter((c) => !only || only.has(c.property)).map((c) => `${alias}.${c.column} AS "${c.property}"`).join(', '));
+}
+
+/** A set of properties as a text key, kept per set: the sets read-ahead builds are reused by every request. */
+const setKeys = new WeakMap<ReadonlySet<string>, string>();
+function keyOf(only: ReadonlySet<string>): string {
+  let key = setKeys.get(only);
+  if (key === undefined) setKeys.set(only, (key = [...only].sort().join(',')));
+  return key;
 }
 
 function built(shape: Shape, key: string, build: (columns: Shape['columns']) => string): string {
@@ -48,7 +56,7 @@ const asText = new Set(['numeric', 'bigint']);
 
 /** `json_build_object('property', alias.column, ...)`: one row of the entity as JSON, or the properties in `only`. */
 export function jsonObject(db: EntityManager, entity: EntityTarget<ObjectLiteral>, alias: string, only: ReadonlySet<string> | null = null): string {
-  const key = only ? `json ${alias} ${[...only].sort().join(',')}` : `json ${alias}`;
+  const key = only ? `json ${alias} ${keyOf(only)}` : `json ${alias}`;
   return built(shapeOf(db, entity), key, (columns) => `json_build_object(${columns
     .filter((c) => !only || only.has(c.property))
     .map((c) => `'${c.property}', ${alias}.${c.column}${asText.has(c.type) ? '::text' : ''}`)

@@ -1,4 +1,6 @@
+import type { FieldNode, GraphQLResolveInfo } from 'graphql';
 import type { EntityManager } from 'typeorm';
+import { fieldsAhead } from '../common/look-ahead';
 import type { ChildSet } from '../db/child-rows';
 import { columnsFor } from '../db/columns-for';
 import { User } from '../db/entities';
@@ -43,10 +45,22 @@ export interface ReadAhead {
 
 export const NO_READ_AHEAD: ReadAhead = { embedding: [], columns: null };
 
-/** `ahead`: the User fields a query selects, each with the fields selected inside it (common/look-ahead.ts). */
-export function readAheadFor(db: EntityManager, ahead: ReadonlyMap<string, ReadonlySet<string>>): ReadAhead {
-  return { embedding: embeddingFor(ahead), columns: columnsFor(db, User, USER_COLUMNS, ahead.keys()) };
+/**
+ * How to read ahead for the users a field returns at `path` below it (`['edges', 'node']` for `users`). Worked out
+ * once per field of a parsed query (Apollo reuses the parsed document of a query text), not once per request.
+ */
+export function readAheadFor(db: EntityManager, info: GraphQLResolveInfo, path: readonly string[]): ReadAhead {
+  const node = info.fieldNodes[0];
+  let ahead = readAheads.get(node);
+  if (!ahead) {
+    const fields = fieldsAhead(info, path);
+    ahead = { embedding: embeddingFor(fields), columns: columnsFor(db, User, USER_COLUMNS, fields.keys()) };
+    readAheads.set(node, ahead);
+  }
+  return ahead;
 }
+
+const readAheads = new WeakMap<FieldNode, ReadAhead>();
 
 /**
  * What to embed for the User fields a query selects: each child set once, in a fixed order (one statement text per

@@ -2,7 +2,6 @@ import { isBlockActive } from '../blocks/block.repository';
 import type { Resolvers } from '../generated/graphql';
 import { isProtectedAccount } from '../policy/protected-accounts';
 import { displayName, isActiveNotExpired } from './user-fields';
-import { fieldsAhead } from '../common/look-ahead';
 import { childrenOf, NO_READ_AHEAD, readAheadFor, whenRead } from './user-children';
 import { createUser, getUser, getUserByIdentifier, listUsers } from './user.service';
 
@@ -10,8 +9,8 @@ export const userResolvers: Resolvers = {
   Query: {
     user: (_parent, { id }, ctx) => getUser(ctx, id),
     // Reading ahead, the user's children the query selects are read in the user's own statement (user-children.ts).
-    userByIdentifier: (_parent, { value }, ctx, info) => getUserByIdentifier(ctx, value, ctx.readAhead ? readAheadFor(ctx.db.manager, fieldsAhead(info)) : NO_READ_AHEAD),
-    users: (_parent, args, ctx, info) => listUsers(ctx, args, ctx.readAhead ? readAheadFor(ctx.db.manager, fieldsAhead(info, ['edges', 'node'])) : NO_READ_AHEAD),
+    userByIdentifier: (_parent, { value }, ctx, info) => getUserByIdentifier(ctx, value, ctx.readAhead ? readAheadFor(ctx.db.manager, info, []) : NO_READ_AHEAD),
+    users: (_parent, args, ctx, info) => listUsers(ctx, args, ctx.readAhead ? readAheadFor(ctx.db.manager, info, ['edges', 'node']) : NO_READ_AHEAD),
   },
   Mutation: {
     createUser: (_parent, { input }, ctx) => createUser(ctx, input),

@@ -49,7 +49,7 @@ test('Issue 12: the field guard still refuses in a compiled query: a desk operat
   const query = `{ users(first: 5, filter: { recordType: PUBLIC }) { edges { node { id } } } staffLoginReport(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { successfulCount } }`;
   for (let i = 0; i < 2; i++) {
     const res = await compiled.gql(query, {}, tokens.cx_circ);
-    expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toContainEqual([['staffLoginReport'], 'FORBIDDEN']);
+    expect(res.errors?.map((e: any) => [e.path, e.extensions?.code])).toContainEqual([['staffLoginReport'], 'FORBIDDEN']);
   }
 });
 
