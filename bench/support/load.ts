@@ -14,6 +14,16 @@ export async function graphql(port: number, query: string, variables: Record<str
   return body.data;
 }
 
+/** One POST /graphql of a ready-made JSON body, answered as text: for comparing two servers' answers as sent. */
+export async function postRaw(port: number, body: string, token?: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
+  return { status: res.status, body: await res.text() };
+}
+
 export const LOGIN = `mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`;
 
 export interface RunResult {
