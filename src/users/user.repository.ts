@@ -39,6 +39,12 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Whether a statement with these filters must be planned for its values each time (db/prepared.ts): how many users a
+ * name search matches, hence the best plan, depends on the words.
+ */
+const planEachTime = (filter: UsersFilter) => searchWords(filter.name).length > 0;
+
 /** The users-list filters as SQL conditions on `u`; each one is served by an index. */
 function filterConditions(p: SqlParams, institutionId: string, filter: UsersFilter, scope: OwnerScope): string[] {
   const institution = p.once('institution', institutionId);
@@ -115,7 +121,7 @@ export async function findUserPage(on: ChildScope, req: UserPageRequest, ahead: 
       WHERE ${where.join(' AND ')}
       ORDER BY ${expression} ${req.sort.direction}, u.id ${req.sort.direction}
       LIMIT ${p.add(req.first + 1)}`,
-    p.values);
+    p.values, planEachTime(req.filter));
   return withEmbedded(rows, on, ahead) as (UserRow & { sortKey: string })[];
 }
 
@@ -128,7 +134,7 @@ export async function countUsers(db: EntityManager, institutionId: string, filte
   if (coarse) return countUsersFromCounters(db, institutionId, coarse);
   const p = sqlParams();
   const where = filterConditions(p, institutionId, filter, scope);
-  const [row] = await queryPrepared<{ n: number }>(db, `SELECT count(*)::int AS n FROM app_user u WHERE ${where.join(' AND ')}`, p.values);
+  const [row] = await queryPrepared<{ n: number }>(db, `SELECT count(*)::int AS n FROM app_user u WHERE ${where.join(' AND ')}`, p.values, planEachTime(filter));
   return row.n;
 }
 
