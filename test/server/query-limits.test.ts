@@ -345,3 +345,13 @@ test('a query text over the 1 MB body limit is refused with HTTP 413 before it i
   expect(res.status).toBe(413);
   expect(((await res.json()) as any).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
 });
+
+test('Issue 12: costs are remembered per query and the variables that size it: the same query is refused, passes and is refused again as its first changes', async () => {
+  const query = `query($first: Int, $v: String) { users(first: $first, filter: { name: $v }) { edges { node { identifiers { value } roles { roleType } blocks { type } emails { address } proxyFor { proxy { identifiers { value } roles { roleType } } } } } } }`;
+  const costly = { first: 100, v: 'a' };
+  for (const variables of [costly, { first: 5, v: 'a' }, { ...costly, v: 'b' }, { first: 5, v: 'c' }]) {
+    const { body } = await post(dev, { query, variables }, devToken);
+    if (variables.first === 100) expect(body.errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX' });
+    else expect(body.errors).toBeUndefined();
+  }
+});
