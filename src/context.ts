@@ -65,12 +65,11 @@ export async function buildContext(db: DataSource, tokens: TokenIssuer, credenti
 export function contextOf(db: DataSource, tokens: TokenIssuer, start: Operator | null, failure?: string, clientAddress?: string): RequestContext {
   let operator = start;
   const policy = createPolicy(() => operator, failure);
-  const current = {} as Loaders;
-  if (operator) Object.assign(current, createLoaders(db.manager, operator));
-  const loaders = new Proxy(current, {
-    get(target, key) {
+  let current: Loaders | null = operator ? createLoaders(db.manager, operator) : null;
+  const loaders = new Proxy({} as Loaders, {
+    get(_target, key) {
       policy.authenticated();
-      return target[key as keyof Loaders];
+      return current![key as keyof Loaders];
     },
   });
   return {
@@ -80,7 +79,7 @@ export function contextOf(db: DataSource, tokens: TokenIssuer, start: Operator |
     loaders,
     actAs(next) {
       operator = next;
-      Object.assign(current, createLoaders(db.manager, next));
+      current = createLoaders(db.manager, next);
     },
     client: clientOf(start, clientAddress ?? null),
     clientAddress: clientAddress ?? null,
