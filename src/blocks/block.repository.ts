@@ -11,7 +11,7 @@ export const blocksOfUser = childRows(UserBlock, 'b', {
   order: 'b.created_at DESC, b.id ASC',
   // Whether a block is active (the blocks filter, hasActiveBlock) reads expiryDate (block.resolvers.ts renames the rest).
   columns: {
-    always: ['id', 'userId', 'expiryDate'],
+    always: ['userId', 'expiryDate'],
     computed: { type: ['blockType'], owner: ['ownerLibraryId'], expiresAt: [], active: [], external: ['isExternal'] },
   },
 });

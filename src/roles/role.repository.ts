@@ -12,7 +12,7 @@ export const rolesOfUser = childRows(RoleAssignment, 'r', {
   order: 'r.is_active DESC, r.role_type ASC, r.id ASC',
   // The field guard reads apiKeyId and userId; label and countsAsNamedUser read roleType (role.resolvers.ts).
   columns: {
-    always: ['id', 'userId', 'apiKeyId', 'roleType'],
+    always: ['userId', 'apiKeyId', 'roleType'],
     computed: { label: [], countsAsNamedUser: [], scope: ['scopeType', 'scopeLibraryId', 'scopeDeskId'], active: ['isActive', 'scopeType', 'expiryDate'] },
   },
 });

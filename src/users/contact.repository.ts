@@ -10,7 +10,7 @@ function ofUser<T extends ObjectLiteral>(entity: EntityTarget<T>, table: string,
     where: (parent, p, on) => `c.institution_id = ${institutionParam(p, on)} AND c.user_id = ${parent}`,
     order: preferredColumn ? `c.${preferredColumn} DESC, c.id ASC` : 'c.id ASC',
     // The field guard reads userId (a user's own items); the rest as the resolvers rename them (contact.resolvers.ts).
-    columns: { always: ['id', 'userId'], computed },
+    columns: { always: ['userId'], computed },
   });
 }
 
