@@ -15,16 +15,21 @@ import { ChildSet, institutionParam } from '../db/child-rows';
  * too: zero amounts, and possibly over the limit.
  */
 export const fineSummaryOfUser: ChildSet<FineSummaryRow> = {
-  json: (parent, p, on) => {
+  // With `fields` (read ahead), only the sums the query selects; a field not listed here reads them all.
+  json: (parent, p, on, fields) => {
     const institution = institutionParam(p, on);
     const balance = (status: string) => `coalesce(sum(f.remaining_amount) FILTER (WHERE f.visible AND f.status = '${status}'), 0)::text`;
-    return `(SELECT json_build_object(
-        'activeBalance', ${balance('ACTIVE')},
-        'disputedBalance', ${balance('IN_DISPUTE')},
-        'transferredBalance', ${balance('TRANSFERRED')},
-        'openCount', count(*) FILTER (WHERE f.visible AND f.status IN ('ACTIVE', 'IN_DISPUTE')),
-        'exceedsDebtLimit', (SELECT i.debt_limit > 0 AND coalesce(sum(f.remaining_amount) FILTER (WHERE f.status = 'ACTIVE'), 0) >= i.debt_limit
-                               FROM institution i WHERE i.id = ${institution}))
+    const all: Record<string, string> = {
+      activeBalance: balance('ACTIVE'),
+      disputedBalance: balance('IN_DISPUTE'),
+      transferredBalance: balance('TRANSFERRED'),
+      openCount: `count(*) FILTER (WHERE f.visible AND f.status IN ('ACTIVE', 'IN_DISPUTE'))`,
+      exceedsDebtLimit: `(SELECT i.debt_limit > 0 AND coalesce(sum(f.remaining_amount) FILTER (WHERE f.status = 'ACTIVE'), 0) >= i.debt_limit
+                           FROM institution i WHERE i.id = ${institution})`,
+    };
+    const wanted = fields ? [...fields].filter((f) => f !== '__typename') : [];
+    const names = wanted.length > 0 && wanted.every((f) => Object.hasOwn(all, f)) ? Object.keys(all).filter((f) => wanted.includes(f)) : Object.keys(all);
+    return `(SELECT json_build_object(${names.map((name) => `'${name}', ${all[name]}`).join(', ')})
        FROM (SELECT f.status, f.remaining_amount, ${ownerCondition('f.owner_library_id', p.once('owners', ownerParam(on.scope)))} AS visible
                FROM fine_fee f WHERE f.institution_id = ${institution} AND f.user_id = ${parent}) f)`;
   },

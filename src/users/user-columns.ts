@@ -6,14 +6,14 @@ import type { ColumnRule } from '../db/columns-for';
  * server time.
  */
 export const USER_COLUMNS: ColumnRule = {
-  // What displayName, protected, activeNotExpired and the field guard read, whatever is selected.
-  always: ['id', 'institutionId', 'recordType', 'accountType', 'status', 'expiryDate', 'primaryIdentifier', 'purgedAt'],
+  // The field guard of User fields reads the id (a user's own record); nothing else is read whatever is selected.
+  always: ['id'],
   computed: {
-    displayName: ['firstName', 'middleName', 'lastName', 'preferredFirstName', 'preferredMiddleName', 'preferredLastName'],
+    displayName: ['firstName', 'middleName', 'lastName', 'preferredFirstName', 'preferredMiddleName', 'preferredLastName', 'primaryIdentifier', 'purgedAt'],
     hasPassword: ['passwordHash'],
     restricted: ['isRestricted'],
-    protected: [],
-    activeNotExpired: [],
+    protected: ['primaryIdentifier'],
+    activeNotExpired: ['status', 'expiryDate'],
   },
   byId: new Set([
     'identifiers', 'emails', 'addresses', 'phones', 'roles', 'blocks', 'hasActiveBlock', 'fineSummary', 'proxyFor',

@@ -120,6 +120,8 @@ const CORPUS: [name: string, query: string, variables?: Record<string, unknown>]
       blocks(activeOnly: false) { id type owner { institution library { code } } note expiresAt active external createdAt }
     } } } }`],
   ['a child with only __typename, and hasActiveBlock alone', `{ users(first: 30) { edges { node { identifiers { __typename } hasActiveBlock } } } }`],
+  ['parts of the fine summary', `{ users(first: 30) { edges { node { a: fineSummary { openCount } b: fineSummary { __typename exceedsDebtLimit } } } } }`],
+  ['the fine summary by __typename alone, and displayName alone', `{ users(first: 30) { edges { node { displayName fineSummary { __typename } } } } }`],
   ['a user by id beside a page', `{ users(first: 3) { edges { node { id primaryIdentifier identifiers { value } } } } }`],
 ];
 

@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { UserCounts1764835200000 } from '../../src/db/migrations/1764835200000-UserCounts';
 import type { UsersFilter } from '../../src/generated/graphql';
 import {
-  CoarseCountFilter, coarseCountFilter, compactUserCounts, countUsersFromCounters, scheduleUserCountCompaction,
+  CoarseCountFilter, coarseCountFilter, compactUserCounts, foldUserCounts, countUsersFromCounters, scheduleUserCountCompaction,
 } from '../../src/users/user-counts.repository';
 import { createInstitution, createPatron, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -453,6 +453,29 @@ describe('compaction', () => {
     const rows = await deltaRows(inst.id);
     await new Promise((r) => setTimeout(r, 600));
     expect(await deltaRows(inst.id)).toBe(rows);
+  });
+
+  test('Issue 12: after a bulk fold the table is rewritten to the rows left, and the counts stay exact', async () => {
+    const inst = await newInstitution();
+    await insertUsers(db(), inst.id, variedUsers(20));
+    // What a bulk load leaves: many delta rows per key, here 30,000 rows that sum to nothing.
+    await db().query(
+      `INSERT INTO user_count_delta (institution_id, record_type, account_type, status, expiry_date, n)
+       SELECT $1, 'PUBLIC', 'INTERNAL', 'ACTIVE', current_date + (g % 500), CASE WHEN g <= 15000 THEN 1 ELSE -1 END
+         FROM generate_series(1, 30000) g`,
+      [inst.id],
+    );
+    const pages = async () => Number((await db().query(`SELECT pg_relation_size('user_count_delta') / 8192 AS pages`))[0].pages);
+    expect(await pages()).toBeGreaterThan(100);
+    const client = await connection();
+    try {
+      const { folded } = await foldUserCounts(client);
+      expect(folded).toBeGreaterThanOrEqual(30_000);
+    } finally {
+      await client.end();
+    }
+    expect(await pages()).toBeLessThan(20);
+    await expectExact(inst.id);
   });
 });
 
