@@ -1,3 +1,4 @@
+import { scheduleJob } from '../common/schedule-job';
 import type { DataSource } from 'typeorm';
 import { openOwnConnection, statementsOn } from '../db/own-connection';
 import { pruneEvents } from './outbox.repository';
@@ -29,25 +30,8 @@ export async function pruneExpiredEvents(db: DataSource, retentionDays: number, 
 
 /** Prunes now and then every `everyMs` while the server runs; returns the stop function. */
 export function schedulePruning(db: DataSource, retentionDays: number, everyMs: number, log: (line: string) => void): () => void {
-  let running = false;
-  const run = async () => {
-    if (running) return;
-    running = true;
-    try {
-      const deleted = await pruneExpiredEvents(db, retentionDays);
-      if (deleted > 0) log(`pruned ${deleted} events older than ${retentionDays} days`);
-    } catch (e) {
-      log(`pruning events failed, will retry: ${(e as Error).message}`);
-    } finally {
-      running = false;
-    }
-  };
-  const first = setTimeout(() => void run(), 1000);
-  const timer = setInterval(() => void run(), everyMs);
-  first.unref();
-  timer.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
+  return scheduleJob('pruning events', everyMs, async () => {
+    const deleted = await pruneExpiredEvents(db, retentionDays);
+    if (deleted > 0) log(`pruned ${deleted} events older than ${retentionDays} days`);
+  }, log);
 }

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { scheduleJob } from '../common/schedule-job';
 import { openOwnConnection, statementsOn } from '../db/own-connection';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AccountType, RecordType, UsersFilter, UserStatusFilter } from '../generated/graphql';
@@ -141,32 +142,15 @@ export async function foldUserCounts(client: Client): Promise<{ folded: number; 
  * it at once (see compactUserCounts).
  */
 export function scheduleUserCountCompaction(db: DataSource, everyMs: number, log: (line: string) => void): () => void {
-  let running = false;
-  const run = async () => {
-    if (running) return;
-    running = true;
+  return scheduleJob('compacting user counts', everyMs, async () => {
+    // A connection of its own, as event pruning: the job never takes one of the requests' pool, and its statements
+    // are not counted as theirs (a test or a benchmark counting a request's statements saw a compaction among them).
+    const client = await openOwnConnection(db, 'carrel-user-counts');
     try {
-      // A connection of its own, as event pruning: the job never takes one of the requests' pool, and its statements
-      // are not counted as theirs (a test or a benchmark counting a request's statements saw a compaction among them).
-      const client = await openOwnConnection(db, 'carrel-user-counts');
-      try {
-        const { folded, kept } = await foldUserCounts(client);
-        if (folded > kept) log(`compacted ${folded} user count rows into ${kept}`);
-      } finally {
-        await client.end();
-      }
-    } catch (e) {
-      log(`compacting user counts failed, will retry: ${(e as Error).message}`);
+      const { folded, kept } = await foldUserCounts(client);
+      if (folded > kept) log(`compacted ${folded} user count rows into ${kept}`);
     } finally {
-      running = false;
+      await client.end();
     }
-  };
-  const first = setTimeout(() => void run(), 1000);
-  const timer = setInterval(() => void run(), everyMs);
-  first.unref();
-  timer.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
+  }, log);
 }
