@@ -46,9 +46,15 @@ function keyOf(only: ReadonlySet<string>): string {
   return key;
 }
 
+/** Parts kept per entity: as many as the column sets clients ask for in practice, not as many as they could. */
+const MAX_BUILT = 500;
+
 function built(shape: Shape, key: string, build: (columns: Shape['columns']) => string): string {
   let text = shape.built.get(key);
-  if (text === undefined) shape.built.set(key, (text = build(shape.columns)));
+  if (text === undefined) {
+    text = build(shape.columns);
+    if (shape.built.size < MAX_BUILT) shape.built.set(key, text);
+  }
   return text;
 }
 

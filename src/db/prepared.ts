@@ -17,16 +17,28 @@ import { EntityManager, QueryFailedError } from 'typeorm';
  * parameters), so the set of texts, and of statements a connection keeps, is
  * bounded by the code's combinations of filters and selections.
  */
-const names = new Map<string, string>();
+/**
+ * A statement stays prepared on its connection until the connection closes, and the texts a client can cause are
+ * many (the columns read depend on the fields it selects): past MAX_NAMED_STATEMENTS distinct texts, new ones run
+ * unnamed, so neither this map nor PostgreSQL's memory per connection grows without bound. The hot texts are met
+ * first and stay prepared.
+ */
+export const MAX_NAMED_STATEMENTS = 2000;
 
-function nameOf(text: string): string {
-  let name = names.get(text);
-  if (name === undefined) {
-    name = `carrel_${crypto.createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
-    names.set(text, name);
-  }
-  return name;
+export function statementNames(max: number): (text: string) => string | null {
+  const names = new Map<string, string>();
+  return (text) => {
+    let name = names.get(text);
+    if (name === undefined) {
+      if (names.size >= max) return null;
+      name = `carrel_${crypto.createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+      names.set(text, name);
+    }
+    return name;
+  };
 }
+
+const nameOf = statementNames(MAX_NAMED_STATEMENTS);
 
 /**
  * Runs `text` as a named statement with `values`; rows come back as plain objects. `planEachTime`: send it unnamed,
@@ -42,7 +54,8 @@ export async function queryPrepared<T>(db: EntityManager, text: string, values: 
     const client = (await runner.connect()) as PoolClient;
     db.connection.logger.logQuery(text, parameters, runner);
     try {
-      return (await client.query(planEachTime ? { text, values: parameters } : { name: nameOf(text), text, values: parameters })).rows as T[];
+      const name = planEachTime ? null : nameOf(text);
+      return (await client.query(name ? { name, text, values: parameters } : { text, values: parameters })).rows as T[];
     } catch (error) {
       db.connection.logger.logQueryError(error as Error, text, parameters, runner);
       throw new QueryFailedError(text, parameters, error as Error);
