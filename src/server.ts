@@ -36,6 +36,8 @@ export interface ServerOptions {
   readAhead?: boolean;
   /** When queries are compiled (server/compiled-execution.ts); tests set it to compile at once, or never. */
   compile?: CompileSettings;
+  /** False: the periodic jobs (event pruning, folding the user counters) do not run; the tests of those jobs run them. */
+  jobs?: boolean;
 }
 
 export interface CarrelServer {
@@ -72,9 +74,10 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
     httpServer, schema, db: options.db, tokens: options.tokens, hub, limits, formatError: format,
     settings: { bufferLimit: events.subscriberBuffer, maxSubscriptionsPerConnection: events.maxSubscriptionsPerConnection, recheckMs: events.recheckSeconds * 1000 },
   });
-  const stopPruning = schedulePruning(options.db, events.retentionDays, 3_600_000, log);
+  const jobs = options.jobs ?? true;
+  const stopPruning = jobs ? schedulePruning(options.db, events.retentionDays, 3_600_000, log) : () => {};
   // Folds the user counters' deltas (src/users/user-counts.repository.ts), so totalCount sums a few rows.
-  const stopCompaction = scheduleUserCountCompaction(options.db, 60_000, log);
+  const stopCompaction = jobs ? scheduleUserCountCompaction(options.db, 60_000, log) : () => {};
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (server/compiled-execution.ts); Apollo validates against the same schema.
     gateway: compiledExecution(schema, options.compile ?? DEFAULT_COMPILE_SETTINGS),

@@ -119,12 +119,14 @@ export async function compactUserCounts(db: { query(text: string, params?: unkno
  * leaves the table and its index at that size, mostly empty: VACUUM makes the space reusable but shrinks neither, and
  * summing the counters read every page (17 ms at a million users, with either plan). VACUUM FULL rewrites the few
  * thousand rows left in milliseconds, but needs the table to itself, so writers of users wait for it: it gives up
- * after a short lock wait rather than queue them behind it, and the next fold tries again.
+ * after a lock wait of 2 s rather than queue them behind it longer, and the next fold tries again. The wait is longer
+ * than PostgreSQL's deadlock_timeout (1 s) because autovacuum, which a bulk load sets off on this table, yields its
+ * lock only once a waiter has waited that long (a 500 ms wait gave up every time it met autovacuum).
  */
 export async function foldUserCounts(client: Client): Promise<{ folded: number; kept: number }> {
   const result = await compactUserCounts(statementsOn(client));
   if (result.folded >= 10_000 && result.folded > 2 * result.kept) {
-    await client.query(`SET lock_timeout = '500ms'`);
+    await client.query(`SET lock_timeout = '2s'`);
     try {
       await client.query('VACUUM FULL user_count_delta');
     } catch (e) {

@@ -25,10 +25,11 @@ export interface TestApp {
 /**
  * `database`: the session limits of the app's pool (none by default), e.g. a tiny statement timeout. `budget`: each
  * client's query budget (none by default: the suite sends requests far faster than any client should). `compile`:
- * when queries are compiled (the server's default: on their second execution).
+ * when queries are compiled (the server's default: on their second execution). `jobs: false`: no periodic jobs (for
+ * the tests of those jobs, which a server's own run would race).
  */
 export async function startTestApp(
-  opts: { production?: boolean; database?: SessionLimits; budget?: BudgetSettings; compile?: CompileSettings } = {},
+  opts: { production?: boolean; database?: SessionLimits; budget?: BudgetSettings; compile?: CompileSettings; jobs?: boolean } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(opts.database);
   const server = await createServer({
@@ -37,6 +38,7 @@ export async function startTestApp(
     production: opts.production ?? false,
     budget: opts.budget ?? null,
     compile: opts.compile,
+    jobs: opts.jobs,
   });
   const port = await server.listen(0);
   const url = `http://127.0.0.1:${port}/graphql`;
