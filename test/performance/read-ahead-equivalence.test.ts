@@ -166,3 +166,36 @@ test('Issue 12: the point lookup with identifiers and roles costs 2 statements: 
   const lookup = `query($v: String!) { userByIdentifier(value: $v) { id displayName identifiers { type value } roles { roleType } } }`;
   expect(await statementsOf(lookup, { v: 'eq07' })).toBe(2);
 });
+
+// Attacks on the embedded reads as an operator scoped to one library (R5.2): the children read in the users' own
+// statement must hide the other library's items exactly as the loaders do, in the list and in the lookup.
+const OWNED = `{ primaryIdentifier blocks(activeOnly: false) { owner { library { code } } } hasActiveBlock fineSummary { activeBalance openCount } }`;
+
+test('Issue 12: R5.2 a MAIN-scoped operator\'s list page embeds no LAW block and sums no LAW fine', async () => {
+  const res = await post(servers.ahead.url, `{ users(first: 50, filter: { recordType: PUBLIC }) { edges { node ${OWNED} } } }`, {}, tokens.eq_main);
+  expect(res.errors).toBeUndefined();
+  const nodes = res.data.users.edges.map((e: any) => e.node);
+  expect(nodes.flatMap((n: any) => n.blocks.map((b: any) => b.owner.library?.code ?? null))).not.toContain('LAW');
+  // eq04 has one block, owned by LAW, and one fine, owned by MAIN.
+  expect(nodes.find((n: any) => n.primaryIdentifier === 'eq04')).toEqual({
+    primaryIdentifier: 'eq04', blocks: [], hasActiveBlock: false, fineSummary: { activeBalance: '4.05', openCount: 1 },
+  });
+});
+
+test('Issue 12: R5.2 a LAW-scoped operator\'s lookup embeds the LAW block and sums no MAIN fine', async () => {
+  const res = await post(servers.ahead.url, `query($v: String!) { userByIdentifier(value: $v) ${OWNED} }`, { v: 'eq04' }, tokens.eq_law);
+  expect(res.errors).toBeUndefined();
+  expect(res.data.userByIdentifier).toEqual({
+    primaryIdentifier: 'eq04', blocks: [{ owner: { library: { code: 'LAW' } } }], hasActiveBlock: true, fineSummary: { activeBalance: '0.00', openCount: 0 },
+  });
+});
+
+test('Issue 12: without a token, a query compiled for others is UNAUTHENTICATED and reads nothing', async () => {
+  const query = `{ users(first: 5) { edges { node { id identifiers { value } } } } }`;
+  expect((await post(servers.ahead.url, query, {}, tokens.eq_admin)).errors).toBeUndefined();
+  for (let i = 0; i < 2; i++) {
+    const res = await post(servers.ahead.url, query, {}, '');
+    expect(res.data?.users ?? null).toBeNull();
+    expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  }
+});

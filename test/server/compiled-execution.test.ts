@@ -70,3 +70,13 @@ test('Issue 12: more distinct queries than compiled queries kept: each still ans
     }
   }
 });
+
+test('Issue 12: a first of the wrong type, sent again and again to a compiled query, is BAD_USER_INPUT each time, never an internal error', async () => {
+  const query = `query($first: Int) { users(first: $first) { edges { node { id } } } }`;
+  expect((await compiled.gql(query, { first: 2 }, tokens.cx_manager)).errors).toBeUndefined();
+  for (const first of ['x', 'x', 1e12, -1, null]) {
+    const res = await compiled.gql(query, { first }, tokens.cx_manager);
+    if (first === null) expect(res.errors).toBeUndefined();
+    else expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  }
+});
