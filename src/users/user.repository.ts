@@ -24,10 +24,8 @@ export const SORT_KEYS = {
 
 export type SortField = keyof typeof SORT_KEYS;
 
+/** A page of users; the institution and the owner scope (the hasActiveBlock filter counts only blocks it may see, R5.2) come with the read scope. */
 export interface UserPageRequest {
-  institutionId: string;
-  /** The operator's owner scope: the hasActiveBlock filter counts only blocks it may see (R5.2). */
-  scope: OwnerScope;
   filter: UsersFilter;
   sort: { field: SortField; direction: 'ASC' | 'DESC' };
   first: number;
@@ -109,7 +107,7 @@ function withEmbedded(rows: Record<string, unknown>[], on: ChildScope, { embeddi
 export async function findUserPage(on: ChildScope, req: UserPageRequest, ahead: ReadAhead = NO_READ_AHEAD): Promise<(UserRow & { sortKey: string })[]> {
   const { expression, cast } = SORT_KEYS[req.sort.field];
   const p = sqlParams();
-  const where = filterConditions(p, req.institutionId, req.filter, req.scope);
+  const where = filterConditions(p, on.institutionId, req.filter, on.scope);
   if (req.after) {
     const op = req.sort.direction === 'ASC' ? '>' : '<';
     where.push(`(${expression}, u.id) ${op} (CAST(${p.add(req.after.key)} AS ${cast}), ${p.add(req.after.id)}::uuid)`);

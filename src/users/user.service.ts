@@ -57,7 +57,7 @@ export async function listUsers(
   const filter = args.filter ?? {};
   checkNameSearch(filter.name);
   const on = readScope(ctx, operator.institutionId);
-  const users = await findUserPage(on, { institutionId: operator.institutionId, scope: on.scope, filter, sort, first, after }, ahead);
+  const users = await findUserPage(on, { filter, sort, first, after }, ahead);
   const page = users.slice(0, first);
   const edges = page.map((user) => ({ cursor: encodeCursor(order, { key: user.sortKey, id: user.id }), node: user as User }));
   // Rows read with some columns only are not what userById gives: only whole rows are shared with it.
