@@ -10,6 +10,9 @@ import type { DataSource } from 'typeorm';
 export async function openOwnConnection(db: DataSource, applicationName: string): Promise<Client> {
   const { url } = db.options as { url?: string };
   const client = new Client({ connectionString: url, application_name: applicationName });
+  // A connection the server ends while it is idle (a database dropped or restarted under a job) emits an error that,
+  // unheard, ends the process; a statement running then fails with it anyway, and that the job reports.
+  client.on('error', () => {});
   await client.connect();
   return client;
 }
