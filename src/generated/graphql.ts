@@ -515,6 +515,10 @@ export type EventType =
   | 'API_KEY_CREATED'
   /** An API key was revoked. */
   | 'API_KEY_REVOKED'
+  /** A file was attached to the user (a scanned form, an ID). */
+  | 'ATTACHMENT_ADDED'
+  /** A file attached to the user was removed. */
+  | 'ATTACHMENT_REMOVED'
   /** A block was added. */
   | 'BLOCK_ADDED'
   /** A block was removed. */
@@ -537,6 +541,8 @@ export type EventType =
   | 'FINE_PAID'
   /** A disputed fine or fee was restored. */
   | 'FINE_RESTORED'
+  /** A fine or fee was exported to the bursar and is now TRANSFERRED (R7.6). */
+  | 'FINE_TRANSFERRED'
   /** A fine or fee was waived, in part or in full. */
   | 'FINE_WAIVED'
   /** An additional identifier was added. */
@@ -545,6 +551,10 @@ export type EventType =
   | 'IDENTIFIER_REMOVED'
   /** An additional identifier changed. */
   | 'IDENTIFIER_UPDATED'
+  /** A loan was recorded by circulation (an item lent to the user). */
+  | 'LOAN_RECORDED'
+  /** A loan was returned. */
+  | 'LOAN_RETURNED'
   /** A note was added. */
   | 'NOTE_ADDED'
   /** A note was removed. */
@@ -553,6 +563,8 @@ export type EventType =
   | 'NOTE_UPDATED'
   /** A staff user changed their own password (the fact, never the value). */
   | 'PASSWORD_CHANGED'
+  /** The institution's photo server settings (user pictures) changed. */
+  | 'PHOTO_SETTINGS_CHANGED'
   /** A user's primary identifier changed. */
   | 'PRIMARY_IDENTIFIER_CHANGED'
   /** A proxy link was added (an event on each of the two users). */
@@ -604,7 +616,15 @@ export type EventType =
   /** A user's sign-in lockout was lifted. */
   | 'USER_UNLOCKED'
   /** Fields of a user changed (`changes` lists them). */
-  | 'USER_UPDATED';
+  | 'USER_UPDATED'
+  /** A webhook was registered. */
+  | 'WEBHOOK_CREATED'
+  /** A webhook was deleted. */
+  | 'WEBHOOK_DELETED'
+  /** A webhook was disabled after persistent delivery failure. */
+  | 'WEBHOOK_DISABLED'
+  /** A webhook was changed (its URL, events, secret, or re-enabled). */
+  | 'WEBHOOK_UPDATED';
 
 /** A note the SIS sends with a user (R6.1): owned by the institution, marked external. */
 export type ExternalNoteInput = {

@@ -25,7 +25,13 @@ export type Action =
   | 'roleProfile.manage'
   | 'apiKey.manage'
   | 'report.namedUsers'
-  | 'report.staffLogin';
+  | 'report.staffLogin'
+  | 'user.authenticate'
+  | 'loan.manage'
+  | 'fine.export'
+  | 'webhook.manage'
+  | 'photoSettings.manage'
+  | 'attachment.manage';
 
 export interface Grant {
   role: string;
@@ -75,6 +81,19 @@ export const PERMISSIONS: Readonly<Record<Action, readonly Grant[]>> = {
   // R4.4 and R11.1: the staff login report needs the General System Administrator role.
   'report.namedUsers': grants(['USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR']),
   'report.staffLogin': grants(['GENERAL_SYSTEM_ADMINISTRATOR']),
+  // A partner (discovery layer, self-check) checks a user's password. Desk and fulfilment roles serve patrons
+  // at the desk, so their grant reaches PUBLIC records only; a refusal looks like a wrong password.
+  'user.authenticate': [...grants(USER_MANAGEMENT), ...grants([...CIRCULATION, ...FULFILLMENT_VIEWERS], { patronsOnly: true })],
+  // Loans and returns come from circulation: the desk and fulfilment roles (a circulation partner's API key
+  // holds one). R5.3 limits the loan's library to the operator's scopes.
+  'loan.manage': grants([...CIRCULATION, ...FULFILLMENT_VIEWERS]),
+  // Handing fines to the bursar (R7.6) closes them here: administrators of fulfilment or users only.
+  'fine.export': grants(['FULFILLMENT_ADMINISTRATOR', 'USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR']),
+  // A webhook sends events out of Carrel, like an API key lets a partner in: the same holders.
+  'webhook.manage': grants(['USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR']),
+  'photoSettings.manage': grants(['USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR']),
+  // Attached files (a scanned form, an ID) are edited like the rest of the user record.
+  'attachment.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
 };
 
 export const ACTIONS = Object.keys(PERMISSIONS) as Action[];
@@ -88,6 +107,8 @@ export const INSTITUTION_WIDE: ReadonlySet<Action> = new Set<Action>([
   'report.namedUsers', 'report.staffLogin',
   // The purge job and the delete-user policy reach every user of the institution.
   'user.purgeJob', 'deleteUserPolicy.manage',
+  // The photo server is one setting of the whole institution.
+  'photoSettings.manage',
 ]);
 
 export function grantsFor(action: Action): readonly Grant[] {
