@@ -71,8 +71,8 @@ export function findDueUsers(
   );
 }
 
-/** The users' items that are personal data; statistics join them when the policy does not keep them. */
-const PERSONAL_ITEMS = ['user_identifier', 'user_email', 'user_address', 'user_phone', 'user_note', 'user_block', 'role_assignment'];
+/** The users' items that are personal data (attached files too: scanned forms, IDs); statistics join them when the policy does not keep them. */
+const PERSONAL_ITEMS = ['user_identifier', 'user_email', 'user_address', 'user_phone', 'user_note', 'user_block', 'role_assignment', 'user_attachment'];
 
 /** Deletes the users' personal items, all tables in one statement. */
 export async function deletePersonalItems(tx: EntityManager, institutionId: string, userIds: string[], keepStatistics: boolean): Promise<void> {
