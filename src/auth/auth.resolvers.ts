@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/graphql';
+import { authenticateUser } from './authenticate-user.service';
 import { login } from './login.service';
 import { changePassword } from './password.service';
 import { endUserSessions, unlockUser } from './sessions.service';
@@ -15,5 +16,6 @@ export const authResolvers: Resolvers = {
     changePassword: (_parent, { currentPassword, newPassword }, ctx) => changePassword(ctx, currentPassword, newPassword),
     unlockUser: (_parent, { userId }, ctx) => unlockUser(ctx, userId),
     endSessions: (_parent, { userId }, ctx) => endUserSessions(ctx, userId),
+    authenticateUser: (_parent, args, ctx) => authenticateUser(ctx, args),
   },
 };

@@ -2,9 +2,9 @@ import { unauthenticated } from '../common/errors';
 import type { RequestContext } from '../context';
 import { staffSessionRefusal } from '../policy/staff-session';
 import { toOperator } from './authenticate';
-import { accountKey, loginGuard } from './login-guard';
+import { accountKey } from './login-guard';
 import { findLoginCandidates, findOperatorRow, recordLoginAttempt } from './operator.repository';
-import { verifyLoginPassword } from './password';
+import { attemptPassword } from './password-attempt';
 import { sessionsEpoch } from './sessions.repository';
 
 const WRONG = 'Invalid identifier or password';
@@ -29,7 +29,6 @@ const WRONG = 'Invalid identifier or password';
  */
 export async function login(ctx: RequestContext, args: { identifier: string; password: string; institution?: string | null }) {
   const db = ctx.db.manager;
-  const guard = loginGuard(ctx.db);
   const candidates = await findLoginCandidates(db, args.identifier, args.institution ?? null);
   const candidate = candidates.length === 1 ? candidates[0] : undefined;
   const record = async (succeeded: boolean, reason: string | null) => {
@@ -39,27 +38,13 @@ export async function login(ctx: RequestContext, args: { identifier: string; pas
     }
   };
 
-  const admission = await guard.admitLogin(accountKey(candidate?.id ?? null, args.identifier), ctx.clientAddress);
-  if ('refusal' in admission) {
-    await record(false, admission.refusal.reason);
-    throw admission.refusal.error;
-  }
-  const { ticket } = admission;
-  let passwordOk: boolean;
-  try {
-    // One verification whatever matched: against the dummy hash when there is no
-    // single user or it has no password, which then is false for any password.
-    passwordOk = await verifyLoginPassword(candidate?.passwordHash ?? null, args.password);
-  } catch (e) {
-    // The hash gate is full (TOO_MANY_REQUESTS) or argon2 failed: no password was checked.
-    await guard.settle(ticket, 'cancelled');
-    await record(false, 'server busy');
-    throw e;
-  }
-
+  // One verification whatever matched: against the dummy hash when there is no
+  // single user or it has no password, which then is false for any password.
+  const attempt = await attemptPassword(ctx, {
+    account: accountKey(candidate?.id ?? null, args.identifier), hash: candidate?.passwordHash ?? null, password: args.password, record,
+  });
   const refuse = async (reason: string) => {
-    const locked = await guard.settle(ticket, 'failed');
-    await record(false, locked ? `${reason}; locked after ${guard.limits.maxFailures} consecutive failures` : reason);
+    await attempt.fail(reason);
     return unauthenticated(WRONG);
   };
   if (candidates.length > 1) {
@@ -67,10 +52,10 @@ export async function login(ctx: RequestContext, args: { identifier: string; pas
   }
   if (!candidate) throw await refuse('unknown identifier');
   if (!candidate.passwordHash) throw await refuse('no password');
-  if (!passwordOk) throw await refuse('wrong password');
+  if (!attempt.passwordOk) throw await refuse('wrong password');
 
   // The password is right: the account's failures are forgotten, whatever follows.
-  await guard.settle(ticket, 'succeeded');
+  await attempt.succeed();
   const row = await findOperatorRow(db, candidate.id);
   const refusal = row ? staffSessionRefusal(row) : 'unknown user';
   if (!row || refusal) {

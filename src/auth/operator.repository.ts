@@ -1,5 +1,6 @@
 import { queryPrepared } from '../db/prepared';
 import type { EntityManager } from 'typeorm';
+import type { RecordType } from '../db/entities';
 import type { OperatorRole } from '../policy/operator';
 import { usersWithIdentifierSql } from '../users/user.repository';
 import { operatorRolesJsonSql, roleInForceSql } from '../policy/roles-in-force.sql';
@@ -41,15 +42,27 @@ export async function findOperatorRow(db: EntityManager, userId: string): Promis
   return rows[0];
 }
 
-/** Users whose primary identifier (case-insensitive) or an additional identifier (exact) is `identifier`, in any institution. */
-export async function findLoginCandidates(
-  db: EntityManager,
-  identifier: string,
-  institutionCode: string | null,
-): Promise<{ id: string; institutionId: string; primaryIdentifier: string | null; passwordHash: string | null }[]> {
+/** A user an identifier names at sign-in, with what deciding on the attempt needs before any password is checked. */
+export interface LoginCandidate {
+  id: string;
+  institutionId: string;
+  primaryIdentifier: string | null;
+  passwordHash: string | null;
+  recordType: RecordType;
+  /** ACTIVE and not expired (R1.5). */
+  active: boolean;
+}
+
+/**
+ * Users whose primary identifier (case-insensitive) or an additional identifier (exact) is `identifier`, in any
+ * institution. Everything an attempt is decided on comes in this one statement, so a refusal costs the same
+ * statements whatever the reason.
+ */
+export async function findLoginCandidates(db: EntityManager, identifier: string, institutionCode: string | null): Promise<LoginCandidate[]> {
   return db.query(
     // Institution by institution, so each lookup uses the (institution_id, ...) identifier indexes.
-    `SELECT u.id, u.institution_id AS "institutionId", u.primary_identifier AS "primaryIdentifier", u.password_hash AS "passwordHash"
+    `SELECT u.id, u.institution_id AS "institutionId", u.primary_identifier AS "primaryIdentifier", u.password_hash AS "passwordHash",
+            u.record_type AS "recordType", (u.status = 'ACTIVE' AND (u.expiry_date IS NULL OR u.expiry_date > current_date)) AS active
        FROM institution i
        CROSS JOIN LATERAL ${usersWithIdentifierSql('i.id', '$1')} AS m(id)
        JOIN app_user u ON u.id = m.id
@@ -67,13 +80,21 @@ export function recordedIdentifier(identifier: string): string {
   return Array.from(identifier.slice(0, 2 * MAX_RECORDED_IDENTIFIER)).slice(0, MAX_RECORDED_IDENTIFIER).join('');
 }
 
+/**
+ * One sign-in attempt. A partner's check of a user's password (authenticateUser) is recorded as channel PARTNER with
+ * the operator that asked (`requestedBy`, its label), apart from staff logins (R11.1).
+ */
 export async function recordLoginAttempt(
   db: EntityManager,
-  attempt: { institutionId: string | null; userId: string | null; identifier: string; succeeded: boolean; reason: string | null },
+  attempt: {
+    institutionId: string | null; userId: string | null; identifier: string; succeeded: boolean; reason: string | null;
+    partner?: { requestedBy: string };
+  },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO login_attempt (institution_id, user_id, identifier, succeeded, reason) VALUES ($1, $2, $3, $4, $5)`,
-    [attempt.institutionId, attempt.userId, recordedIdentifier(attempt.identifier), attempt.succeeded, attempt.reason],
+    `INSERT INTO login_attempt (institution_id, user_id, identifier, succeeded, reason, channel, requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [attempt.institutionId, attempt.userId, recordedIdentifier(attempt.identifier), attempt.succeeded, attempt.reason,
+      attempt.partner ? 'PARTNER' : 'LOGIN', attempt.partner?.requestedBy ?? null],
   );
 }
 

@@ -19,26 +19,28 @@ export interface LoginAttemptRow {
 }
 
 /**
- * The newest `first` attempts of the period (login_attempt_time_idx). Attempts
- * whose identifier matched no user carry no institution and are never listed.
+ * The newest `first` staff logins of the period (login_attempt_time_idx, over
+ * staff logins only). Attempts whose identifier matched no user carry no
+ * institution and are never listed; partners' checks of users' passwords
+ * (channel PARTNER) are not staff logins.
  */
 export async function findLoginAttempts(db: EntityManager, period: LoginPeriod, first: number): Promise<LoginAttemptRow[]> {
   return db.query(
     `SELECT a.attempted_at AS "attemptedAt", a.identifier, a.succeeded, a.reason, a.user_id AS "userId"
        FROM login_attempt a
-      WHERE a.institution_id = $1 AND a.attempted_at >= $2 AND a.attempted_at <= $3
+      WHERE a.institution_id = $1 AND a.channel = 'LOGIN' AND a.attempted_at >= $2 AND a.attempted_at <= $3
       ORDER BY a.attempted_at DESC, a.id DESC
       LIMIT $4`,
     [period.institutionId, period.from, period.to, first],
   );
 }
 
-/** How many attempts of the whole period succeeded and failed, in one pass over login_attempt_time_idx. */
+/** How many staff logins of the whole period succeeded and failed, in one pass over login_attempt_time_idx. */
 export async function countLoginAttempts(db: EntityManager, period: LoginPeriod): Promise<{ succeeded: number; failed: number }> {
   const [row] = await db.query(
     `SELECT count(*) FILTER (WHERE a.succeeded)::int AS succeeded, count(*) FILTER (WHERE NOT a.succeeded)::int AS failed
        FROM login_attempt a
-      WHERE a.institution_id = $1 AND a.attempted_at >= $2 AND a.attempted_at <= $3`,
+      WHERE a.institution_id = $1 AND a.channel = 'LOGIN' AND a.attempted_at >= $2 AND a.attempted_at <= $3`,
     [period.institutionId, period.from, period.to],
   );
   return row;
@@ -47,8 +49,9 @@ export async function countLoginAttempts(db: EntityManager, period: LoginPeriod)
 /**
  * R11.1 in one statement: ACTIVE users of the institution holding a staff
  * role in force (one of `staffRoleTypes`), protected accounts (R4.5) left
- * out, with no successful login at or after `since`. The NOT EXISTS is served
- * by login_attempt_user_idx (user_id, attempted_at DESC).
+ * out, with no successful login at or after `since` (a partner's check of its
+ * password is no login). The NOT EXISTS is served by login_attempt_user_idx
+ * (user_id, attempted_at DESC).
  */
 export async function findStaffWithoutLoginSince(
   db: EntityManager,
@@ -64,7 +67,7 @@ export async function findStaffWithoutLoginSince(
                         WHERE r.user_id = u.id AND r.institution_id = :institutionId
                           AND r.role_type = ANY(:staffRoleTypes::text[]) AND ${roleInForceSql('r')})`, { staffRoleTypes })
     .andWhere(`NOT EXISTS (SELECT 1 FROM login_attempt a
-                            WHERE a.user_id = u.id AND a.succeeded AND a.attempted_at >= :since)`, { since })
+                            WHERE a.user_id = u.id AND a.succeeded AND a.channel = 'LOGIN' AND a.attempted_at >= :since)`, { since })
     .orderBy('u.sort_name', 'ASC')
     .addOrderBy('u.id', 'ASC')
     .getMany();

@@ -1,6 +1,9 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One login attempt, successful or not; userId is null when no user matched the identifier. */
+/**
+ * One sign-in attempt, successful or not; userId is null when no user matched the identifier. A staff login has
+ * channel LOGIN; a partner's check of a user's password (authenticateUser) PARTNER, with the operator that asked.
+ */
 @Entity('login_attempt')
 export class LoginAttempt {
   @PrimaryGeneratedColumn({ type: 'bigint', name: 'id' })
@@ -23,4 +26,11 @@ export class LoginAttempt {
 
   @Column({ type: 'timestamptz', name: 'attempted_at', default: () => 'now()' })
   attemptedAt: Date;
+
+  @Column({ type: 'text', name: 'channel', default: 'LOGIN' })
+  channel: 'LOGIN' | 'PARTNER';
+
+  /** The label of the API key or operator that asked, for PARTNER attempts. */
+  @Column({ type: 'text', name: 'requested_by', nullable: true })
+  requestedBy: string | null;
 }
