@@ -2,7 +2,7 @@ import type { Resolvers } from '../generated/graphql';
 import { isInForce } from '../policy/role-power';
 import { createAssignmentRule, createRoleProfile, deleteAssignmentRule, deleteRoleProfile, listAssignmentRules, listRoleProfiles, updateRoleProfile } from './role-profile.service';
 import { ROLE_TYPES, roleTypeInfo } from './role-types';
-import { assignRole, assignRoleProfile, removeRole, setRoleActive } from './role.service';
+import { assignRole, assignRoleProfile, removeRole, setRoleActive, setUserRoles } from './role.service';
 
 const label = (role: { roleType: string }) => roleTypeInfo(role.roleType)?.label ?? role.roleType;
 
@@ -18,6 +18,7 @@ export const roleResolvers: Resolvers = {
   Mutation: {
     assignRole: (_parent, { userId, input }, ctx) => assignRole(ctx, userId, input),
     removeRole: (_parent, { roleId }, ctx) => removeRole(ctx, roleId),
+    setUserRoles: (_parent, { userId, roles }, ctx) => setUserRoles(ctx, userId, roles),
     setRoleActive: (_parent, { roleId, active }, ctx) => setRoleActive(ctx, roleId, active),
     assignRoleProfile: (_parent, { userId, profileId }, ctx) => assignRoleProfile(ctx, userId, profileId),
     createRoleProfile: (_parent, { input }, ctx) => createRoleProfile(ctx, input),

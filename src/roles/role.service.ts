@@ -11,9 +11,9 @@ import { recordHistory } from '../history/history.repository';
 import { recordUserChange } from '../history/record-change';
 import type { Operator } from '../policy/operator';
 import { lockUserForAccessChange } from '../users/user-target';
-import { ResolvedRole, resolveRoleInput } from './role-input';
+import { refuseListedTwice, ResolvedRole, resolveRoleInput } from './role-input';
 import { describeRole, RoleScopeRef, sameRole } from './role-scope';
-import { findEntriesByRules, findProfileEntries, findRoleForUpdate, findRoleProfiles, findRolesOf, insertRoles } from './role.repository';
+import { deleteRoles, findEntriesByRules, findProfileEntries, findRoleForUpdate, findRoleProfiles, findRolesOf, insertRoles } from './role.repository';
 
 /**
  * Role assignment (R4.1, R4.3): who may hand out which role to whom is the
@@ -62,6 +62,41 @@ export async function assignRole(ctx: RequestContext, userId: string, input: Rol
     const [created] = await insertRoles(tx, [{ ...role, institutionId: operator.institutionId, userId: user.id }], operator.label);
     await recordRoleChanges(tx, operator, [created], []);
     return created;
+  });
+}
+
+/** A held role that a listed role leaves as it is: the same type, scope and expiry date. */
+const keeps = (held: RoleAssignment, listed: ResolvedRole) => sameRole(held, listed) && (held.expiryDate ?? null) === listed.expiryDate;
+
+/**
+ * setUserRoles (R4.1-R4.3): the list is the user's roles afterwards. Each listed role is checked as assignRole checks
+ * it (the catalogue, the institution's scopes, the subset rule), each listed once; the user is locked as for any role
+ * change, which also requires that the operator could grant every role the user holds, so no role is taken away by
+ * someone who could not have given it. Only the difference is written: roles held as listed stay untouched (no
+ * history, no event), the others are removed and added with removeRole's and assignRole's history and events. A role
+ * listed with another expiry date than the one held is replaced (removed, then added). Concurrent replacements of one
+ * user queue on its row lock, and each reads the roles after taking it, so the last one's list is the result.
+ */
+export async function setUserRoles(ctx: RequestContext, userId: string, inputs: readonly RoleInput[]): Promise<User> {
+  const operator = ctx.policy.assert('role.assign');
+  const listed: ResolvedRole[] = [];
+  for (const [i, input] of inputs.entries()) {
+    const field = `roles[${i}]`;
+    const role = await resolveRoleInput(ctx.db.manager, operator.institutionId, input, field);
+    refuseListedTwice(listed, role, field);
+    ctx.policy.assertMayGrant([role], 'This list', field);
+    listed.push(role);
+  }
+  return inTransaction(ctx.db, async (tx) => {
+    const { user, held } = await lockRoleHolder(ctx, tx, userId);
+    const removed = held.filter((h) => !listed.some((r) => keeps(h, r)));
+    const missing = listed.filter((r) => !held.some((h) => keeps(h, r)));
+    // Removed first: a replaced role's new expiry date takes the place of the old one under the unique index.
+    await deleteRoles(tx, operator.institutionId, removed.map((r) => r.id));
+    const added = await insertRoles(tx, missing.map((r) => ({ ...r, institutionId: operator.institutionId, userId: user.id })), operator.label);
+    if (removed.length > 0) await endSessionsWithoutStaffRole(tx, user.id);
+    await recordRoleChanges(tx, operator, added, removed);
+    return user;
   });
 }
 
