@@ -1,0 +1,205 @@
+import { createInstitution, createPatron, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+import { Receiver, signatureIsValid, startReceiver } from './receiver';
+
+/**
+ * Issue 13 item 6: webhooks delivered from the outbox to a real local receiver, signed, in order, at least once,
+ * retried with backoff and disabled after persistent failure. The retry schedule is shortened (50 ms doubling up to
+ * 200 ms, a 1.5 s window) so the suite runs in seconds; the rules are the same as with the defaults.
+ */
+const SECRET = 'a partner secret of 32 characters';
+const WINDOW_MS = 1500;
+
+let app: TestApp;
+let inst: InstitutionFixture;
+let admin: string;
+const receivers: Receiver[] = [];
+
+beforeAll(async () => {
+  app = await startTestApp({ webhooks: { allowHttp: true, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: WINDOW_MS, pollMs: 200, timeoutMs: 2000 } });
+  inst = await createInstitution(app.db.dataSource);
+  await createPerson(app.db.dataSource, inst, { primaryIdentifier: 'hook_admin', roles: [['USER_ADMINISTRATOR', 'INSTITUTION']] });
+  admin = await app.login('hook_admin', PASSWORD);
+});
+afterEach(async () => {
+  // Each test's webhooks go with it, so later changes are not sent to receivers that are gone.
+  await app.db.dataSource.query('DELETE FROM webhook');
+  for (const r of receivers.splice(0)) await r.close();
+});
+afterAll(() => app.close());
+
+const CREATE = `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { id status cursor secretHint } }`;
+const RENAME = `mutation($id: ID!, $f: String!) { updateUser(id: $id, input: { firstName: $f }) { id } }`;
+const STATE = `query($id: ID!) {
+  webhook(id: $id) {
+    status disabledReason disabledAt failingSince attempts nextAttemptAt lastDeliveryAt lastError pendingEvents cursor
+    deliveries(first: 20) { edges { cursor node { deliveryId eventCursor eventType attempt at statusCode error durationMs succeeded nextAttemptAt } } pageInfo { hasNextPage endCursor } }
+  }
+}`;
+
+async function receiver(answer?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const r = await startReceiver(answer);
+  receivers.push(r);
+  return r;
+}
+
+/** A webhook following user updates with the institution's User Manager role. */
+async function createHook(url: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await app.gql(CREATE, { in: { url, secret: SECRET, roles: [{ roleType: 'USER_MANAGER', scope: { type: 'INSTITUTION' } }], events: ['USER_UPDATED'], ...extra } }, admin);
+  if (!res.data?.createWebhook) throw new Error(`createWebhook failed: ${JSON.stringify(res.errors)}`);
+  return res.data.createWebhook.id;
+}
+
+async function rename(userId: string, firstName: string): Promise<void> {
+  const res = await app.gql(RENAME, { id: userId, f: firstName }, admin);
+  expect(res.errors).toBeUndefined();
+}
+
+async function state(id: string) {
+  const res = await app.gql(STATE, { id }, admin);
+  expect(res.errors).toBeUndefined();
+  return res.data.webhook;
+}
+
+const newName = (r: { body: any }) => r.body.event.changes.find((c: { field: string }) => c.field === 'firstName')?.newValue;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('delivers a user change as one signed POST: the receiver verifies the HMAC, every header is there, the event is shaped as the events query gives it', async () => {
+  const r = await receiver();
+  const patron = await createPatron(app.db.dataSource, inst);
+  const hookId = await createHook(r.url());
+  await rename(patron, 'Signed');
+  const [request] = await r.waitFor(1);
+  expect(request.headers['content-type']).toBe('application/json');
+  expect(request.headers['x-carrel-webhook-id']).toBe(hookId);
+  expect(request.headers['x-carrel-event']).toBe('USER_UPDATED');
+  expect(request.headers['x-carrel-delivery']).toBe(request.body.id);
+  expect(Math.abs(Number(request.headers['x-carrel-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+  expect(request.headers['x-carrel-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+  expect(signatureIsValid(SECRET, request)).toBe(true);
+  // Any other secret, or a body changed on the way, fails the check.
+  expect(signatureIsValid('another secret of some length', request)).toBe(false);
+  expect(signatureIsValid(SECRET, { ...request, raw: request.raw.replace('Signed', 'Forged') })).toBe(false);
+  expect(request.body.webhookId).toBe(hookId);
+  // The same event, field for field, as the events query returns it to the same roles.
+  const events = await app.gql(`query($u: ID) { events(filter: { userId: $u, types: [USER_UPDATED] }) { edges { node {
+    cursor type family at by changes { field oldValue newValue } ... on UserEvent { userId } } } } }`, { u: patron }, admin);
+  expect(request.body.event).toEqual(events.data.events.edges[0].node);
+  expect(request.body.event).toMatchObject({ type: 'USER_UPDATED', family: 'USER', by: 'hook_admin', userId: patron, changes: [{ field: 'firstName', newValue: 'Signed' }] });
+});
+
+test('R11.3 a receiver that fails (HTTP 500) and recovers gets the same event again, then the next ones in order: none lost, none twice after success', async () => {
+  const r = await receiver((_req, i) => (i < 3 ? 500 : 200));
+  const patron = await createPatron(app.db.dataSource, inst);
+  const hookId = await createHook(r.url());
+  for (const name of ['First', 'Second', 'Third']) await rename(patron, name);
+  await r.waitFor(3, 10_000, (x) => x.status === 200);
+  await pause(500);
+  const [failed, succeeded] = [r.received.filter((x) => x.status === 500), r.received.filter((x) => x.status === 200)];
+  // The head event was tried three times and failed, each time with the same delivery id, then delivered.
+  expect(failed.map(newName)).toEqual(['First', 'First', 'First']);
+  expect(new Set(failed.map((x) => x.body.id))).toEqual(new Set([succeeded[0].body.id]));
+  expect(succeeded.map(newName)).toEqual(['First', 'Second', 'Third']);
+  expect(new Set(succeeded.map((x) => x.body.id)).size).toBe(3);
+  expect(r.received).toHaveLength(6);
+  const hook = await state(hookId);
+  expect(hook).toMatchObject({ status: 'ACTIVE', attempts: 0, failingSince: null, nextAttemptAt: null, lastError: null, pendingEvents: 0 });
+  expect(hook.lastDeliveryAt).not.toBeNull();
+  expect(hook.cursor).toBe(succeeded[2].body.event.cursor);
+  // The log, newest first: one entry per attempt.
+  const log = hook.deliveries.edges.map((e: any) => e.node);
+  expect(log.map((d: any) => [d.attempt, d.statusCode, d.succeeded])).toEqual([[1, 200, true], [1, 200, true], [4, 200, true], [3, 500, false], [2, 500, false], [1, 500, false]]);
+  expect(log[3]).toMatchObject({ error: 'HTTP 500', eventType: 'USER_UPDATED', eventCursor: succeeded[0].body.event.cursor, deliveryId: succeeded[0].body.id });
+  expect(log[3].nextAttemptAt).not.toBeNull();
+  // Paged with its cursor.
+  const page = await app.gql(`query($id: ID!, $after: String) { webhook(id: $id) { deliveries(first: 2, after: $after) { edges { node { attempt } } pageInfo { hasNextPage } } } }`,
+    { id: hookId, after: hook.deliveries.edges[1].cursor }, admin);
+  expect(page.data.webhook.deliveries).toEqual({ edges: [{ node: { attempt: 4 } }, { node: { attempt: 3 } }], pageInfo: { hasNextPage: true } });
+});
+
+test('a receiver failing past the retry window gets the webhook DISABLED with its reason and a WEBHOOK_DISABLED event; re-enabling resumes from its cursor, nothing lost', async () => {
+  let up = false;
+  const r = await receiver(() => (up ? 200 : 503));
+  const patron = await createPatron(app.db.dataSource, inst);
+  const hookId = await createHook(r.url());
+  await rename(patron, 'WhileDown');
+  let hook = await state(hookId);
+  for (const deadline = Date.now() + WINDOW_MS + 5000; hook.status !== 'DISABLED' && Date.now() < deadline; hook = await state(hookId)) await pause(100);
+  expect(hook.status).toBe('DISABLED');
+  expect(hook.disabledReason).toMatch(/retry window.*HTTP 503/);
+  expect(hook.disabledAt).not.toBeNull();
+  expect(hook.lastError).toBe('HTTP 503');
+  expect(hook.pendingEvents).toBe(1);
+  const attempts = r.received.length;
+  expect(attempts).toBeGreaterThan(3);
+  const disabled = await app.gql(`{ events(filter: { types: [WEBHOOK_DISABLED] }) { edges { node { type by ... on ConfigurationEvent { subjectId } } } } }`, {}, admin);
+  expect(disabled.data.events.edges.map((e: any) => e.node)).toEqual([{ type: 'WEBHOOK_DISABLED', by: 'carrel:webhook-delivery', subjectId: hookId }]);
+  // Disabled: nothing is sent, however long it waits.
+  await rename(patron, 'WhileDisabled');
+  await pause(600);
+  expect(r.received).toHaveLength(attempts);
+  up = true;
+  const enabled = await app.gql(`mutation($id: ID!) { updateWebhook(id: $id, input: { enabled: true }) { status disabledReason attempts failingSince } }`, { id: hookId }, admin);
+  expect(enabled.data.updateWebhook).toEqual({ status: 'ACTIVE', disabledReason: null, attempts: 0, failingSince: null });
+  const delivered = await r.waitFor(2, 10_000, (x) => x.status === 200);
+  expect(delivered.map(newName)).toEqual(['WhileDown', 'WhileDisabled']);
+});
+
+test('a redirect is not followed: only the registered URL is called, and the 3xx counts as a failed attempt', async () => {
+  const r = await receiver((req) => (req.path === '/hook' ? { redirect: '/elsewhere' } : 200));
+  const patron = await createPatron(app.db.dataSource, inst);
+  const hookId = await createHook(r.url('/hook'));
+  await rename(patron, 'Redirected');
+  await r.waitFor(2);
+  expect(r.received.every((x) => x.path === '/hook')).toBe(true);
+  const hook = await state(hookId);
+  expect(hook.status).toBe('ACTIVE');
+  expect(hook.lastError).toBe('redirect not followed (HTTP 302)');
+  expect(hook.deliveries.edges[hook.deliveries.edges.length - 1].node).toMatchObject({ statusCode: 302, succeeded: false, error: 'redirect not followed (HTTP 302)' });
+});
+
+test('a receiver that is not there (connection refused) is retried with the failure named in the log', async () => {
+  const r = await receiver();
+  const url = r.url();
+  await r.close();
+  receivers.pop();
+  const patron = await createPatron(app.db.dataSource, inst);
+  const hookId = await createHook(url);
+  await rename(patron, 'Nobody');
+  let hook = await state(hookId);
+  for (const deadline = Date.now() + 5000; hook.deliveries.edges.length < 2 && Date.now() < deadline; hook = await state(hookId)) await pause(100);
+  expect(hook.deliveries.edges.slice(-2).map((e: any) => [e.node.attempt, e.node.statusCode, e.node.error])).toEqual([[2, null, 'connection refused'], [1, null, 'connection refused']]);
+});
+
+test('the webhook receives only the event types it asked for, and only what commits after its creation', async () => {
+  const r = await receiver();
+  const patron = await createPatron(app.db.dataSource, inst);
+  await rename(patron, 'BeforeCreation');
+  await createHook(r.url(), { events: ['USER_DEACTIVATED'] });
+  await rename(patron, 'NotAsked');
+  expect((await app.gql(`mutation($id: ID!) { deactivateUser(id: $id) { id } }`, { id: patron }, admin)).errors).toBeUndefined();
+  const [request] = await r.waitFor(1);
+  await pause(300);
+  expect(r.received).toHaveLength(1);
+  expect(request.body.event.type).toBe('USER_DEACTIVATED');
+});
+
+test('updateWebhook changes the URL and secret: the next request goes to the new URL, signed with the new secret; deleteWebhook stops deliveries', async () => {
+  const [old, next] = [await receiver(), await receiver()];
+  const patron = await createPatron(app.db.dataSource, inst);
+  const hookId = await createHook(old.url());
+  const newSecret = 'the second secret, also long';
+  const res = await app.gql(`mutation($id: ID!, $in: UpdateWebhookInput!) { updateWebhook(id: $id, input: $in) { url secretHint } }`,
+    { id: hookId, in: { url: next.url('/v2'), secret: newSecret } }, admin);
+  expect(res.data.updateWebhook).toEqual({ url: next.url('/v2'), secretHint: 'the …' });
+  await rename(patron, 'Moved');
+  const [request] = await next.waitFor(1);
+  expect(signatureIsValid(newSecret, request)).toBe(true);
+  expect(old.received).toHaveLength(0);
+  const deleted = await app.gql(`mutation($id: ID!) { deleteWebhook(id: $id) { deletedWebhookId } }`, { id: hookId }, admin);
+  expect(deleted.data.deleteWebhook.deletedWebhookId).toBe(hookId);
+  await rename(patron, 'AfterDelete');
+  await pause(500);
+  expect(next.received).toHaveLength(1);
+  expect((await app.gql(`query($id: ID!) { webhook(id: $id) { id } }`, { id: hookId }, admin)).data.webhook).toBeNull();
+});
