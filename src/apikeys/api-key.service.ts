@@ -5,7 +5,7 @@ import type { ApiKey } from '../db/entities';
 import { inTransaction } from '../db/transaction';
 import { appendEvents } from '../events/outbox.repository';
 import type { CreateApiKeyInput } from '../generated/graphql';
-import { refuseListedTwice, ResolvedRole, resolveRoleInput } from '../roles/role-input';
+import { resolveDelegatedRoles } from '../roles/delegated-roles';
 import { describeRole } from '../roles/role-scope';
 import { findRolesOfApiKeys, insertRoles } from '../roles/role.repository';
 import { generateSecret } from './api-key.secret';
@@ -37,21 +37,6 @@ export function isApiKeyActive(key: ApiKey, now = new Date()): boolean {
   return key.revokedAt === null && (key.expiresAt === null || key.expiresAt.getTime() > now.getTime());
 }
 
-async function resolveKeyRoles(ctx: RequestContext, institutionId: string, input: CreateApiKeyInput): Promise<ResolvedRole[]> {
-  if (input.roles.length === 0) throw badInput('input.roles', 'An API key needs at least one role');
-  const roles: ResolvedRole[] = [];
-  for (const [i, roleInput] of input.roles.entries()) {
-    const field = `input.roles[${i}]`;
-    const role = await resolveRoleInput(ctx.db.manager, institutionId, roleInput, field);
-    // A user may hold an unscoped, inactive role until someone scopes it (R4.3); a key must be usable as created.
-    if (role.scopeType === null) throw badInput(`${field}.scope`, `${role.roleType} needs a scope: an API key's roles must be usable`);
-    refuseListedTwice(roles, role, field);
-    ctx.policy.assertMayDelegate(role, field);
-    roles.push(role);
-  }
-  return roles;
-}
-
 export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput): Promise<CreatedApiKey> {
   const operator = ctx.policy.assert('apiKey.manage');
   const name = input.name.trim();
@@ -59,7 +44,7 @@ export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput
   if (name.length > MAX_NAME_LENGTH) throw badInput('input.name', `The name is longer than ${MAX_NAME_LENGTH} characters`);
   const expiresAt = input.expiresAt ?? null;
   if (expiresAt && expiresAt.getTime() <= Date.now()) throw badInput('input.expiresAt', 'The expiry must be in the future');
-  const roles = await resolveKeyRoles(ctx, operator.institutionId, input);
+  const roles = await resolveDelegatedRoles(ctx, operator.institutionId, input.roles, 'An API key');
   const { prefix, secret, hash } = generateSecret();
   return inTransaction(ctx.db, async (tx) => {
     if (await findApiKeyByName(tx, operator.institutionId, name)) {

@@ -3,6 +3,7 @@ import { createTokenIssuer } from '../../src/auth/tokens';
 import { createServer, CarrelServer } from '../../src/server';
 import type { BudgetSettings } from '../../src/server/request-budget';
 import type { CompileSettings } from '../../src/server/compiled-execution';
+import type { WebhookSettings } from '../../src/webhooks/webhook-settings';
 import { createTestDatabase, TestDatabase } from './test-db';
 
 export interface GraphQLResponse<T = any> {
@@ -29,7 +30,7 @@ export interface TestApp {
  * the tests of those jobs, which a server's own run would race).
  */
 export async function startTestApp(
-  opts: { production?: boolean; database?: SessionLimits; budget?: BudgetSettings; compile?: CompileSettings; jobs?: boolean } = {},
+  opts: { production?: boolean; database?: SessionLimits; budget?: BudgetSettings; compile?: CompileSettings; jobs?: boolean; webhooks?: Partial<WebhookSettings> } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(opts.database);
   const server = await createServer({
@@ -39,6 +40,7 @@ export async function startTestApp(
     budget: opts.budget ?? null,
     compile: opts.compile,
     jobs: opts.jobs,
+    webhooks: opts.webhooks,
   });
   const port = await server.listen(0);
   const url = `http://127.0.0.1:${port}/graphql`;

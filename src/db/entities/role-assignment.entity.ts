@@ -2,7 +2,7 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeor
 
 export type ScopeType = 'INSTITUTION' | 'LIBRARY' | 'CIRCULATION_DESK';
 
-/** A role held by exactly one of a user or an API key, within a scope; saved inactive while it lacks a needed scope. */
+/** A role held by exactly one of a user, an API key or a webhook, within a scope; saved inactive while it lacks a needed scope. */
 @Entity('role_assignment')
 export class RoleAssignment {
   @PrimaryGeneratedColumn('uuid', { name: 'id' })
@@ -16,6 +16,9 @@ export class RoleAssignment {
 
   @Column({ type: 'uuid', name: 'api_key_id', nullable: true })
   apiKeyId: string | null;
+
+  @Column({ type: 'uuid', name: 'webhook_id', nullable: true })
+  webhookId: string | null;
 
   @Column({ type: 'text', name: 'role_type' })
   roleType: string;
