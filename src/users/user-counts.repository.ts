@@ -36,6 +36,8 @@ const unfiltering: Record<Exclude<keyof UsersFilter, keyof CoarseCountFilter>, (
   identifier: isNull,
   roleType: isNull,
   hasActiveBlock: isNull,
+  statisticCategory: isNull,
+  statisticCategoryType: isNull,
   expiringBefore: isNull,
 };
 

@@ -39,9 +39,11 @@ function escapeLike(text: string): string {
 
 /**
  * Whether a statement with these filters must be planned for its values each time (db/prepared.ts): how many users a
- * name search matches, hence the best plan, depends on the words.
+ * name search or a statistic category matches, hence the best plan, depends on the values. (A generic plan walks the
+ * users in page order for a category few or none have: 0.5 s at 100,000 users, against 0.2 ms planned for it.)
  */
-const planEachTime = (filter: UsersFilter) => searchWords(filter.name).length > 0;
+const planEachTime = (filter: UsersFilter) =>
+  searchWords(filter.name).length > 0 || !!filter.statisticCategory || !!filter.statisticCategoryType;
 
 /** The users-list filters as SQL conditions on `u`; each one is served by an index. */
 function filterConditions(p: SqlParams, institutionId: string, filter: UsersFilter, scope: OwnerScope): string[] {
@@ -76,6 +78,15 @@ function filterConditions(p: SqlParams, institutionId: string, filter: UsersFilt
     const activeBlock = `EXISTS (SELECT 1 FROM user_block b WHERE b.user_id = u.id AND (b.expiry_date IS NULL OR b.expiry_date > now())
                          AND ${ownerCondition('b.owner_library_id', p.once('owners', ownerParam(scope)))})`;
     where.push(filter.hasActiveBlock ? activeBlock : `NOT ${activeBlock}`);
+  }
+  if (filter.statisticCategory || filter.statisticCategoryType) {
+    // R5.2: one statistic must match every given part and be visible to the operator, or the user does not match.
+    const parts = [
+      ...(filter.statisticCategory ? [`s.category = ${p.add(filter.statisticCategory)}`] : []),
+      ...(filter.statisticCategoryType ? [`s.category_type = ${p.add(filter.statisticCategoryType)}`] : []),
+    ];
+    where.push(`EXISTS (SELECT 1 FROM user_statistic s WHERE s.institution_id = ${institution} AND s.user_id = u.id AND ${parts.join(' AND ')}
+                AND ${ownerCondition('s.owner_library_id', p.once('owners', ownerParam(scope)))})`);
   }
   return where;
 }
