@@ -104,7 +104,7 @@ test('an uploaded PNG is stored with its type from the content, its size, digest
   const bytes = png();
   const res = await upload(patron, tokens.um_att, { bytes, name: 'library-card.png', type: 'image/png' });
   expect(res.status).toBe(201);
-  const body = await res.json();
+  const body: any = await res.json();
   expect(body).toEqual({
     id: expect.any(String), userId: patron, fileName: 'library-card.png', mediaType: 'image/png', sizeBytes: bytes.length,
     sha256: crypto.createHash('sha256').update(bytes).digest('hex'), createdBy: 'um_att', createdAt: expect.any(String),
@@ -125,7 +125,7 @@ test('an attachment is listed on User.attachments and in the JSON list', async (
   }]);
   const res = await list(patron, tokens.um_att);
   expect(res.status).toBe(200);
-  expect((await res.json()).attachments).toEqual([expect.objectContaining({ id: a.id, fileName: 'form.png', mediaType: 'image/png' })]);
+  expect(((await res.json()) as any).attachments).toEqual([expect.objectContaining({ id: a.id, fileName: 'form.png', mediaType: 'image/png' })]);
 });
 
 test('a download returns the identical bytes with the stored type, as an attachment, nosniff and not cached', async () => {
@@ -300,7 +300,7 @@ test('control characters, NUL and bidirectional overrides sent encoded (filename
   const patron = await createPatron(db(), inst);
   const res = await rawUpload(patron, tokens.um_att, [{ name: 'file', fileName: 'pass\u0007wd\u202egnp.exe\u0000', bytes: png(), encoded: true }]);
   expect(res.status).toBe(201);
-  expect((await res.json()).fileName).toBe('passwdgnp.exe');
+  expect(((await res.json()) as any).fileName).toBe('passwdgnp.exe');
 });
 
 test('a file name with nothing left, or only dots, is stored as "attachment"; an overlong one is cut to 255 characters keeping the extension', async () => {
@@ -392,4 +392,25 @@ test('a file is never readable as one\'s own record: an operator without user.re
   expect(await errorOf(await list(id, token))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
   const gql = await app.gql(`{ me { attachments { id } } }`, {}, token);
   expect(gql.errors![0].extensions!.code).toBe('FORBIDDEN');
+});
+
+test('R11.2 a partner system\'s API key (X-API-Key) uploads, lists, downloads and deletes under its own roles', async () => {
+  const created = await app.gql(`mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret apiKey { name } } }`,
+    { in: { name: 'scanner station', roles: [{ roleType: 'CIRCULATION_DESK_OPERATOR', scope: { type: 'LIBRARY', libraryId: inst.libraries.MAIN.id } }] } }, tokens.ua_att);
+  expect(created.errors).toBeUndefined();
+  const key = { 'x-api-key': created.data.createApiKey.secret as string };
+  const patron = await createPatron(db(), inst);
+  const form = new FormData();
+  form.append('file', new Blob([pdf()]), 'signed-form.pdf');
+  const res = await fetch(`${base}/users/${patron}/attachments`, { method: 'POST', headers: key, body: form });
+  expect(res.status).toBe(201);
+  const a: any = await res.json();
+  expect(a.createdBy).toBe('api-key:scanner station');
+  expect(((await (await fetch(`${base}/users/${patron}/attachments`, { headers: key })).json()) as any).attachments).toHaveLength(1);
+  expect((await fetch(`${base}/attachments/${a.id}`, { headers: key })).status).toBe(200);
+  // A desk role reaches patrons only, for a key as for staff.
+  const staff = await createPerson(db(), inst, { roles: [['CATALOGER', 'INSTITUTION']] });
+  const refused = await fetch(`${base}/users/${staff}/attachments`, { method: 'POST', headers: key, body: form });
+  expect(refused.status).toBe(403);
+  expect((await fetch(`${base}/attachments/${a.id}`, { method: 'DELETE', headers: key })).status).toBe(204);
 });

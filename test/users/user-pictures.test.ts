@@ -21,7 +21,8 @@ const VALID = { photoServerUrl: 'https://photos.example.edu/users/', photoIdenti
 const OFF = { enabled: false, photoServerUrl: null, photoIdentifierType: null, photoSuffix: null };
 
 beforeAll(async () => {
-  app = await startTestApp();
+  // No periodic jobs: their statements would count in the statement test below.
+  app = await startTestApp({ jobs: false });
   inst = await createInstitution(db());
   const other = await createInstitution(db(), 'OTHER');
   tokens = await loginOperators(app, inst, {
