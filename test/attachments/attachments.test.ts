@@ -414,3 +414,9 @@ test('R11.2 a partner system\'s API key (X-API-Key) uploads, lists, downloads an
   expect(refused.status).toBe(403);
   expect((await fetch(`${base}/attachments/${a.id}`, { method: 'DELETE', headers: key })).status).toBe(204);
 });
+
+test('a vendor contact may carry files (a contract) for user managers; desk roles, patrons only, are refused', async () => {
+  const contact = await createPerson(db(), inst, { recordType: 'CONTACT', withPassword: false });
+  expect((await upload(contact, tokens.um_att, { bytes: pdf(), name: 'contract.pdf' })).status).toBe(201);
+  expect(await errorOf(await upload(contact, tokens.circ_att, { bytes: pdf() }))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+});
