@@ -17,22 +17,30 @@ import { operatorRolesJsonSql, roleInForceSql } from '../policy/roles-in-force.s
 /** Who delivers: the actor of the events the worker writes (a webhook disabled after persistent failure). */
 export const DELIVERY_ACTOR = 'carrel:webhook-delivery';
 
-/** Takes the lease of up to `limit` active webhooks that are due (no retry waiting) and that nobody holds; returns their ids. */
-export async function claimDueWebhooks(db: DataSource, owner: string, limit: number, leaseMs: number): Promise<string[]> {
-  const rows = await returningRows<{ id: string }>(db.manager,
-    `WITH due AS (
-       SELECT id FROM webhook
-        WHERE status = 'ACTIVE' AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-          AND (lease_until IS NULL OR lease_until < now())
-        ORDER BY next_attempt_at NULLS FIRST, id
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED)
-     UPDATE webhook w SET lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond'
-       FROM due WHERE w.id = due.id
-     RETURNING w.id`,
-    [owner, limit, leaseMs],
+/**
+ * Active webhooks that are due (no retry waiting) and that nobody holds, soonest due first: candidates, read without
+ * writing, so that an idle instance costs the database no writes.
+ */
+export async function findDueWebhookIds(db: DataSource, limit: number): Promise<string[]> {
+  const rows: { id: string }[] = await db.query(
+    `SELECT id FROM webhook
+      WHERE status = 'ACTIVE' AND (next_attempt_at IS NULL OR next_attempt_at <= now()) AND (lease_until IS NULL OR lease_until < now())
+      ORDER BY next_attempt_at NULLS FIRST, id
+      LIMIT $1`,
+    [limit],
   );
   return rows.map((r) => r.id);
+}
+
+/** Takes the lease of a webhook that is still active, due and free; false when another instance was first. */
+export async function claimWebhook(db: DataSource, id: string, owner: string, leaseMs: number): Promise<boolean> {
+  const rows = await returningRows(db.manager,
+    `UPDATE webhook SET lease_owner = $2, lease_until = now() + $3 * interval '1 millisecond'
+      WHERE id = $1 AND status = 'ACTIVE' AND (next_attempt_at IS NULL OR next_attempt_at <= now()) AND (lease_until IS NULL OR lease_until < now())
+      RETURNING id`,
+    [id, owner, leaseMs],
+  );
+  return rows.length === 1;
 }
 
 /** When the next retry of an active webhook is due (null: none waits), so the worker can wake for it. */

@@ -9,9 +9,10 @@ import type { EventHub } from '../events/event-hub';
 import { viewOf } from '../events/event-view';
 import { EventRow, readReleasedEvents } from '../events/outbox.repository';
 import { eventAudience } from '../policy/event-audience';
+import type { Operator } from '../policy/operator';
 import { createPolicy } from '../policy/policy';
 import {
-  Attempt, claimDueWebhooks, DeliveryTarget, loadDeliveryTarget, nextRetryAt, pruneDeliveries, recordDelivered, recordFailed, releaseAllLeases, releaseLease,
+  Attempt, claimWebhook, countPending, DeliveryTarget, findDueWebhookIds, loadDeliveryTarget, nextRetryAt, pruneDeliveries, recordDelivered, recordFailed, releaseAllLeases, releaseLease,
 } from './webhook-delivery.repository';
 import { operatorOf } from './webhook-operator';
 import { bodyOf, createEventShaper } from './webhook-payload';
@@ -22,6 +23,8 @@ import { deliveryIdOf, signatureOf } from './webhook-signature';
 
 /** Events read per statement for one webhook; it delivers them one by one, in order. */
 const PAGE = 100;
+/** Due webhooks looked at per wake: each costs two reads, and is taken (a write) only when it has something to deliver. */
+const CANDIDATES = 200;
 /** The delivery log keeps 7 days, and at most this many attempts per webhook. */
 export const LOG_KEEP_MS = 7 * 86_400_000;
 export const LOG_KEEP_PER_WEBHOOK = 10_000;
@@ -59,6 +62,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
   let again = false;
   let wakes = 0;
   let timer: NodeJS.Timeout | null = null;
+  let timerAt = 0;
 
   /** One event to its webhook; true when acknowledged and recorded (the next may follow). */
   async function deliverOne(target: DeliveryTarget, row: EventRow, ctx: ReturnType<typeof contextOf>): Promise<boolean> {
@@ -91,9 +95,19 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
       target.attempts = 0;
       return true;
     }
-    const result = await recordFailed(db, target, owner, attempt, retryDelayMs(attempt.attempt, settings), settings.retryWindowMs);
+    const retryInMs = retryDelayMs(attempt.attempt, settings);
+    const result = await recordFailed(db, target, owner, attempt, retryInMs, settings.retryWindowMs);
+    if (result && !result.disabled) schedule(retryInMs + 5);
     if (result?.disabled) log(`webhook ${target.id} disabled after failing for the whole retry window: ${attempt.error}`);
     return false;
+  }
+
+  const audienceOf = (operator: Operator) => eventAudience(createPolicy(() => operator), operator);
+
+  /** Whether the webhook has an event to deliver: read only, so that idle webhooks are never written to. */
+  async function hasPending(id: string): Promise<boolean> {
+    const target = await loadDeliveryTarget(db.manager, null, id, null);
+    return target !== null && (await countPending(db.manager, target, audienceOf(operatorOf(target)), 1)) > 0;
   }
 
   /** Delivers one leased webhook until it has nothing more, fails, or is lost; returns whether anything was delivered. */
@@ -105,7 +119,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
         const target = await loadDeliveryTarget(db.manager, null, id, owner);
         if (!target) return delivered;
         const operator = operatorOf(target);
-        const audience = eventAudience(createPolicy(() => operator), operator);
+        const audience = audienceOf(operator);
         const page = await readReleasedEvents(db.manager, { xid: BigInt(target.cursorXid), id: BigInt(target.cursorId) }, PAGE, {
           audience, selection: { types: target.eventTypes, families: target.families },
         });
@@ -126,13 +140,16 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
     }
   }
 
+  /** Wakes the worker in `ms`, unless it is already due to wake sooner. */
   function schedule(ms: number): void {
-    if (stopped) return;
+    const at = Date.now() + Math.max(ms, 0);
+    if (stopped || (timer && timerAt <= at)) return;
     if (timer) clearTimeout(timer);
+    timerAt = at;
     timer = setTimeout(() => {
       timer = null;
       void cycle();
-    }, Math.max(ms, 0));
+    }, at - Date.now());
     timer.unref();
   }
 
@@ -153,10 +170,13 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
     try {
       do {
         again = false;
-        const room = settings.concurrency - inFlight.size;
+        let room = settings.concurrency - inFlight.size;
         if (room <= 0) break;
-        for (const id of await claimDueWebhooks(db, owner, room, leaseMs)) {
+        for (const id of await findDueWebhookIds(db, CANDIDATES)) {
+          if (room <= 0 || stopped) break;
           const seen = wakes;
+          if (!(await hasPending(id)) || !(await claimWebhook(db, id, owner, leaseMs))) continue;
+          room -= 1;
           const work: Promise<void> = deliver(id).then((delivered) => {
             inFlight.delete(work);
             // More may have committed while it delivered (it held the lease, so no cycle could take it): look again.

@@ -1,5 +1,5 @@
 import { configureFines } from '../fines/fine-fixtures';
-import { createInstitution, createPatron, createPerson, InstitutionFixture, loginOperators } from '../support/fixtures';
+import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 import { Receiver, startReceiver } from './receiver';
 
@@ -193,7 +193,11 @@ test('updateWebhook checks a new URL and secret by the same rules', async () => 
 test('webhook changes are API_KEY-family events: the administrators who manage keys see them, a User Manager does not', async () => {
   const id = await create(tokens.ua);
   const query = `{ events(first: 500, filter: { types: [WEBHOOK_CREATED] }) { edges { node { type ... on ConfigurationEvent { subjectId } } } } }`;
-  const seen = await app.gql(query, {}, tokens.ua);
+  // An event is readable once released (no older transaction still running on the server): wait for it.
+  let seen = await app.gql(query, {}, tokens.ua);
+  for (const deadline = Date.now() + 5000; !JSON.stringify(seen).includes(id) && Date.now() < deadline; seen = await app.gql(query, {}, tokens.ua)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   expect(seen.data.events.edges.map((e: any) => e.node.subjectId)).toContain(id);
   const hidden = await app.gql(query, {}, tokens.um);
   expect(hidden.data.events.edges).toEqual([]);

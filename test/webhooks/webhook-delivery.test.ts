@@ -132,7 +132,10 @@ test('a receiver failing past the retry window gets the webhook DISABLED with it
   expect(hook.pendingEvents).toBe(1);
   const attempts = r.received.length;
   expect(attempts).toBeGreaterThan(3);
-  const disabled = await app.gql(`{ events(filter: { types: [WEBHOOK_DISABLED] }) { edges { node { type by ... on ConfigurationEvent { subjectId } } } } }`, {}, admin);
+  // Readable once released (no older transaction still running on the server): wait for it.
+  const query = `{ events(filter: { types: [WEBHOOK_DISABLED] }) { edges { node { type by ... on ConfigurationEvent { subjectId } } } } }`;
+  let disabled = await app.gql(query, {}, admin);
+  for (const deadline = Date.now() + 5000; disabled.data.events.edges.length === 0 && Date.now() < deadline; disabled = await app.gql(query, {}, admin)) await pause(50);
   expect(disabled.data.events.edges.map((e: any) => e.node)).toEqual([{ type: 'WEBHOOK_DISABLED', by: 'carrel:webhook-delivery', subjectId: hookId }]);
   // Disabled: nothing is sent, however long it waits.
   await rename(patron, 'WhileDisabled');
