@@ -292,6 +292,22 @@ describe('who may export, and what', () => {
     expect(listed).toEqual([expect.objectContaining({ node: { id, fineCount: 0 } })]);
   });
 
+  test('R4.5 an export leaves protected accounts\' fines alone, and restricted users\' for an operator who cannot edit them (R4.2)', async () => {
+    const from = await since();
+    const exl = await createPatron(db(), inst, { primaryIdentifier: 'exl_bursar' });
+    const restricted = await createPatron(db(), inst);
+    await db().query(`UPDATE app_user SET is_restricted = true WHERE id = $1`, [restricted]);
+    const plain = await createPatron(db(), inst);
+    const [exlFine, restrictedFine, plainFine] = [await givenFine(db(), inst, exl, '1.00'), await givenFine(db(), inst, restricted, '2.00'), await givenFine(db(), inst, plain, '3.00')];
+    const { fa_limited: limited } = await loginOperators(app, inst, { fa_limited: ['FULFILLMENT_ADMINISTRATOR', 'INSTITUTION'] });
+    await db().query(`UPDATE app_user SET cannot_edit_restricted_users = true WHERE primary_identifier = 'fa_limited'`);
+    const batch = await exported(limited, { batchId: batchId(), filter: { createdAfter: from } });
+    expect(batch.lines.map((l: any) => l.fineId)).toEqual([plainFine]);
+    const full = await exported(t.fa_inst, { batchId: batchId(), filter: { createdAfter: from } });
+    expect(full.lines.map((l: any) => l.fineId)).toEqual([restrictedFine]);
+    expect((await fineRow(db(), exlFine)).status).toBe('ACTIVE');
+  });
+
   test('R13.3 batches page newest first with a cursor', async () => {
     const ids = [batchId(), batchId(), batchId()];
     for (const id of ids) await exported(t.fa_inst, { batchId: id, filter: { createdAfter: await since() } });
