@@ -105,6 +105,20 @@ describe('what an export moves', () => {
     expect(n).toBe(3);
   });
 
+  test('R5.2 FINE_TRANSFERRED events reach operators whose scope covers the fine\'s owner, not another library\'s', async () => {
+    const from = await since();
+    const patron = await createPatron(db(), inst);
+    const fine = await givenFine(db(), inst, patron, '2.00', { owner: 'MAIN' });
+    await exported(t.fa_inst, { batchId: batchId(), filter: { createdAfter: from } });
+    const EVENTS = `query($u: ID) { events(first: 50, filter: { userId: $u, types: [FINE_TRANSFERRED] }) { edges { node { type ... on FineEvent { fineId } } } } }`;
+    const { um_main: main, um_law: law } = await loginOperators(app, inst, { um_main: ['USER_MANAGER', 'MAIN'], um_law: ['USER_MANAGER', 'LAW'] });
+    const deadline = Date.now() + 5_000;
+    let seen: any[] = [];
+    while (seen.length === 0 && Date.now() < deadline) seen = (await app.gql(EVENTS, { u: patron }, main)).data.events.edges;
+    expect(seen.map((e: any) => e.node)).toEqual([{ type: 'FINE_TRANSFERRED', fineId: fine }]);
+    expect((await app.gql(EVENTS, { u: patron }, law)).data.events.edges).toEqual([]);
+  });
+
   test('R7.6 balances report the transferred amounts apart and the active balance drops; the TRANSFERRED filter lists them (R7.9)', async () => {
     const from = await since();
     const patron = await createPatron(db(), inst);
