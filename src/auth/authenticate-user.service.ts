@@ -15,7 +15,7 @@ function ineligibility(ctx: RequestContext, candidates: readonly LoginCandidate[
   if (candidates.length > 1) return 'identifier matches several users';
   const [candidate] = candidates;
   if (!candidate) return 'unknown identifier';
-  // R4.5: exl_api and saas_admin are for Ex Libris's own processes; nobody signs in as them, by any path.
+  // R4.5: the technical accounts never sign in as staff; no partner has a reason to check their passwords either.
   if (isTechnicalAccount(candidate.primaryIdentifier)) return 'technical account';
   // Desk and fulfilment roles reach patrons only: a staff user is to them as if it did not exist.
   if (!ctx.policy.can('user.authenticate', candidate)) {
