@@ -142,22 +142,27 @@ async function logAttempt(tx: EntityManager, target: DeliveryTarget, attempt: At
 }
 
 /**
- * The receiver acknowledged the event: the cursor moves past it, the failure is forgotten, the lease is renewed.
- * False when this instance no longer holds the lease (nothing written: the new holder delivers from the cursor).
+ * The receiver acknowledged the event: the cursor moves past it, the failure is forgotten, the lease is renewed and
+ * the attempt is logged, in one statement. False when this instance no longer holds the lease (nothing written: the
+ * new holder delivers from the cursor).
+ *
+ * It does not wait for the WAL flush (most of a delivery's cost otherwise): a crash may lose the last few cursor
+ * moves, and those events are then delivered again, which at-least-once allows.
  */
 export async function recordDelivered(db: DataSource, target: DeliveryTarget, owner: string, leaseMs: number, attempt: Attempt): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const moved = await returningRows(tx,
-      `UPDATE webhook SET cursor_xid = $3::xid8, cursor_id = $4, attempts = 0, failing_since = NULL, next_attempt_at = NULL,
+  const rows: unknown[] = await db.query(
+    `WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)),
+     moved AS (
+       UPDATE webhook SET cursor_xid = $3::xid8, cursor_id = $4, attempts = 0, failing_since = NULL, next_attempt_at = NULL,
                           last_delivery_at = now(), last_error = NULL, lease_until = now() + $5 * interval '1 millisecond'
-        WHERE id = $1 AND lease_owner = $2 AND status = 'ACTIVE'
-        RETURNING id`,
-      [target.id, owner, attempt.eventXid, attempt.eventId, leaseMs],
-    );
-    if (moved.length === 0) return false;
-    await logAttempt(tx, target, attempt, true, null);
-    return true;
-  });
+        WHERE id = $1 AND lease_owner = $2 AND status = 'ACTIVE' AND EXISTS (SELECT 1 FROM unflushed)
+        RETURNING id, institution_id)
+     INSERT INTO webhook_delivery (webhook_id, institution_id, delivery_id, event_xid, event_id, event_type, attempt, status_code, duration_ms, succeeded)
+     SELECT id, institution_id, $6, $3::xid8, $4, $7, $8, $9, $10, true FROM moved
+     RETURNING id`,
+    [target.id, owner, attempt.eventXid, attempt.eventId, leaseMs, attempt.deliveryId, attempt.eventType, attempt.attempt, attempt.statusCode, attempt.durationMs],
+  );
+  return rows.length === 1;
 }
 
 /**
