@@ -1,14 +1,14 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { WebhookDelivery } from '../db/entities';
-import { returningRows } from '../db/returning';
-import { appendEvents } from '../events/outbox.repository';
+import { appendEvents, SqlRunner } from '../events/outbox.repository';
 import { audienceCondition, EventAudience } from '../policy/event-audience';
 import type { EventFamily, EventType } from '../generated/graphql';
 import type { OperatorRole } from '../policy/operator';
 import { operatorRolesJsonSql, roleInForceSql } from '../policy/roles-in-force.sql';
 
 /**
- * The delivery worker's reads and writes. A webhook is delivered by one instance at a time: the instance takes a
+ * The delivery worker's reads and writes, on the worker's own connection (`SqlRunner`: statements answer their
+ * rows, UPDATE ... RETURNING included). A webhook is delivered by one instance at a time: the instance takes a
  * lease on its row (`lease_owner`, `lease_until`), renews it with every event it delivers, and gives it back when it
  * stops. Every write of the delivery state checks the lease, so an instance that lost it (it stalled past the lease,
  * another took over) stops instead of delivering beside the new holder.
@@ -21,7 +21,7 @@ export const DELIVERY_ACTOR = 'carrel:webhook-delivery';
  * Active webhooks that are due (no retry waiting) and that nobody holds, soonest due first: candidates, read without
  * writing, so that an idle instance costs the database no writes.
  */
-export async function findDueWebhookIds(db: DataSource, limit: number): Promise<string[]> {
+export async function findDueWebhookIds(db: SqlRunner, limit: number): Promise<string[]> {
   const rows: { id: string }[] = await db.query(
     `SELECT id FROM webhook
       WHERE status = 'ACTIVE' AND (next_attempt_at IS NULL OR next_attempt_at <= now()) AND (lease_until IS NULL OR lease_until < now())
@@ -33,8 +33,8 @@ export async function findDueWebhookIds(db: DataSource, limit: number): Promise<
 }
 
 /** Takes the lease of a webhook that is still active, due and free; false when another instance was first. */
-export async function claimWebhook(db: DataSource, id: string, owner: string, leaseMs: number): Promise<boolean> {
-  const rows = await returningRows(db.manager,
+export async function claimWebhook(db: SqlRunner, id: string, owner: string, leaseMs: number): Promise<boolean> {
+  const rows: unknown[] = await db.query(
     `UPDATE webhook SET lease_owner = $2, lease_until = now() + $3 * interval '1 millisecond'
       WHERE id = $1 AND status = 'ACTIVE' AND (next_attempt_at IS NULL OR next_attempt_at <= now()) AND (lease_until IS NULL OR lease_until < now())
       RETURNING id`,
@@ -44,7 +44,7 @@ export async function claimWebhook(db: DataSource, id: string, owner: string, le
 }
 
 /** When the next retry of an active webhook is due (null: none waits), so the worker can wake for it. */
-export async function nextRetryAt(db: DataSource): Promise<Date | null> {
+export async function nextRetryAt(db: SqlRunner): Promise<Date | null> {
   const [row] = await db.query(`SELECT min(next_attempt_at) AS at FROM webhook WHERE status = 'ACTIVE' AND next_attempt_at > now()`);
   return row.at ?? null;
 }
@@ -71,7 +71,7 @@ export interface DeliveryTarget {
  * The webhook as the worker delivers it, while the instance `owner` holds its lease and it is active and due; null
  * otherwise (deleted, disabled, taken over). Without `owner`: as it stands (what it would receive now).
  */
-export async function loadDeliveryTarget(db: EntityManager, institutionId: string | null, id: string, owner: string | null): Promise<DeliveryTarget | null> {
+export async function loadDeliveryTarget(db: SqlRunner, institutionId: string | null, id: string, owner: string | null): Promise<DeliveryTarget | null> {
   const [row] = await db.query(
     `SELECT w.id, w.institution_id AS "institutionId", i.code AS "institutionCode", i.library_independence AS "libraryIndependence",
             i.debt_limit::text AS "debtLimit", w.url, w.secret, w.event_types AS "eventTypes", w.families,
@@ -92,7 +92,7 @@ export async function loadDeliveryTarget(db: EntityManager, institutionId: strin
  * How many released events after the target's cursor it would receive (its audience and filter, as the worker reads
  * them), counted up to `limit`.
  */
-export async function countPending(db: EntityManager, target: DeliveryTarget, audience: EventAudience, limit: number): Promise<number> {
+export async function countPending(db: SqlRunner, target: DeliveryTarget, audience: EventAudience, limit: number): Promise<number> {
   const params: unknown[] = [target.cursorXid, target.cursorId, limit];
   const condition = audienceCondition(audience, 'e', params.length + 1);
   params.push(...condition.params);
@@ -110,12 +110,12 @@ export async function countPending(db: EntityManager, target: DeliveryTarget, au
 }
 
 /** Gives the lease back (after a failure, when nothing is left to deliver, or on shutdown). */
-export async function releaseLease(db: DataSource, id: string, owner: string): Promise<void> {
+export async function releaseLease(db: SqlRunner, id: string, owner: string): Promise<void> {
   await db.query(`UPDATE webhook SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [id, owner]);
 }
 
 /** Gives back every lease the instance `owner` holds (it is stopping). */
-export async function releaseAllLeases(db: DataSource, owner: string): Promise<void> {
+export async function releaseAllLeases(db: SqlRunner, owner: string): Promise<void> {
   await db.query(`UPDATE webhook SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1`, [owner]);
 }
 
@@ -131,7 +131,7 @@ export interface Attempt {
   durationMs: number;
 }
 
-async function logAttempt(tx: EntityManager, target: DeliveryTarget, attempt: Attempt, succeeded: boolean, retryInMs: number | null): Promise<void> {
+async function logAttempt(tx: SqlRunner, target: DeliveryTarget, attempt: Attempt, succeeded: boolean, retryInMs: number | null): Promise<void> {
   await tx.query(
     `INSERT INTO webhook_delivery (webhook_id, institution_id, delivery_id, event_xid, event_id, event_type, attempt, status_code, error,
                                    duration_ms, succeeded, next_attempt_at)
@@ -149,7 +149,7 @@ async function logAttempt(tx: EntityManager, target: DeliveryTarget, attempt: At
  * It does not wait for the WAL flush (most of a delivery's cost otherwise): a crash may lose the last few cursor
  * moves, and those events are then delivered again, which at-least-once allows.
  */
-export async function recordDelivered(db: DataSource, target: DeliveryTarget, owner: string, leaseMs: number, attempt: Attempt): Promise<boolean> {
+export async function recordDelivered(db: SqlRunner, target: DeliveryTarget, owner: string, leaseMs: number, attempt: Attempt): Promise<boolean> {
   const rows: unknown[] = await db.query(
     `WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)),
      moved AS (
@@ -168,13 +168,15 @@ export async function recordDelivered(db: DataSource, target: DeliveryTarget, ow
 /**
  * The attempt failed: the event stays at the head, to be retried in `retryInMs`, and the lease is given back. When
  * the head has been failing for `windowMs`, the webhook is disabled instead, with a WEBHOOK_DISABLED event, in the
- * same transaction. Returns whether it was disabled (null: this instance no longer held the lease).
+ * same transaction (`db` is a connection of its own: the statements make one transaction on it). Returns whether it
+ * was disabled (null: this instance no longer held the lease).
  */
 export async function recordFailed(
-  db: DataSource, target: DeliveryTarget, owner: string, attempt: Attempt, retryInMs: number, windowMs: number,
+  db: SqlRunner, target: DeliveryTarget, owner: string, attempt: Attempt, retryInMs: number, windowMs: number,
 ): Promise<{ disabled: boolean } | null> {
-  return db.transaction(async (tx) => {
-    const [row] = await returningRows<{ status: string; failingSince: Date }>(tx,
+  await db.query('BEGIN');
+  try {
+    const [row] = await db.query(
       `UPDATE webhook w SET attempts = w.attempts + 1, failing_since = coalesce(w.failing_since, now()), last_error = $3,
               status = CASE WHEN coalesce(w.failing_since, now()) + $4 * interval '1 millisecond' <= now() THEN 'DISABLED' ELSE 'ACTIVE' END,
               lease_owner = NULL, lease_until = NULL
@@ -182,25 +184,29 @@ export async function recordFailed(
         RETURNING w.status, w.failing_since AS "failingSince"`,
       [target.id, owner, attempt.error, windowMs],
     );
-    if (!row) return null;
+    if (!row) {
+      await db.query('COMMIT');
+      return null;
+    }
     const disabled = row.status === 'DISABLED';
     if (disabled) {
-      const reason = `Every delivery of the event at its head failed from ${row.failingSince.toISOString()} for longer than the retry window `
+      const reason = `Every delivery of the event at its head failed from ${(row.failingSince as Date).toISOString()} for longer than the retry window `
         + `(${Math.round(windowMs / 1000)} s); last error: ${attempt.error}`;
-      await tx.query(
-        `UPDATE webhook SET disabled_reason = $2, disabled_at = now(), next_attempt_at = NULL, updated_at = now() WHERE id = $1`,
-        [target.id, reason],
-      );
-      await appendEvents(tx, [{
+      await db.query(`UPDATE webhook SET disabled_reason = $2, disabled_at = now(), next_attempt_at = NULL, updated_at = now() WHERE id = $1`, [target.id, reason]);
+      await appendEvents(db, [{
         institutionId: target.institutionId, eventType: 'WEBHOOK_DISABLED', aggregateType: 'API_KEY', aggregateId: target.id, actor: DELIVERY_ACTOR,
         payload: { url: target.url, reason, changes: [{ field: 'status', oldValue: 'ACTIVE', newValue: 'DISABLED' }] },
       }]);
     } else {
-      await tx.query(`UPDATE webhook SET next_attempt_at = now() + $2 * interval '1 millisecond' WHERE id = $1`, [target.id, retryInMs]);
+      await db.query(`UPDATE webhook SET next_attempt_at = now() + $2 * interval '1 millisecond' WHERE id = $1`, [target.id, retryInMs]);
     }
-    await logAttempt(tx, target, attempt, false, disabled ? null : retryInMs);
+    await logAttempt(db, target, attempt, false, disabled ? null : retryInMs);
+    await db.query('COMMIT');
     return { disabled };
-  });
+  } catch (e) {
+    await db.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
 }
 
 /** A page of a webhook's log, newest first, before the attempt `beforeId` (exclusive), one row more than asked. */
@@ -215,7 +221,7 @@ export function findDeliveries(db: EntityManager, institutionId: string, webhook
  * Deletes log entries older than `keepMs` and, per webhook, beyond its newest `keepPerWebhook`; returns how many.
  * In batches, so that a large log never makes one long transaction.
  */
-export async function pruneDeliveries(db: DataSource, keepMs: number, keepPerWebhook: number, batch = 5000): Promise<number> {
+export async function pruneDeliveries(db: SqlRunner, keepMs: number, keepPerWebhook: number, batch = 5000): Promise<number> {
   let total = 0;
   for (;;) {
     const [{ n }] = await db.query(

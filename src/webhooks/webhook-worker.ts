@@ -1,13 +1,15 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { GraphQLSchema } from 'graphql';
+import type { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { TokenIssuer } from '../auth/tokens';
 import { scheduleJob } from '../common/schedule-job';
 import { contextOf } from '../context';
+import { openOwnConnection, statementsOn } from '../db/own-connection';
 import type { EventHub } from '../events/event-hub';
 import { viewOf } from '../events/event-view';
-import { EventRow, readReleasedEvents } from '../events/outbox.repository';
+import { EventRow, readReleasedEvents, SqlRunner } from '../events/outbox.repository';
 import { eventAudience } from '../policy/event-audience';
 import type { Operator } from '../policy/operator';
 import { createPolicy } from '../policy/policy';
@@ -64,6 +66,28 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
   let timer: NodeJS.Timeout | null = null;
   let timerAt = 0;
 
+  // A connection of its own, outside the request pool (which neither waits for deliveries nor counts their
+  // statements), opened again when lost. Its statements run one after another: a transaction (recordFailed) holds it.
+  let client: Client | null = null;
+  let queue: Promise<unknown> = Promise.resolve();
+  async function connection(): Promise<SqlRunner> {
+    if (!client) {
+      const opened = await openOwnConnection(db, 'carrel-webhooks');
+      opened.on('end', () => {
+        if (client === opened) client = null;
+      });
+      // A statement that hangs must not stop every webhook's delivery for good.
+      await opened.query(`SET statement_timeout = '10s'`);
+      client = opened;
+    }
+    return statementsOn(client);
+  }
+  function withSql<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    const run = queue.then(async () => work(await connection()));
+    queue = run.catch(() => {});
+    return run;
+  }
+
   /** One event to its webhook; true when acknowledged and recorded (the next may follow). */
   async function deliverOne(target: DeliveryTarget, row: EventRow, ctx: ReturnType<typeof contextOf>): Promise<boolean> {
     const deliveryId = deliveryIdOf(target.id, row.xid, row.id);
@@ -91,12 +115,12 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
     // Cut short by the server stopping: not the receiver's failure. Whoever delivers next sends it again.
     if (stopped) return false;
     if (ok) {
-      if (!(await recordDelivered(db, target, owner, leaseMs, attempt))) return false;
+      if (!(await withSql((sql) => recordDelivered(sql, target, owner, leaseMs, attempt)))) return false;
       target.attempts = 0;
       return true;
     }
     const retryInMs = retryDelayMs(attempt.attempt, settings);
-    const result = await recordFailed(db, target, owner, attempt, retryInMs, settings.retryWindowMs);
+    const result = await withSql((sql) => recordFailed(sql, target, owner, attempt, retryInMs, settings.retryWindowMs));
     if (result && !result.disabled) schedule(retryInMs + 5);
     if (result?.disabled) log(`webhook ${target.id} disabled after failing for the whole retry window: ${attempt.error}`);
     return false;
@@ -106,8 +130,10 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
 
   /** Whether the webhook has an event to deliver: read only, so that idle webhooks are never written to. */
   async function hasPending(id: string): Promise<boolean> {
-    const target = await loadDeliveryTarget(db.manager, null, id, null);
-    return target !== null && (await countPending(db.manager, target, audienceOf(operatorOf(target)), 1)) > 0;
+    return withSql(async (sql) => {
+      const target = await loadDeliveryTarget(sql, null, id, null);
+      return target !== null && (await countPending(sql, target, audienceOf(operatorOf(target)), 1)) > 0;
+    });
   }
 
   /** Delivers one leased webhook until it has nothing more, fails, or is lost; returns whether anything was delivered. */
@@ -116,13 +142,13 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
     try {
       for (;;) {
         if (stopped) return delivered;
-        const target = await loadDeliveryTarget(db.manager, null, id, owner);
+        const target = await withSql((sql) => loadDeliveryTarget(sql, null, id, owner));
         if (!target) return delivered;
         const operator = operatorOf(target);
         const audience = audienceOf(operator);
-        const page = await readReleasedEvents(db.manager, { xid: BigInt(target.cursorXid), id: BigInt(target.cursorId) }, PAGE, {
+        const page = await withSql((sql) => readReleasedEvents(sql, { xid: BigInt(target.cursorXid), id: BigInt(target.cursorId) }, PAGE, {
           audience, selection: { types: target.eventTypes, families: target.families },
-        });
+        }));
         if (page.rows.length === 0) return delivered;
         // One context per page: its loaders (were a field to use one) read as the webhook, as things are now.
         const ctx = contextOf(db, options.tokens, operator);
@@ -136,7 +162,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
       if (!stopped) log(`delivering webhook ${id} failed, will retry: ${(e as Error).message}`);
       return delivered;
     } finally {
-      await releaseLease(db, id, owner).catch(() => {});
+      await withSql((sql) => releaseLease(sql, id, owner)).catch(() => {});
     }
   }
 
@@ -172,10 +198,10 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
         again = false;
         let room = settings.concurrency - inFlight.size;
         if (room <= 0) break;
-        for (const id of await findDueWebhookIds(db, CANDIDATES)) {
+        for (const id of await withSql((sql) => findDueWebhookIds(sql, CANDIDATES))) {
           if (room <= 0 || stopped) break;
           const seen = wakes;
-          if (!(await hasPending(id)) || !(await claimWebhook(db, id, owner, leaseMs))) continue;
+          if (!(await hasPending(id)) || !(await withSql((sql) => claimWebhook(sql, id, owner, leaseMs)))) continue;
           room -= 1;
           const work: Promise<void> = deliver(id).then((delivered) => {
             inFlight.delete(work);
@@ -186,7 +212,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
         }
       } while (again && !stopped);
       if (stopped) return;
-      const retry = await nextRetryAt(db);
+      const retry = await withSql((sql) => nextRetryAt(sql));
       schedule(retry ? Math.min(settings.pollMs, retry.getTime() - Date.now() + 5) : settings.pollMs);
     } catch (e) {
       if (!stopped) log(`webhook delivery failed, will retry: ${(e as Error).message}`);
@@ -199,7 +225,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
     void cycle();
   });
   const stopPruning = scheduleJob('pruning the webhook delivery log', 3_600_000, async () => {
-    const deleted = await pruneDeliveries(db, LOG_KEEP_MS, LOG_KEEP_PER_WEBHOOK);
+    const deleted = await withSql((sql) => pruneDeliveries(sql, LOG_KEEP_MS, LOG_KEEP_PER_WEBHOOK));
     if (deleted > 0) log(`pruned ${deleted} webhook delivery log entries`);
   }, log);
   void cycle();
@@ -213,6 +239,9 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
     await running?.catch(() => {});
     await Promise.allSettled([...inFlight]);
     // A claim that raced the stop may hold leases nobody delivers: another instance must not wait for them to lapse.
-    await releaseAllLeases(db, owner).catch(() => {});
+    await withSql((sql) => releaseAllLeases(sql, owner)).catch(() => {});
+    const last = client;
+    client = null;
+    await last?.end().catch(() => {});
   };
 }
