@@ -1,13 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
-import { badInput, notFound } from '../common/errors';
+import { badInput, cursorExpired, notFound } from '../common/errors';
 import { isUuid } from '../common/uuid';
 import { loadConfig } from '../config';
 import type { RequestContext } from '../context';
 import type { Webhook, WebhookDelivery } from '../db/entities';
 import { inTransaction } from '../db/transaction';
-import { encodeEventCursor } from '../events/event-position';
-import { appendEvents } from '../events/outbox.repository';
+import { comparePositions, encodeEventCursor } from '../events/event-position';
+import { appendEvents, readStreamBounds } from '../events/outbox.repository';
 import type { CreateWebhookInput, RoleInput, UpdateWebhookInput } from '../generated/graphql';
 import { eventAudience } from '../policy/event-audience';
 import type { Operator } from '../policy/operator';
@@ -147,6 +147,12 @@ export async function updateWebhook(ctx: RequestContext, id: string, input: Upda
       recorded.push({ field: 'description', oldValue: webhook.description, newValue: changes.description });
     }
     if (input.enabled === true && webhook.status === 'DISABLED') {
+      // Disabled for longer than events are kept: what it would resume from is gone. Said, never skipped silently.
+      const { pruned } = await readStreamBounds(tx);
+      if (comparePositions({ xid: BigInt(webhook.cursorXid), id: BigInt(webhook.cursorId) }, pruned) < 0) {
+        throw cursorExpired('input.enabled', 'Events after this webhook\'s cursor are older than the retention period and were pruned: '
+          + 'delete it and register it again (it receives the events from then on), and have the partner re-read the current state with queries');
+      }
       changes.status = { to: 'ACTIVE' };
       recorded.push({ field: 'status', oldValue: 'DISABLED', newValue: 'ACTIVE' });
     } else if (input.enabled === false && webhook.status === 'ACTIVE') {

@@ -206,3 +206,19 @@ test('updateWebhook changes the URL and secret: the next request goes to the new
   expect(next.received).toHaveLength(1);
   expect((await app.gql(`query($id: ID!) { webhook(id: $id) { id } }`, { id: hookId }, admin)).data.webhook).toBeNull();
 });
+
+test('a webhook disabled for longer than events are kept cannot resume: re-enabling it is CURSOR_EXPIRED, never a silent gap', async () => {
+  const r = await receiver();
+  const hookId = await createHook(r.url());
+  expect((await app.gql(`mutation($id: ID!) { updateWebhook(id: $id, input: { enabled: false }) { status } }`, { id: hookId }, admin)).data.updateWebhook.status).toBe('DISABLED');
+  const [mark] = await app.db.dataSource.query(`SELECT pruned_xid::text AS xid, pruned_id::text AS id FROM event_retention`);
+  // Retention pruned past the webhook's cursor while it was disabled.
+  await app.db.dataSource.query(`UPDATE event_retention SET pruned_xid = pg_snapshot_xmin(pg_current_snapshot()), pruned_id = 0`);
+  try {
+    const res = await app.gql(`mutation($id: ID!) { updateWebhook(id: $id, input: { enabled: true }) { status } }`, { id: hookId }, admin);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'CURSOR_EXPIRED', field: 'input.enabled' });
+    expect((await state(hookId)).status).toBe('DISABLED');
+  } finally {
+    await app.db.dataSource.query(`UPDATE event_retention SET pruned_xid = $1::xid8, pruned_id = $2`, [mark.xid, mark.id]);
+  }
+});
