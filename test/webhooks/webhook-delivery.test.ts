@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createInstitution, createPatron, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 import { Receiver, signatureIsValid, startReceiver } from './receiver';
@@ -172,6 +173,23 @@ test('a receiver that is not there (connection refused) is retried with the fail
   let hook = await state(hookId);
   for (const deadline = Date.now() + 5000; hook.deliveries.edges.length < 2 && Date.now() < deadline; hook = await state(hookId)) await pause(100);
   expect(hook.deliveries.edges.slice(-2).map((e: any) => [e.node.attempt, e.node.statusCode, e.node.error])).toEqual([[2, null, 'connection refused'], [1, null, 'connection refused']]);
+});
+
+test('a receiver that does not answer within the timeout fails the attempt, named in the log, and is tried again', async () => {
+  const silent = http.createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const patron = await createPatron(app.db.dataSource, inst);
+    const hookId = await createHook(`http://127.0.0.1:${(silent.address() as { port: number }).port}/hook`);
+    await rename(patron, 'Silent');
+    let hook = await state(hookId);
+    for (const deadline = Date.now() + 10_000; hook.deliveries.edges.length < 2 && Date.now() < deadline; hook = await state(hookId)) await pause(200);
+    expect(hook.deliveries.edges.slice(-2).map((e: any) => [e.node.attempt, e.node.statusCode, e.node.error])).toEqual([[2, null, 'timeout after 2000 ms'], [1, null, 'timeout after 2000 ms']]);
+    expect(hook.deliveries.edges[hook.deliveries.edges.length - 1].node.durationMs).toBeGreaterThanOrEqual(1900);
+  } finally {
+    silent.closeAllConnections();
+    silent.close();
+  }
 });
 
 test('the webhook receives only the event types it asked for, and only what commits after its creation', async () => {
