@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { QUERY_LIMITS } from './server/query-limits';
 import type { BudgetSettings } from './server/request-budget';
+import { DEFAULT_WEBHOOK_SETTINGS as WEBHOOKS, WebhookSettings } from './webhooks/webhook-settings';
 
 /** Every environment variable Carrel reads, read and validated once. */
 export interface Config {
@@ -29,6 +30,17 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Change events and subscriptions (src/events/, src/server/subscriptions.ts). */
   events: EventSettings;
+  /** Delivery of webhooks (src/webhooks/). */
+  webhooks: WebhookSettings;
+  /** Files attached to users (src/attachments/). */
+  attachments: AttachmentSettings;
+}
+
+export interface AttachmentSettings {
+  /** The largest file accepted, in bytes (CARREL_ATTACHMENT_MAX_BYTES, default 10 MiB): a larger upload is refused with 413. */
+  maxBytes: number;
+  /** Most files one user may have attached (CARREL_ATTACHMENT_MAX_PER_USER, default 50). */
+  maxPerUser: number;
 }
 
 export interface EventSettings {
@@ -170,7 +182,27 @@ export function loadConfig(env = process.env, use: 'server' | 'tool' = 'server')
       recheckSeconds: int('CARREL_SUBSCRIPTION_RECHECK_SECONDS', 30),
       pollMs: int('CARREL_EVENT_POLL_MS', 2000),
     },
+    webhooks: {
+      allowHttp: bool('CARREL_WEBHOOK_ALLOW_HTTP', WEBHOOKS.allowHttp),
+      timeoutMs: int('CARREL_WEBHOOK_TIMEOUT_MS', WEBHOOKS.timeoutMs),
+      retryBaseMs: int('CARREL_WEBHOOK_RETRY_BASE_MS', WEBHOOKS.retryBaseMs),
+      retryMaxMs: int('CARREL_WEBHOOK_RETRY_MAX_MS', WEBHOOKS.retryMaxMs),
+      retryWindowMs: int('CARREL_WEBHOOK_RETRY_WINDOW_SECONDS', WEBHOOKS.retryWindowMs / 1000) * 1000,
+      pollMs: int('CARREL_WEBHOOK_POLL_MS', WEBHOOKS.pollMs),
+      concurrency: int('CARREL_WEBHOOK_CONCURRENCY', WEBHOOKS.concurrency),
+    },
+    attachments: {
+      maxBytes: int('CARREL_ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024),
+      maxPerUser: int('CARREL_ATTACHMENT_MAX_PER_USER', 50),
+    },
   };
+  // A bytea value and a Buffer top out near 1 GB; the whole file is held in memory while it is stored.
+  if (config.attachments.maxBytes < 1 || config.attachments.maxBytes > 256 * 1024 * 1024) problems.push('CARREL_ATTACHMENT_MAX_BYTES must be between 1 and 268435456 (256 MiB)');
+  if (config.attachments.maxPerUser < 1) problems.push('CARREL_ATTACHMENT_MAX_PER_USER must be at least 1');
+  if (config.webhooks.timeoutMs < 1 || config.webhooks.retryBaseMs < 1 || config.webhooks.pollMs < 10 || config.webhooks.concurrency < 1) {
+    problems.push('CARREL_WEBHOOK_TIMEOUT_MS, CARREL_WEBHOOK_RETRY_BASE_MS and CARREL_WEBHOOK_CONCURRENCY must be at least 1, CARREL_WEBHOOK_POLL_MS at least 10');
+  }
+  if (config.webhooks.retryMaxMs < config.webhooks.retryBaseMs) problems.push('CARREL_WEBHOOK_RETRY_MAX_MS must be at least CARREL_WEBHOOK_RETRY_BASE_MS');
   if (config.events.retentionDays < 1) problems.push('CARREL_EVENT_RETENTION_DAYS must be at least 1');
   if (config.events.subscriberBuffer < 1) problems.push('CARREL_SUBSCRIBER_BUFFER must be at least 1');
   if (config.events.recheckSeconds < 1) problems.push('CARREL_SUBSCRIPTION_RECHECK_SECONDS must be at least 1');

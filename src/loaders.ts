@@ -1,8 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import { createBlockLoaders } from './blocks/block.loaders';
+import { createBursarLoaders } from './bursar/bursar.loaders';
 import { createFineLoaders } from './fines/fine.loaders';
 import { createHistoryLoaders } from './history/history.loaders';
 import { createInstitutionLoaders } from './institutions/institution.loaders';
+import { createLoanLoaders } from './loans/loan.loaders';
 import { createNoteLoaders } from './notes/note.loaders';
 import type { ChildScope } from './db/child-rows';
 import type { Operator } from './policy/operator';
@@ -11,6 +13,8 @@ import { createProxyLoaders } from './proxies/proxy.loaders';
 import { createRoleLoaders } from './roles/role.loaders';
 import { createStatisticLoaders } from './statistics/statistic.loaders';
 import { createUserLoaders } from './users/user.loaders';
+import { createPictureLoaders } from './pictures/picture.loaders';
+import { createAttachmentLoaders } from './attachments/attachment.loaders';
 
 /** Each area's loaders for one request, bound to the operator's institution and owner scope. */
 function areasFor(on: ChildScope) {
@@ -20,11 +24,15 @@ function areasFor(on: ChildScope) {
     roles: () => createRoleLoaders(on),
     blocks: () => createBlockLoaders(on),
     fines: () => createFineLoaders(on),
+    loans: () => createLoanLoaders(on),
+    bursar: () => createBursarLoaders(on),
     notes: () => createNoteLoaders(db, institutionId, scope),
     history: () => createHistoryLoaders(db, institutionId, scope),
     statistics: () => createStatisticLoaders(db, institutionId, scope),
     proxies: () => createProxyLoaders(db, institutionId),
     institutions: () => createInstitutionLoaders(db, institutionId),
+    pictures: () => createPictureLoaders(db),
+    attachments: () => createAttachmentLoaders(db, institutionId),
   };
 }
 

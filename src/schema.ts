@@ -21,6 +21,11 @@ import { contactResolvers } from './contacts/contact.resolvers';
 import { lifecycleResolvers } from './lifecycle/lifecycle.resolvers';
 import { sisSyncResolvers } from './sis/sis-sync.resolvers';
 import { eventResolvers } from './events/event.resolvers';
+import { webhookResolvers } from './webhooks/webhook.resolvers';
+import { loanResolvers } from './loans/loan.resolvers';
+import { bursarResolvers } from './bursar/bursar.resolvers';
+import { pictureResolvers } from './pictures/picture.resolvers';
+import { attachmentResolvers } from './attachments/attachment.resolvers';
 import { guardSchema } from './policy/field-guard';
 import { applyInputHygiene } from './common/input-hygiene';
 
@@ -62,6 +67,11 @@ export function buildSchema() {
       sisSyncResolvers,
       lifecycleResolvers,
       eventResolvers,
+      webhookResolvers,
+      loanResolvers,
+      bursarResolvers,
+      pictureResolvers,
+      attachmentResolvers,
     ],
   })));
 }

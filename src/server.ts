@@ -11,6 +11,9 @@ import { EventSettings, loadConfig } from './config';
 import { createEventHub, DEFAULT_HUB_SETTINGS, EventHub } from './events/event-hub';
 import { schedulePruning } from './events/event-retention';
 import { scheduleUserCountCompaction } from './users/user-counts.repository';
+import { startWebhookWorker } from './webhooks/webhook-worker';
+import { setWebhookHttpAllowed } from './webhooks/webhook.service';
+import type { WebhookSettings } from './webhooks/webhook-settings';
 import { attachSubscriptions, subscriptionsOverHttpRefused } from './server/subscriptions';
 import { buildContext, credentialsOf, RequestContext } from './context';
 import { formatError, retryableErrorsPlugin } from './errors-format';
@@ -22,6 +25,7 @@ import { createQueryLimits } from './server/query-limits';
 import { CompileSettings, compiledExecution, DEFAULT_COMPILE_SETTINGS } from './server/compiled-execution';
 import { BudgetSettings, createRequestBudget } from './server/request-budget';
 import { responseStatusPlugin } from './server/response-status';
+import { mountAttachmentRoutes } from './attachments/attachment.http';
 
 export interface ServerOptions {
   db: DataSource;
@@ -38,6 +42,8 @@ export interface ServerOptions {
   compile?: CompileSettings;
   /** False: the periodic jobs (event pruning, folding the user counters) do not run; the tests of those jobs run them. */
   jobs?: boolean;
+  /** Webhook delivery; defaults from the environment (src/config.ts). Tests shorten the retries and allow http to loopback. */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 export interface CarrelServer {
@@ -78,6 +84,10 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   const stopPruning = jobs ? schedulePruning(options.db, events.retentionDays, 3_600_000, log) : () => {};
   // Folds the user counters' deltas (src/users/user-counts.repository.ts), so totalCount sums a few rows.
   const stopCompaction = jobs ? scheduleUserCountCompaction(options.db, 60_000, log) : () => {};
+  // Delivers webhooks from the outbox (src/webhooks/webhook-worker.ts); instances share the work through leases.
+  const webhooks = { ...config.webhooks, ...options.webhooks };
+  setWebhookHttpAllowed(webhooks.allowHttp);
+  const stopWebhooks = jobs ? startWebhookWorker({ db: options.db, hub, schema, tokens: options.tokens, settings: webhooks, log }) : async () => {};
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (server/compiled-execution.ts); Apollo validates against the same schema.
     gateway: compiledExecution(schema, options.compile ?? DEFAULT_COMPILE_SETTINGS),
@@ -133,6 +143,8 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
       },
     }),
   );
+  // Files attached to users: multipart uploads and downloads beside /graphql (src/attachments/attachment.http.ts).
+  mountAttachmentRoutes(app, { db: options.db, tokens: options.tokens, settings: config.attachments });
   app.use(notFound);
   app.use(httpErrorHandler());
 
@@ -149,6 +161,7 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
     async stop() {
       stopPruning();
       stopCompaction();
+      await stopWebhooks();
       await apollo.stop();
       await hub.stop();
     },

@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import type { EventFamily, EventType } from '../generated/graphql';
 import { audienceCondition, EventAudience } from '../policy/event-audience';
 import type { EventPosition } from './event-position';
@@ -18,7 +17,7 @@ export interface DomainEvent {
   actor: string;
 }
 
-export async function appendEvents(tx: EntityManager, events: DomainEvent[]): Promise<void> {
+export async function appendEvents(tx: SqlRunner, events: DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
   await tx.query(
     `INSERT INTO event_outbox (institution_id, event_type, aggregate_type, aggregate_id, owner_library_id, payload, actor)

@@ -51,8 +51,15 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation' | 'Subscription', Record<s
     // History outlives a deleted user: read by the user's id.
     userHistory: 'user.read',
     deleteUserPolicy: 'authenticated',
+    // The photo server is configuration, no personal data.
+    photoSettings: 'authenticated',
     // Every family of events needs user.read at least; policy/event-audience.ts filters each event on top.
     events: 'user.read',
+    webhooks: 'webhook.manage',
+    webhook: 'webhook.manage',
+    // Past exports to the bursar: what exporting produced.
+    bursarExportBatch: 'fine.export',
+    bursarExportBatches: 'fine.export',
   },
   Mutation: {
     login: 'public',
@@ -62,6 +69,8 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation' | 'Subscription', Record<s
     unlockUser: 'user.setCredentials',
     // Any operator may end its own sessions; ending another user's needs user.setCredentials (checked in the service).
     endSessions: 'authenticated',
+    // A partner checks a user's password; the grant's reach (patrons only for desk roles) is decided in the service.
+    authenticateUser: 'user.authenticate',
     createUser: 'user.create',
     updateUser: 'user.update',
     deactivateUser: 'user.update',
@@ -101,6 +110,7 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation' | 'Subscription', Record<s
     waiveFines: 'fine.waive',
     assignRole: 'role.assign',
     removeRole: 'role.assign',
+    setUserRoles: 'role.assign',
     setRoleActive: 'role.assign',
     assignRoleProfile: 'role.assign',
     createRoleProfile: 'roleProfile.manage',
@@ -115,6 +125,15 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation' | 'Subscription', Record<s
     purgeUser: 'user.purge',
     runPurgeJob: 'user.purgeJob',
     setDeleteUserPolicy: 'deleteUserPolicy.manage',
+    createWebhook: 'webhook.manage',
+    updateWebhook: 'webhook.manage',
+    deleteWebhook: 'webhook.manage',
+    // Circulation records loans; the lending library must be within the operator's scopes (checked in the service, R5.3).
+    recordLoan: 'loan.manage',
+    returnLoan: 'loan.manage',
+    exportFinesToBursar: 'fine.export',
+    setPhotoSettings: 'photoSettings.manage',
+    removeAttachment: 'attachment.manage',
   },
   // Each event is filtered further by policy/event-audience.ts (families, owner scope).
   Subscription: {
@@ -133,7 +152,7 @@ export const TYPE_ACCESS: Record<string, FieldAccess> = {
   Email: ownItem,
   Address: ownItem,
   Phone: ownItem,
-  Role: (role: { apiKeyId: string | null }) => (role.apiKeyId ? 'apiKey.manage' : ownItem),
+  Role: (role: { apiKeyId: string | null; webhookId?: string | null }) => (role.apiKeyId ? 'apiKey.manage' : role.webhookId ? 'webhook.manage' : ownItem),
   // What staff record about a user: never readable as one's own record.
   Block: 'user.read',
   Note: 'user.read',
@@ -142,6 +161,7 @@ export const TYPE_ACCESS: Record<string, FieldAccess> = {
   Fine: 'user.read',
   FineAction: 'user.read',
   FineSummary: 'user.read',
+  Loan: 'user.read',
   HistoryEntry: 'user.read',
   HistoryConnection: 'user.read',
   HistoryEdge: 'user.read',
@@ -155,8 +175,18 @@ export const TYPE_ACCESS: Record<string, FieldAccess> = {
   CreateUserPayload: 'user.create',
   RemoveRolePayload: 'role.assign',
   WaiveFinesPayload: 'fine.waive',
+  // A bursar batch lists fines and their users: only for those who may export.
+  BursarExportBatch: 'fine.export',
+  BursarExportLine: 'fine.export',
+  BursarExportBatchConnection: 'fine.export',
+  BursarExportBatchEdge: 'fine.export',
   ApiKey: 'apiKey.manage',
   CreateApiKeyPayload: 'apiKey.manage',
+  Webhook: 'webhook.manage',
+  WebhookDelivery: 'webhook.manage',
+  WebhookDeliveryConnection: 'webhook.manage',
+  WebhookDeliveryEdge: 'webhook.manage',
+  DeleteWebhookPayload: 'webhook.manage',
   SyncExternalUsersPayload: 'user.sync',
   SyncRecordResult: 'user.sync',
   DeleteUserPayload: 'user.delete',
@@ -190,6 +220,10 @@ export const TYPE_ACCESS: Record<string, FieldAccess> = {
   WaiveReason: 'authenticated',
   FineSettings: 'authenticated',
   DeleteUserPolicy: 'authenticated',
+  PhotoSettings: 'authenticated',
+  // Files staff attached to a user: what staff recorded, never readable as one's own record.
+  Attachment: 'user.read',
+  RemoveAttachmentPayload: 'attachment.manage',
 };
 
 /** Fields whose rule differs from their type's: `Type.field`. */
@@ -204,6 +238,11 @@ export const FIELD_ACCESS: Record<string, FieldAccess> = {
   'User.statistics': 'user.read',
   'User.proxies': 'user.read',
   'User.proxyFor': 'user.read',
+  'User.loans': 'user.read',
+  'User.openLoanCount': 'user.read',
+  'User.attachments': 'user.read',
+  // Named by an identifier: readable where the identifiers are (an operator's own picture too).
+  'User.pictureUrl': ownUser,
   ...Object.fromEntries(IDENTITY_FIELDS.map((field) => [`User.${field}`, identity])),
 };
 

@@ -72,6 +72,12 @@ export interface Policy {
   assertOwner(action: Action, libraryId: string | null, target?: Pick<TargetUser, 'recordType'>): void;
   /** Which owners' notes, blocks, fines and statistics the operator may see (R5.2). */
   ownerScope(): OwnerScope;
+  /**
+   * R5.3 as a set, for choosing many owned items in SQL (coverCondition): the owners whose items the roles granting
+   * `action` may change (institution-owned items only with an institution scope); every owner without library
+   * independence. FORBIDDEN without the grant.
+   */
+  changeScope(action: Action): OwnerScope;
   /** A field's rule (field-access.ts) for the object it resolves on. */
   assertField(access: Access, source: unknown): void;
 }
@@ -183,6 +189,10 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
       }
     },
     ownerScope: () => ownerScope(authenticated()),
+    changeScope(action) {
+      const operator = assert(action);
+      return operator.libraryIndependence ? scopeOfRoles(grantingRoles(operator, action)) : { all: true };
+    },
     assertField(access, source) {
       if (access === 'public') return;
       const operator = authenticated();

@@ -41,6 +41,14 @@ export function ownerCondition(column: string, param: string): string {
   return `(${param}::uuid[] IS NULL OR ${column} IS NULL OR ${column} = ANY(${param}::uuid[]))`;
 }
 
+/**
+ * The SQL condition that keeps rows whose owner `column` the scope covers (coversOwner): institution-owned rows only
+ * for a scope of every owner. `param` is bound to `ownerParam(scope)`.
+ */
+export function coverCondition(column: string, param: string): string {
+  return `(${param}::uuid[] IS NULL OR ${column} = ANY(${param}::uuid[]))`;
+}
+
 export function ownerParam(scope: OwnerScope): string[] | null {
   return scope.all ? null : scope.libraryIds;
 }

@@ -31,23 +31,39 @@ export function findRolesOfApiKeys(db: EntityManager, institutionId: string, api
     .getMany();
 }
 
+/** Role assignments of many webhooks at once. */
+export function findRolesOfWebhooks(db: EntityManager, institutionId: string, webhookIds: string[]): Promise<RoleAssignment[]> {
+  return db.getRepository(RoleAssignment).createQueryBuilder('r')
+    .where('r.institution_id = :institutionId AND r.webhook_id = ANY(:webhookIds::uuid[])', { institutionId, webhookIds })
+    .orderBy('r.role_type', 'ASC')
+    .addOrderBy('r.id', 'ASC')
+    .getMany();
+}
+
 /** One role assignment of the institution, locked for the rest of the transaction. */
 export function findRoleForUpdate(tx: EntityManager, institutionId: string, id: string): Promise<RoleAssignment | null> {
   return lockRow(tx, RoleAssignment, institutionId, id);
 }
 
-/** Who holds a role: a user or an API key, in an institution. */
+/** Who holds a role: a user, an API key or a webhook, in an institution. */
 export interface RoleHolder {
   institutionId: string;
   userId?: string;
   apiKeyId?: string;
+  webhookId?: string;
 }
 
-/** Inserts roles, each for its holder (users or API keys), in one statement; returns them. */
+/** Inserts roles, each for its holder (users, API keys or webhooks), in one statement; returns them. */
 export async function insertRoles(tx: EntityManager, roles: (ResolvedRole & RoleHolder)[], createdBy: string): Promise<RoleAssignment[]> {
   if (roles.length === 0) return [];
   const repo = tx.getRepository(RoleAssignment);
-  return repo.save(roles.map((r) => repo.create({ ...r, userId: r.userId ?? null, apiKeyId: r.apiKeyId ?? null, createdBy })));
+  return repo.save(roles.map((r) => repo.create({ ...r, userId: r.userId ?? null, apiKeyId: r.apiKeyId ?? null, webhookId: r.webhookId ?? null, createdBy })));
+}
+
+/** Deletes role assignments of the institution by id, in one statement. */
+export async function deleteRoles(tx: EntityManager, institutionId: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(`DELETE FROM role_assignment WHERE institution_id = $1 AND id = ANY($2::uuid[])`, [institutionId, ids]);
 }
 
 export function findRoleProfiles(db: EntityManager, institutionId: string, ids?: string[]): Promise<RoleProfile[]> {

@@ -8,12 +8,14 @@ import { USER_COLUMNS } from './user-columns';
 import { blocksOfUser } from '../blocks/block.repository';
 import { fineSummaryOfUser } from '../fines/fine.repository';
 import type { Loaders } from '../loaders';
+import { openLoanCountOfUser } from '../loans/loan.repository';
 import { rolesOfUser } from '../roles/role.repository';
 import { addressesOfUser, emailsOfUser, identifiersOfUser, phonesOfUser } from './contact.repository';
 import type { UserRow } from './user.repository';
 
 /** The loaders of a user's children, each of which a read of users can embed instead. */
-type ChildKey = 'identifiersByUser' | 'emailsByUser' | 'addressesByUser' | 'phonesByUser' | 'rolesByUser' | 'blocksByUser' | 'fineSummaryByUser';
+type ChildKey = 'identifiersByUser' | 'emailsByUser' | 'addressesByUser' | 'phonesByUser' | 'rolesByUser' | 'blocksByUser' | 'fineSummaryByUser'
+  | 'openLoanCountByUser';
 type ChildOf<K extends ChildKey> = Awaited<ReturnType<Loaders[K]['load']>>;
 
 /** A user's children read in the user's own statement, as their loader would give them. */
@@ -23,8 +25,10 @@ export type Embedded = { [K in ChildKey]?: ChildOf<K> };
 export type Embedding = readonly { set: ChildSet<unknown>; key: ChildKey; fields: ReadonlySet<string> }[];
 
 /** The child sets a read can embed (src/db/child-rows.ts), by the User field that resolves through them. */
-const EMBEDDABLE: Record<string, { set: ChildSet<unknown>; key: ChildKey }> = {
+const EMBEDDABLE: Record<string, { set: ChildSet<unknown>; key: ChildKey; reads?: readonly string[] }> = {
   identifiers: { set: identifiersOfUser, key: 'identifiersByUser' },
+  // A picture is named by an identifier (pictures/picture-url.ts): its type and value, whatever else is selected.
+  pictureUrl: { set: identifiersOfUser, key: 'identifiersByUser', reads: ['type', 'value'] },
   emails: { set: emailsOfUser, key: 'emailsByUser' },
   addresses: { set: addressesOfUser, key: 'addressesByUser' },
   phones: { set: phonesOfUser, key: 'phonesByUser' },
@@ -32,6 +36,7 @@ const EMBEDDABLE: Record<string, { set: ChildSet<unknown>; key: ChildKey }> = {
   blocks: { set: blocksOfUser, key: 'blocksByUser' },
   hasActiveBlock: { set: blocksOfUser, key: 'blocksByUser' },
   fineSummary: { set: fineSummaryOfUser, key: 'fineSummaryByUser' },
+  openLoanCount: { set: openLoanCountOfUser, key: 'openLoanCountByUser' },
 };
 
 /**
@@ -68,11 +73,12 @@ const readAheads = new WeakMap<FieldNode, ReadAhead>();
  */
 function embeddingFor(ahead: ReadonlyMap<string, ReadonlySet<string>>): Embedding {
   const chosen = new Map<ChildKey, { set: ChildSet<unknown>; key: ChildKey; fields: Set<string> }>();
-  for (const [field, child] of Object.entries(EMBEDDABLE)) {
+  for (const [field, { reads, ...child }] of Object.entries(EMBEDDABLE)) {
     const fields = ahead.get(field);
     if (!fields) continue;
     const entry = chosen.get(child.key) ?? { ...child, fields: new Set<string>() };
     fields.forEach((f) => entry.fields.add(f));
+    reads?.forEach((f) => entry.fields.add(f));
     chosen.set(child.key, entry);
   }
   return [...chosen.values()];

@@ -14,9 +14,11 @@ export const USER_COLUMNS: ColumnRule = {
     restricted: ['isRestricted'],
     protected: ['primaryIdentifier'],
     activeNotExpired: ['status', 'expiryDate'],
+    // USERNAME pictures are named by the primary identifier; the others by an identifier (a child set).
+    pictureUrl: ['primaryIdentifier'],
   },
   byId: new Set([
     'identifiers', 'emails', 'addresses', 'phones', 'roles', 'blocks', 'hasActiveBlock', 'fineSummary', 'proxyFor',
-    'fines', 'history', 'notes', 'proxies', 'statistics',
+    'fines', 'history', 'notes', 'proxies', 'statistics', 'loans', 'openLoanCount', 'attachments',
   ]),
 };

@@ -12,11 +12,17 @@ import { subscribe } from '../support/ws-client';
 let app: TestApp;
 let token: string;
 let userId: string;
+let webhookId: string;
 
 beforeAll(async () => {
   app = await startTestApp();
   const inst = await createInstitution(app.db.dataSource);
-  userId = await createPerson(app.db.dataSource, inst, { primaryIdentifier: 'cursormgr', roles: [['USER_MANAGER', 'INSTITUTION']] });
+  userId = await createPerson(app.db.dataSource, inst, { primaryIdentifier: 'cursormgr', roles: [['USER_MANAGER', 'INSTITUTION'], ['USER_ADMINISTRATOR', 'INSTITUTION']] });
+  // A webhook without roles (it receives nothing), so that its delivery log has a list to page.
+  [{ id: webhookId }] = await app.db.dataSource.query(
+    `INSERT INTO webhook (institution_id, url, secret, cursor_xid, cursor_id, created_by) VALUES ($1, 'https://example.invalid/hook', 'sixteen chars ok', '0', 0, 'test') RETURNING id`,
+    [inst.id],
+  );
   token = await app.login('cursormgr', PASSWORD);
 });
 afterAll(() => app.close());
@@ -31,6 +37,8 @@ const PAGED: Record<string, { query: string; vars?: Record<string, unknown> }> =
   'Query.permissionHistory': { query: `query($after: String) { permissionHistory(first: 2, after: $after) { totalCount } }` },
   'Query.userHistory': { query: `query($id: ID!, $after: String) { userHistory(userId: $id, first: 2, after: $after) { totalCount } }` },
   'Query.events': { query: `query($after: String) { events(first: 2, after: $after) { pageInfo { endCursor } } }` },
+  'Query.bursarExportBatches': { query: `query($after: String) { bursarExportBatches(first: 2, after: $after) { pageInfo { endCursor } } }` },
+  'Webhook.deliveries': { query: `query($webhook: ID!, $after: String) { webhook(id: $webhook) { deliveries(first: 2, after: $after) { pageInfo { endCursor } } } }` },
 };
 
 /** Subscription fields that take `after`: refused the same way, over graphql-ws, before any event is sent. */
@@ -73,7 +81,7 @@ describe.each(Object.entries(SUBSCRIBED))('%s', (_field, query) => {
 
 describe.each(Object.entries(PAGED))('%s', (_field, { query }) => {
   test.each(FORGED)('Issue 9 finding 9: %s as `after` is BAD_USER_INPUT naming after', async (_what, after) => {
-    const res = await app.gql(query, { after, id: userId }, token);
+    const res = await app.gql(query, { after, id: userId, webhook: webhookId }, token);
     expect(res.errors).toHaveLength(1);
     expect(res.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     expect(res.errors![0].message).not.toMatch(/SELECT|CAST|syntax/i);

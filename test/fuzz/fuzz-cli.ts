@@ -25,7 +25,8 @@ async function main(): Promise<number> {
   const { default: setup } = await import('../support/global-setup.mjs' as string);
   const { default: teardown } = await import('../support/global-teardown.mjs' as string);
   await setup();
-  const app = await startTestApp();
+  // No periodic jobs: the fuzz registers webhooks at generated URLs, which the delivery worker would call.
+  const app = await startTestApp({ jobs: false });
   try {
     console.log(`[fuzz] seed ${seed}, ${minutes} minute(s)${stop ? ', stopping at the first problem' : ''}; replay with --seed ${seed}`);
     const fuzzer = await createFuzzer(app);

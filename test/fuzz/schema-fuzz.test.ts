@@ -23,7 +23,8 @@ let fuzzer: Fuzzer;
 beforeAll(async () => {
   // Every generated query compiled on first sight (server/compiled-execution.ts), so the fuzz also covers graphql-jit's
   // coercions and errors; mutations run on graphql-js whatever the setting.
-  app = await startTestApp({ compile: { compileAfter: 1, maxCompiled: 1000 } });
+  // No periodic jobs: the fuzz registers webhooks at generated URLs, which the delivery worker would call.
+  app = await startTestApp({ compile: { compileAfter: 1, maxCompiled: 1000 }, jobs: false });
   fuzzer = await createFuzzer(app);
 }, 120_000);
 afterAll(() => app.close());

@@ -30,8 +30,11 @@ interface ActionCase {
    * out-of-scope one at the MAIN library, which does not cover the whole institution.
    */
   institutionWide?: boolean;
-  /** What a granted operator gets on the out-of-scope target when it is invisible to it (R5.2) rather than forbidden. */
-  outOfScopeRefusal?: 'NOT_FOUND';
+  /**
+   * What a granted operator gets on the out-of-scope target when it is invisible to it (R5.2) rather than forbidden,
+   * or (authenticateUser) when the refusal must look like a wrong password.
+   */
+  outOfScopeRefusal?: 'NOT_FOUND' | 'UNAUTHENTICATED';
   /** Rows the request needs that must exist before the database fingerprint is taken. */
   prepare?(target: Target): Promise<Record<string, string>>;
   run(token: string, target: Target, prepared: Record<string, string>): Promise<GraphQLResponse>;
@@ -220,6 +223,77 @@ const CASES: Record<Action, ActionCase> = {
     },
     succeeded: (res) => typeof res.data?.createApiKey?.secret === 'string',
   },
+  'webhook.manage': {
+    mutation: true,
+    outOfScope: 'library',
+    // Scoped like an API key: a role the operator holds, at its library (in) or another (out). It holds no user.read,
+    // so the webhook receives nothing and the server never calls the URL.
+    run: (token, target) => app.gql(`mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { id } }`,
+      { in: { url: 'https://partner.example/hook', secret: 'matrix secret 0123456789', roles: [{ roleType: 'GENERAL_SYSTEM_ADMINISTRATOR', scope: { type: 'LIBRARY', libraryId: libraryOf(target) } }] } }, token),
+    succeeded: ok('createWebhook'),
+  },
+  'photoSettings.manage': {
+    mutation: true,
+    outOfScope: 'library',
+    institutionWide: true,
+    run: (token) => {
+      serial += 1;
+      return app.gql(`mutation($in: PhotoSettingsInput) { setPhotoSettings(input: $in) { enabled } }`,
+        { in: { photoServerUrl: 'https://photos.example.edu/', photoIdentifierType: 'USERNAME', photoSuffix: `s${serial}` } }, token);
+    },
+    succeeded: (res) => res.data?.setPhotoSettings?.enabled === true,
+  },
+  'attachment.manage': {
+    mutation: true,
+    outOfScope: 'staff',
+    // Files are uploaded over HTTP (test/attachments); removing one is the same grant, asked over GraphQL.
+    prepare: async (target) => {
+      const [row] = await db().query(
+        `INSERT INTO user_attachment (institution_id, user_id, file_name, media_type, size_bytes, content, sha256, created_by)
+         VALUES ($1, $2, 'matrix.png', 'image/png', 8, '\\x89504e470d0a1a0a'::bytea, 'x', 'test') RETURNING id`,
+        [inst.id, userFor(target)],
+      );
+      return { attachment: row.id };
+    },
+    run: (token, _target, prepared) => app.gql(`mutation($id: ID!) { removeAttachment(id: $id) { removedAttachmentId } }`, { id: prepared.attachment }, token),
+    succeeded: (res) => typeof res.data?.removeAttachment?.removedAttachmentId === 'string',
+  },
+  // A loan at the operator's library (in) or another (out, R5.3) to a fresh patron (the shared one collects blocks); a new item each time.
+  'loan.manage': {
+    mutation: true,
+    outOfScope: 'library',
+    prepare: async () => ({ borrower: await createPerson(db(), inst, { recordType: 'PUBLIC', withPassword: false, roles: [['PATRON', 'INSTITUTION']] }) }),
+    run: (token, target, prepared) => {
+      serial += 1;
+      return app.gql(`mutation($in: RecordLoanInput!) { recordLoan(input: $in) { id } }`,
+        { in: { userId: prepared.borrower, itemBarcode: `MATRIX-${serial}`, libraryId: libraryOf(target), dueDate: '2099-01-01T00:00:00Z' } }, token);
+    },
+    succeeded: ok('recordLoan'),
+  },
+  // An export of the operator's library's fines (in) or another's (out, R5.3); the least amount keeps it empty.
+  'fine.export': {
+    mutation: true,
+    outOfScope: 'library',
+    run: (token, target) => app.gql(`mutation($in: ExportFinesToBursarInput!) { exportFinesToBursar(input: $in) { id } }`,
+      { in: { filter: { ownerLibraryId: libraryOf(target), minAmount: '999999.00' } } }, token),
+    succeeded: ok('exportFinesToBursar'),
+  },
+  // A partner checks a password: a fresh patron (in) or staff user (out) with one. Desk and fulfilment grants reach
+  // patrons only, and their refusal of a staff user is the generic failure a wrong password gets.
+  'user.authenticate': {
+    mutation: true,
+    outOfScope: 'staff',
+    outOfScopeRefusal: 'UNAUTHENTICATED',
+    prepare: async (target) => {
+      serial += 1;
+      const identifier = `matrix_auth${serial}`;
+      await createPerson(db(), inst, { primaryIdentifier: identifier, recordType: target === 'in' ? 'PUBLIC' : 'STAFF', roles: [['PATRON', 'INSTITUTION']] });
+      return { identifier };
+    },
+    run: (token, _target, prepared) => app.gql(`mutation($i: String!, $p: String!) { authenticateUser(identifier: $i, password: $p) }`,
+      { i: prepared.identifier, p: PASSWORD }, token),
+    succeeded: (res) => res.data?.authenticateUser === true,
+  },
   'report.namedUsers': {
     mutation: false,
     outOfScope: 'library',
@@ -248,8 +322,9 @@ function expectedAllowed(action: Action, role: RoleTypeInfo, target: Target): bo
   }
 }
 
-const FINGERPRINTED = ['institution', 'app_user', 'role_assignment', 'role_profile', 'role_profile_entry', 'api_key', 'user_identifier', 'user_email',
-  'user_note', 'user_block', 'user_statistic', 'proxy_link', 'fine_fee', 'fine_fee_action', 'history_entry', 'event_outbox'];
+const FINGERPRINTED = ['institution', 'app_user', 'role_assignment', 'role_profile', 'role_profile_entry', 'api_key', 'webhook', 'user_identifier', 'user_email',
+  'user_note', 'user_block', 'user_statistic', 'proxy_link', 'fine_fee', 'fine_fee_action', 'history_entry', 'event_outbox',
+  'loan', 'bursar_export_batch', 'bursar_export_line'];
 
 /** A digest of every table a mutation here could write, to prove a refused one wrote nothing. */
 async function fingerprint(): Promise<string> {

@@ -31,6 +31,7 @@ interface Target {
   proxyLinkId: string;
   fineId: string;
   disputedFineId: string;
+  attachmentId: string;
 }
 const targets = new Map<string, Target>();
 
@@ -48,8 +49,10 @@ const ADDRESS = '{ type: "WORK", line1: "1 Library Way" }';
 const PHONE = '{ number: "555-0100", type: "OFFICE" }';
 
 const AGAINST_A_USER: Record<string, Attempt> = {
+  removeAttachment: byId('removeAttachment', 'attachmentId', '{ removedAttachmentId }'),
   assignRole: addTo('assignRole', '{ roleType: "CATALOGER", scope: { type: INSTITUTION } }'),
   removeRole: call(`mutation($r: ID!) { removeRole(roleId: $r) { removedRoleId } }`, (t) => ({ r: t.roleId })),
+  setUserRoles: call(`mutation($u: ID!) { setUserRoles(userId: $u, roles: [{ roleType: "CATALOGER", scope: { type: INSTITUTION } }]) { id } }`, (t) => ({ u: t.userId })),
   setRoleActive: call(`mutation($r: ID!) { setRoleActive(roleId: $r, active: false) { id } }`, (t) => ({ r: t.roleId })),
   assignRoleProfile: call(`mutation($u: ID!, $p: ID!) { assignRoleProfile(userId: $u, profileId: $p) { id } }`, (t) => ({ u: t.userId, p: profileId })),
   updateUser: withInput('updateUser', 'userId', '{ title: "Dr" }'),
@@ -91,15 +94,27 @@ const AGAINST_A_USER: Record<string, Attempt> = {
   addProxy: call(`mutation($p: ID!, $s: ID!) { addProxy(proxyUserId: $p, sponsorUserId: $s) { id } }`, (t) => ({ p: t.userId, s: patronId })),
   removeProxy: byId('removeProxy', 'proxyLinkId'),
   deleteUser: byId('deleteUser', 'userId', '{ deletedUserId }'),
+  recordLoan: call(`mutation($u: ID!, $lib: ID!) { recordLoan(input: { userId: $u, itemBarcode: "PROTECTED-ITEM", libraryId: $lib, dueDate: "2099-01-01T00:00:00Z" }) { id } }`,
+    (t) => ({ u: t.userId, lib: inst.libraries.MAIN.id })),
   purgeUser: byId('purgeUser', 'userId'),
 };
 
 /** Mutations that take no existing user as their target (the operator's own session, new users, configuration, keys). */
 const NOT_AGAINST_A_USER = [
+  // Checks a password and changes no user; technical accounts never authenticate (test/auth/authenticate-user.test.ts).
+  'authenticateUser',
   'login', 'changePassword', 'createUser', 'createRoleProfile', 'updateRoleProfile', 'deleteRoleProfile',
   'createRoleAssignmentRule', 'deleteRoleAssignmentRule', 'createApiKey', 'revokeApiKey',
+  // A webhook is a partner's endpoint, like a key: no user is its target.
+  'createWebhook', 'updateWebhook', 'deleteWebhook',
   // The purge job names no user: it skips protected accounts (test/lifecycle/purge-job.test.ts).
   'runPurgeJob', 'setDeleteUserPolicy',
+  // The photo server is an institution setting.
+  'setPhotoSettings',
+  // A return names a loan, whoever borrowed it, and no loan is ever recorded to a protected account (recordLoan above).
+  'returnLoan',
+  // Chooses fines by a filter and leaves protected accounts' fines out (test/fines/bursar-export.test.ts).
+  'exportFinesToBursar',
   // Refuses record by record in its payload, not as an error: attacked in its own test below.
   'syncExternalUsers',
 ];
@@ -125,6 +140,8 @@ async function protectedUser(pid: string): Promise<Target> {
     noteId: await insertItem(`INSERT INTO user_note (institution_id, user_id, text, created_by) VALUES ($1, $2, 'vendor note', 'test') RETURNING id`, own),
     blockId: await insertItem(`INSERT INTO user_block (institution_id, user_id, block_type, created_by) VALUES ($1, $2, 'GENERAL', 'test') RETURNING id`, own),
     statisticId: await insertItem(`INSERT INTO user_statistic (institution_id, user_id, category_type, category) VALUES ($1, $2, 'T', 'C') RETURNING id`, own),
+    attachmentId: await insertItem(`INSERT INTO user_attachment (institution_id, user_id, file_name, media_type, size_bytes, content, sha256, created_by)
+      VALUES ($1, $2, 'vendor.png', 'image/png', 8, '\\x89504e470d0a1a0a'::bytea, 'x', 'test') RETURNING id`, own),
     proxyLinkId: await insertItem(`INSERT INTO proxy_link (institution_id, proxy_user_id, sponsor_user_id, created_by) VALUES ($1, $2, $3, 'test') RETURNING id`, [...own, patronId]),
     fineId: await givenFine(db(), inst, userId, '5.00', { owner: null }),
     disputedFineId: await givenFine(db(), inst, userId, '5.00', { owner: null, status: 'IN_DISPUTE' }),
@@ -145,7 +162,8 @@ async function snapshot(userId: string): Promise<unknown> {
     (SELECT json_agg(l.* ORDER BY l.id) FROM proxy_link l WHERE l.proxy_user_id = u.id OR l.sponsor_user_id = u.id) AS proxies,
     (SELECT json_agg(f.* ORDER BY f.id) FROM fine_fee f WHERE f.user_id = u.id) AS fines,
     (SELECT count(*) FROM fine_fee_action a JOIN fine_fee f ON f.id = a.fine_id WHERE f.user_id = u.id) AS fine_actions,
-    (SELECT count(*) FROM history_entry h WHERE h.user_id = u.id) AS history
+    (SELECT count(*) FROM history_entry h WHERE h.user_id = u.id) AS history,
+    (SELECT json_agg(a.id ORDER BY a.id) FROM user_attachment a WHERE a.user_id = u.id) AS attachments
     FROM app_user u WHERE u.id = $1`, [userId]);
   return row;
 }
@@ -154,7 +172,9 @@ beforeAll(async () => {
   app = await startTestApp();
   inst = await createInstitution(db());
   await configureFines(db(), inst);
-  await createPerson(db(), inst, { primaryIdentifier: 'admin', roles: [['USER_ADMINISTRATOR', 'INSTITUTION'], ['GENERAL_SYSTEM_ADMINISTRATOR', 'INSTITUTION']] });
+  await createPerson(db(), inst, { primaryIdentifier: 'admin', roles: [['USER_ADMINISTRATOR', 'INSTITUTION'], ['GENERAL_SYSTEM_ADMINISTRATOR', 'INSTITUTION'],
+    // Loans are recorded by circulation: the desk manager's loan.manage, so that the refusal is the protection's.
+    ['CIRCULATION_DESK_MANAGER', 'INSTITUTION']] });
   admin = await app.login('admin', PASSWORD);
   patronId = await createPerson(db(), inst, { recordType: 'PUBLIC', withPassword: false, roles: [['PATRON', 'INSTITUTION']] });
   for (const pid of PROTECTED) targets.set(pid, await protectedUser(pid));

@@ -23,6 +23,8 @@ import { UserNote } from './user-note.entity';
 import { UserPhone } from './user-phone.entity';
 import { UserStatistic } from './user-statistic.entity';
 import { User } from './user.entity';
+import { WebhookDelivery } from './webhook-delivery.entity';
+import { Webhook } from './webhook.entity';
 
 export * from './api-key.entity';
 export * from './circulation-desk.entity';
@@ -49,6 +51,8 @@ export * from './user-note.entity';
 export * from './user-phone.entity';
 export * from './user-statistic.entity';
 export * from './user.entity';
+export * from './webhook-delivery.entity';
+export * from './webhook.entity';
 
 /** Every entity class, in the migration's table order; the DataSource registers exactly these. */
 export const entities = [
@@ -63,6 +67,7 @@ export const entities = [
   UserAddress,
   UserPhone,
   ApiKey,
+  Webhook,
   RoleAssignment,
   RoleProfile,
   RoleProfileEntry,
@@ -76,5 +81,6 @@ export const entities = [
   Loan,
   HistoryEntry,
   EventOutbox,
+  WebhookDelivery,
   LoginAttempt,
 ];

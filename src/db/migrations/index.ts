@@ -7,6 +7,12 @@ import { LoginThrottling1764576100000 } from './1764576100000-LoginThrottling';
 import { UserLifecycle1764662400000 } from './1764662400000-UserLifecycle';
 import { EventStream1764748800000 } from './1764748800000-EventStream';
 import { UserCounts1764835200000 } from './1764835200000-UserCounts';
+import { PartnerAuthentication1764900000000 } from './1764900000000-PartnerAuthentication';
+import { StatisticSearch1764900100000 } from './1764900100000-StatisticSearch';
+import { Loans1764921600000 } from './1764921600000-Loans';
+import { BursarExport1764921700000 } from './1764921700000-BursarExport';
+import { Webhooks1765008000000 } from './1765008000000-Webhooks';
+import { UserAttachments1765094400000 } from './1765094400000-UserAttachments';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
 export const migrations = [
@@ -19,4 +25,10 @@ export const migrations = [
   UserLifecycle1764662400000,
   EventStream1764748800000,
   UserCounts1764835200000,
+  PartnerAuthentication1764900000000,
+  StatisticSearch1764900100000,
+  Loans1764921600000,
+  BursarExport1764921700000,
+  Webhooks1765008000000,
+  UserAttachments1765094400000,
 ];
