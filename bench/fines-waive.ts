@@ -19,11 +19,9 @@ import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 import { hashPassword } from '../src/auth/password';
 import { createTokenIssuer } from '../src/auth/tokens';
-import { loadConfig } from '../src/config';
-import { Database, openDatabase } from '../src/db/connect';
 import { sqlStatementCount } from '../src/db/sql-logger';
 import { findLedgerMismatches } from '../src/fines/ledger.repository';
-import { freshDatabase } from './fresh-database';
+import { openFreshDatabase } from './fresh-database';
 import { graphql, LOGIN } from './support/load';
 import { createServer } from '../src/server';
 
@@ -39,19 +37,6 @@ const PATRONS = int('BENCH_PATRONS', 3 + 5 + RUNS * CALLS + CONCURRENT_RUNS * CO
 const PASSWORD = crypto.randomBytes(12).toString('base64url');
 
 const log = (line: string) => console.log(`[bench:fines] ${line}`);
-
-/** A fresh database for this run, opened and migrated, and how to get rid of it afterwards. */
-async function openFreshDatabase(): Promise<{ database: Database; dispose: () => Promise<void> }> {
-  const fresh = await freshDatabase(log);
-  log(fresh.where);
-  try {
-    const database = await openDatabase({ ...loadConfig(), databaseUrl: fresh.url, dbPoolSize: 10 }, () => {});
-    return { database, dispose: async () => { await database.close(); await fresh.dispose(); } };
-  } catch (e) {
-    await fresh.dispose();
-    throw e;
-  }
-}
 
 /** One institution, an operator allowed to waive, and PATRONS patrons with FINES_PER_CALL fines each (the ledger holding: a CREATE action per fine). */
 async function seed(db: DataSource): Promise<{ institutionId: string; finesByPatron: string[][] }> {
@@ -97,7 +82,7 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const { database, dispose } = await openFreshDatabase();
+  const { database, dispose } = await openFreshDatabase(log);
   const db = database.dataSource;
   const server = await createServer({ db, tokens: createTokenIssuer(crypto.randomBytes(32).toString('hex'), 3600), production: true });
   try {

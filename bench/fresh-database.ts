@@ -4,6 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { loadConfig } from '../src/config';
+import { Database, openDatabase } from '../src/db/connect';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 
 /**
@@ -67,4 +69,17 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A fresh database for this run, opened and migrated, and how to get rid of it afterwards. */
+export async function openFreshDatabase(log: (line: string) => void): Promise<{ database: Database; dispose: () => Promise<void> }> {
+  const fresh = await freshDatabase(log);
+  log(fresh.where);
+  try {
+    const database = await openDatabase({ ...loadConfig(), databaseUrl: fresh.url, dbPoolSize: 10 }, () => {});
+    return { database, dispose: async () => { await database.close(); await fresh.dispose(); } };
+  } catch (e) {
+    await fresh.dispose();
+    throw e;
+  }
 }

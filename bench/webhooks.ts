@@ -20,10 +20,8 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 import { createTokenIssuer } from '../src/auth/tokens';
-import { loadConfig } from '../src/config';
-import { Database, openDatabase } from '../src/db/connect';
 import { createServer } from '../src/server';
-import { freshDatabase } from './fresh-database';
+import { openFreshDatabase } from './fresh-database';
 import { graphql } from './support/load';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -34,18 +32,6 @@ const SECRET = crypto.randomBytes(24).toString('hex');
 
 const log = (line: string) => console.log(`[bench:webhooks] ${line}`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-
-async function openFreshDatabase(): Promise<{ database: Database; dispose: () => Promise<void> }> {
-  const fresh = await freshDatabase(log);
-  log(fresh.where);
-  try {
-    const database = await openDatabase({ ...loadConfig(), databaseUrl: fresh.url, dbPoolSize: 10 }, () => {});
-    return { database, dispose: async () => { await database.close(); await fresh.dispose(); } };
-  } catch (e) {
-    await fresh.dispose();
-    throw e;
-  }
-}
 
 async function seed(db: DataSource): Promise<{ institutionId: string; operatorId: string; userIds: string[] }> {
   const [inst] = await db.query(`INSERT INTO institution (code, name) VALUES ('BENCH', 'Bench University') RETURNING id`);
@@ -115,7 +101,7 @@ async function startReceiver(): Promise<Receiver> {
 }
 
 async function main(): Promise<void> {
-  const { database, dispose } = await openFreshDatabase();
+  const { database, dispose } = await openFreshDatabase(log);
   const db = database.dataSource;
   const tokens = createTokenIssuer(crypto.randomBytes(32).toString('hex'), 3600);
   const server = await createServer({ db, tokens, production: true, webhooks: { allowHttp: true } });

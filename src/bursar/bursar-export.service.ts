@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { EntityManager } from 'typeorm';
 import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
 import { badInput, conflict } from '../common/errors';
@@ -53,9 +53,7 @@ async function checkFilter(ctx: RequestContext, tx: EntityManager, operator: Ope
 
 /** Over the cap: refused whole, before anything is locked. */
 function overCap(): GraphQLError {
-  return new GraphQLError(`More than ${MAX_FINES_PER_EXPORT} fines match the filter: at most ${MAX_FINES_PER_EXPORT} go in one batch; narrow the filter (createdBefore, ownerLibraryId). Nothing was exported`, {
-    extensions: { code: 'BAD_USER_INPUT', field: 'input.filter', limit: MAX_FINES_PER_EXPORT },
-  });
+  return badInput('input.filter', `More than ${MAX_FINES_PER_EXPORT} fines match the filter: at most ${MAX_FINES_PER_EXPORT} go in one batch; narrow the filter (createdBefore, ownerLibraryId). Nothing was exported`, { limit: MAX_FINES_PER_EXPORT });
 }
 
 /** The ledger, balances, history and events of the transferred fines (one batched statement each) and the batch's lines. */

@@ -18,7 +18,7 @@ export const badInput = (field: string, message: string, extra: { limit?: number
 export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token> (staff) or X-API-Key: <key> (partner systems)') =>
   error('UNAUTHENTICATED', message);
 export const forbidden = (message: string, extra: { field?: string } = {}) => error('FORBIDDEN', message, extra);
-export const notFound = (message: string) => error('NOT_FOUND', message);
+export const notFound = (message: string, extra: { field?: string } = {}) => error('NOT_FOUND', message, extra);
 export const conflict = (message: string, extra: { field?: string; value?: string } = {}) => error('CONFLICT', message, extra);
 
 /** An `after` cursor from before the events' retention period: what it would resume from is gone. */

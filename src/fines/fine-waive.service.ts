@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { EntityManager } from 'typeorm';
-import { badInput, isKnownError } from '../common/errors';
+import { badInput, isKnownError, notFound } from '../common/errors';
 import type { RequestContext } from '../context';
 import type { FineFee } from '../db/entities';
 import { inTransaction } from '../db/transaction';
@@ -59,7 +59,7 @@ function listedTargets(fineIds: string[], limit: number): FineTarget[] {
 async function filteredTargets(ctx: RequestContext, tx: EntityManager, operator: Operator, filter: WaiveFilter, limit: number): Promise<FineTarget[]> {
   const field = 'input.filter.userId';
   const [user] = await findUsersByIds(tx, operator.institutionId, [filter.userId]);
-  if (!user) throw new GraphQLError('No such user in your institution', { extensions: { code: 'NOT_FOUND', field } });
+  if (!user) throw notFound('No such user in your institution', { field });
   try {
     ctx.policy.assertCanChange(ACTION, user);
   } catch (e) {

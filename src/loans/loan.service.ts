@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { EntityManager } from 'typeorm';
 import { blocksOfUser, isBlockActive } from '../blocks/block.repository';
-import { badInput, conflict } from '../common/errors';
+import { badInput, conflict, notFound } from '../common/errors';
 import { isUuid } from '../common/uuid';
 import type { RequestContext } from '../context';
 import { readChildren } from '../db/child-rows';
@@ -107,7 +107,7 @@ export function returnLoan(ctx: RequestContext, id: string, returnedAt: Date | n
     const operator = ctx.policy.assert(ACTION);
     if (!isUuid(id)) throw badInput('id', `"${id}" is not a loan id`);
     const loan = await lockLoanInScope(tx, operator.institutionId, ctx.policy.ownerScope(), id.toLowerCase());
-    if (!loan) throw new GraphQLError(`No loan ${id} in your institution and scope`, { extensions: { code: 'NOT_FOUND', field: 'id' } });
+    if (!loan) throw notFound(`No loan ${id} in your institution and scope`, { field: 'id' });
     ctx.policy.assertOwner(ACTION, loan.libraryId);
     if (loan.returnedAt) throw conflict(`The loan of ${loan.itemBarcode} was already returned at ${loan.returnedAt.toISOString()}`, { field: 'id', value: loan.id });
     const now = await transactionTime(tx);

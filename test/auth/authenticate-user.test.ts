@@ -1,6 +1,7 @@
 import argon2 from 'argon2';
 import { dummyPasswordHash } from '../../src/auth/password';
 import { createInstitution, createPerson, InstitutionFixture, PASSWORD, PersonSpec } from '../support/fixtures';
+import { SMALL_LOGIN_LIMITS } from '../support/small-login-limits';
 import { GraphQLResponse, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -9,15 +10,7 @@ import { GraphQLResponse, startTestApp, TestApp } from '../support/test-app';
  * login-throttling.test.ts: 3 free failures, a 1 s wait after each further one, a lockout at the 6th; each test speaks
  * from a client address of its own (X-Forwarded-For through the trusted loopback proxy).
  */
-const LIMITS = {
-  CARREL_LOGIN_FREE_FAILURES: '3',
-  CARREL_LOGIN_MAX_FAILURES: '6',
-  CARREL_LOGIN_DELAY_MS: '1000',
-  CARREL_LOGIN_MAX_DELAY_MS: '1000',
-  CARREL_LOGIN_LOCKOUT_SECONDS: '600',
-  CARREL_LOGIN_ADDRESS_FREE_FAILURES: '4',
-  CARREL_TRUST_PROXY: 'loopback',
-};
+const LIMITS = SMALL_LOGIN_LIMITS;
 const savedEnv = Object.fromEntries(Object.keys(LIMITS).map((k) => [k, process.env[k]]));
 Object.assign(process.env, LIMITS);
 

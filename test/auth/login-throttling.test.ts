@@ -1,6 +1,7 @@
 import argon2 from 'argon2';
 import { recordLoginAttempt } from '../../src/auth/operator.repository';
 import { createInstitution, createPerson, InstitutionFixture, loginOperators, PASSWORD } from '../support/fixtures';
+import { SMALL_LOGIN_LIMITS } from '../support/small-login-limits';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -10,15 +11,7 @@ import { startTestApp, TestApp } from '../support/test-app';
  * (loopback) is trusted, so each test speaks from a client address of its
  * own with X-Forwarded-For and never meets another test's address count.
  */
-Object.assign(process.env, {
-  CARREL_LOGIN_FREE_FAILURES: '3',
-  CARREL_LOGIN_MAX_FAILURES: '6',
-  CARREL_LOGIN_DELAY_MS: '1000',
-  CARREL_LOGIN_MAX_DELAY_MS: '1000',
-  CARREL_LOGIN_LOCKOUT_SECONDS: '600',
-  CARREL_LOGIN_ADDRESS_FREE_FAILURES: '4',
-  CARREL_TRUST_PROXY: 'loopback',
-});
+Object.assign(process.env, SMALL_LOGIN_LIMITS);
 
 let app: TestApp;
 let inst: InstitutionFixture;

@@ -2,6 +2,7 @@ import { createTokenIssuer } from '../../src/auth/tokens';
 import { CarrelProcess, carrelEnv, MAIN_FROM_SOURCE, startCarrel } from '../support/carrel-process';
 import { createInstitution, createPatron, createPerson, InstitutionFixture } from '../support/fixtures';
 import { createTestDatabase, TestDatabase } from '../support/test-db';
+import { postGraphQL } from '../support/test-app';
 import { pause, subscribe } from '../support/ws-client';
 
 /**
@@ -20,14 +21,7 @@ const servers: { process: CarrelProcess; url: string }[] = [];
 const USER_CHANGED = `subscription($u: ID) { userChanged(userId: $u) { type changes { newValue } user { firstName } } }`;
 const RENAME = `mutation($id: ID!, $f: String!) { updateUser(id: $id, input: { firstName: $f }) { id } }`;
 
-async function gql(url: string, query: string, variables: Record<string, unknown>) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: any[] };
-}
+const gql = (url: string, query: string, variables: Record<string, unknown>) => postGraphQL(url, query, variables, token);
 
 beforeAll(async () => {
   database = await createTestDatabase();

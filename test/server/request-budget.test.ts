@@ -111,12 +111,14 @@ describe('over HTTP', () => {
   });
 
   test('a query refused by a limit is charged the cost limit: the next costly query of the same operator waits for it', async () => {
+    // Timed from before the refusal: the budget is charged during it, so the wait after it shrinks by however long
+    // the answer took to come back on a loaded machine, while the whole span cannot.
+    const started = Date.now();
     const tooDeep = await post('{ users { edges { node { roles { scope { library { desks { library { desks { library { id } } } } } } } } } } }', third);
     expect(((await tooDeep.json()) as any).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    const started = Date.now();
     await post('{ me { id } }', third);
     // The refusal spent the whole burst: even a small query waits for the budget to refill for it (1,000 points: 200 ms).
-    expect(Date.now() - started).toBeGreaterThanOrEqual(180);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(195);
   });
 
   test('login is priced at 10,000 points (@cost): an address without credentials gets two at once, then waits', async () => {

@@ -23,6 +23,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** POSTs a GraphQL request to `url` over HTTP, with a bearer token when given. */
+export async function postGraphQL<T = any>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as GraphQLResponse<T>;
+}
+
 /**
  * `database`: the session limits of the app's pool (none by default), e.g. a tiny statement timeout. `budget`: each
  * client's query budget (none by default: the suite sends requests far faster than any client should). `compile`:
@@ -44,14 +54,7 @@ export async function startTestApp(
   });
   const port = await server.listen(0);
   const url = `http://127.0.0.1:${port}/graphql`;
-  const gql = async (query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse> => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as GraphQLResponse;
-  };
+  const gql = (query: string, variables?: Record<string, unknown>, token?: string) => postGraphQL(url, query, variables, token);
   return {
     url,
     db,

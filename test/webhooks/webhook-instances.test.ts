@@ -3,6 +3,7 @@ import { createTokenIssuer } from '../../src/auth/tokens';
 import { CarrelServer, createServer } from '../../src/server';
 import { createInstitution, createPatron, createPerson } from '../support/fixtures';
 import { createTestDatabase, TestDatabase } from '../support/test-db';
+import { postGraphQL } from '../support/test-app';
 
 /**
  * Issue 13 item 6: two Carrel instances on one database, both running the delivery worker and both woken by every
@@ -37,14 +38,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function gql(url: string, query: string, variables: Record<string, unknown>) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: any[] };
-}
+const gql = (url: string, query: string, variables: Record<string, unknown>) => postGraphQL(url, query, variables, token);
 
 test('two instances on one database deliver each event once per webhook, in stream order, one request at a time', async () => {
   // A receiver that takes 15 ms to answer and counts the requests in flight, so that overlapping ones would show.
