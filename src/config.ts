@@ -183,7 +183,8 @@ export function loadConfig(env = process.env, use: 'server' | 'tool' = 'server')
       pollMs: int('CARREL_EVENT_POLL_MS', 2000),
     },
     webhooks: {
-      allowHttp: bool('CARREL_WEBHOOK_ALLOW_HTTP', WEBHOOKS.allowHttp),
+      // A receiver on this machine over plain http is how one tries webhooks out; production needs https unless asked.
+      allowHttp: bool('CARREL_WEBHOOK_ALLOW_HTTP', !production),
       timeoutMs: int('CARREL_WEBHOOK_TIMEOUT_MS', WEBHOOKS.timeoutMs),
       retryBaseMs: int('CARREL_WEBHOOK_RETRY_BASE_MS', WEBHOOKS.retryBaseMs),
       retryMaxMs: int('CARREL_WEBHOOK_RETRY_MAX_MS', WEBHOOKS.retryMaxMs),

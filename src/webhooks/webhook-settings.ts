@@ -3,7 +3,7 @@
  * their own through the server's options, so that a retry window runs in a second, not a day.
  */
 export interface WebhookSettings {
-  /** Plain http to a loopback host is accepted (development, tests): CARREL_WEBHOOK_ALLOW_HTTP. */
+  /** Plain http to a loopback host is accepted: CARREL_WEBHOOK_ALLOW_HTTP, by default outside production only. */
   allowHttp: boolean;
   /** How long one request may take before it counts as failed (ms): CARREL_WEBHOOK_TIMEOUT_MS. */
   timeoutMs: number;

@@ -1,3 +1,5 @@
+import { loadConfig } from '../../src/config';
+import { checkWebhookUrl } from '../../src/webhooks/webhook-url';
 import { configureFines } from '../fines/fine-fixtures';
 import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -164,6 +166,15 @@ test.each([
   expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' });
   expect(res.errors?.[0].message).toMatch(message);
   expect(await webhookCount()).toBe(before);
+});
+
+test('plain http to this machine is accepted by default outside production only; production asks for https unless told otherwise', () => {
+  expect(loadConfig({}).webhooks.allowHttp).toBe(true);
+  const secret = 'x'.repeat(48);
+  expect(loadConfig({ NODE_ENV: 'production', CARREL_TOKEN_SECRET: secret }).webhooks.allowHttp).toBe(false);
+  expect(loadConfig({ NODE_ENV: 'production', CARREL_TOKEN_SECRET: secret, CARREL_WEBHOOK_ALLOW_HTTP: 'true' }).webhooks.allowHttp).toBe(true);
+  expect(() => checkWebhookUrl('http://127.0.0.1:8080/hook', false, 'input.url')).toThrow(/https/);
+  expect(checkWebhookUrl('http://127.0.0.1:8080/hook', true, 'input.url')).toBe('http://127.0.0.1:8080/hook');
 });
 
 test.each([
