@@ -421,3 +421,70 @@ describe('R10.2 end to end: open loans refuse deleting and purging', () => {
     else expect([codeOf(recorded), deleted.data?.deleteUser?.deletedUserId]).toEqual(['NOT_FOUND', patron]);
   });
 });
+
+describe('attacks kept from the review of issue 13 item 2', () => {
+  test('R11.2 a revoked circulation key is UNAUTHENTICATED: it neither lends nor returns, nothing written', async () => {
+    const created = await app.gql(`mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { apiKey { id } secret } }`,
+      { in: { name: 'revoked desk', roles: [{ roleType: 'CIRCULATION_DESK_OPERATOR', scope: { type: 'LIBRARY', libraryId: MAIN() } }] } }, ua);
+    const { apiKey, secret } = created.data.createApiKey;
+    const patron = await createPatron(db(), inst);
+    const loan = await lend(patron);
+    expect((await app.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: apiKey.id }, ua)).errors).toBeUndefined();
+    const before = await loanRows();
+    expect(codeOf(await send(RECORD, { in: loanInput(patron) }, { 'x-api-key': secret }))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await send(RETURN, { id: loan.id }, { 'x-api-key': secret }))).toBe('UNAUTHENTICATED');
+    expect(await loanRows()).toBe(before);
+  });
+
+  test('R5.3 a desk operator scoped to the LAW desk cannot lend at MAIN (FORBIDDEN) and cannot return a MAIN loan (NOT_FOUND); nothing written', async () => {
+    const { desk_law_only: lawDesk } = await loginOperators(app, inst, { desk_law_only: ['CIRCULATION_DESK_OPERATOR', 'LAW_DESK'] });
+    const patron = await createPatron(db(), inst);
+    const loan = await lend(patron);
+    const before = await loanRows();
+    expect(codeOf(await app.gql(RECORD, { in: loanInput(patron) }, lawDesk))).toBe('FORBIDDEN');
+    const returned = await app.gql(RETURN, { id: loan.id }, lawDesk);
+    expect(returned.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
+    expect(await loanRows()).toBe(before);
+    // Its own library is within its desk's scope.
+    expect((await app.gql(RECORD, { in: loanInput(patron, { libraryId: LAW() }) }, lawDesk)).errors).toBeUndefined();
+  });
+
+  test('R5.2 a users page counts only the loans of libraries in scope (openLoanCount read in the page\'s statement)', async () => {
+    const patron = await createPatron(db(), inst, { primaryIdentifier: 'page_borrower_scoped' });
+    await lend(patron);
+    await lend(patron);
+    await lend(patron, { libraryId: LAW() }, 'law desk');
+    const PAGE = `{ users(first: 5, filter: { name: "page_borrower_scoped" }) { edges { node { primaryIdentifier openLoanCount loans { owner { library { code } } } } } } }`;
+    const node = async (res: Promise<GraphQLResponse>) => (await res).data.users.edges.map((e: any) => e.node);
+    expect(await node(asKey('law desk', PAGE))).toEqual([{ primaryIdentifier: 'page_borrower_scoped', openLoanCount: 1, loans: [{ owner: { library: { code: 'LAW' } } }] }]);
+    expect(await node(asKey('main desk', PAGE))).toEqual([expect.objectContaining({ openLoanCount: 2 })]);
+    expect(await node(app.gql(PAGE, {}, manager))).toEqual([expect.objectContaining({ openLoanCount: 3 })]);
+  });
+
+  test('R13.2 two returns of one loan at once: exactly one succeeds, the other is CONFLICT; one LOAN_RETURNED event', async () => {
+    const patron = await createPatron(db(), inst);
+    const loan = await lend(patron);
+    const results = await Promise.all([asKey('main desk', RETURN, { id: loan.id }), asKey('fulfilment', RETURN, { id: loan.id })]);
+    expect(results.map((r) => (r.data?.returnLoan ? 'ok' : codeOf(r))).sort()).toEqual(['CONFLICT', 'ok']);
+    const [{ n }] = await db().query(`SELECT count(*)::int AS n FROM event_outbox WHERE event_type = 'LOAN_RETURNED' AND payload->>'loanId' = $1`, [loan.id]);
+    expect(n).toBe(1);
+  });
+
+  test('R13.2 an unknown borrower, or one of another institution, is NOT_FOUND naming input.userId; nothing written', async () => {
+    const elsewhere = await createPatron(db(), other);
+    const before = await loanRows();
+    for (const userId of ['3434d5c9-37a2-4da4-8032-f08ba9b461ad', elsewhere]) {
+      const res = await asKey('main desk', RECORD, { in: loanInput(userId) });
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.userId' });
+    }
+    expect(await loanRows()).toBe(before);
+  });
+
+  test('R13.2 a library of another institution is BAD_USER_INPUT naming input.libraryId, never a loan there', async () => {
+    const patron = await createPatron(db(), inst);
+    const before = await loanRows();
+    const res = await asKey('main desk', RECORD, { in: loanInput(patron, { libraryId: other.libraries.MAIN.id }) });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.libraryId' });
+    expect(await loanRows()).toBe(before);
+  });
+});
