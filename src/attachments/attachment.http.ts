@@ -113,6 +113,9 @@ function readFilePart(req: Request, maxBytes: number): Promise<{ fileName: strin
       if (refusal && received > 4 * (maxBytes + ENVELOPE_BYTES)) req.socket.destroy();
     });
     parser.on('file', (name, stream, info) => {
+      // A body that ends inside a file (truncated, or the client gone) errors the part's stream as well as the parser;
+      // the parser's error answers the request, and an 'error' nobody listens to would end the process.
+      stream.on('error', () => {});
       if (name !== 'file' || file) {
         refusal ??= new HttpRefusal(400, 'Send exactly one file, in a part named "file"');
         stream.resume();
@@ -137,6 +140,10 @@ function readFilePart(req: Request, maxBytes: number): Promise<{ fileName: strin
       const found = file as { fileName: string | undefined; chunks: Buffer[] } | null;
       if (!found) return reject(new HttpRefusal(400, 'The body has no part named "file"'));
       resolve({ fileName: found.fileName, content: Buffer.concat(found.chunks) });
+    });
+    // A client that goes away mid-body never ends the parser's input: end it here, so the request settles (as malformed).
+    req.on('close', () => {
+      if (!req.complete) parser.destroy();
     });
     req.pipe(parser);
   });

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import http from 'node:http';
 import type { DataSource } from 'typeorm';
 import { createInstitution, createPatron, createPerson, InstitutionFixture, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -71,6 +72,12 @@ function rawUpload(userId: string, token: string, parts: { name: string; fileNam
   return fetch(`${base}/users/${userId}/attachments`, {
     method: 'POST', headers: { ...auth(token), 'content-type': `multipart/form-data; boundary=${boundary}` }, body: Buffer.concat(chunks),
   });
+}
+
+function formOf(bytes: Buffer, name = 'scan.png') {
+  const form = new FormData();
+  form.append('file', new Blob([bytes]), name);
+  return form;
 }
 
 const list = (userId: string, token?: string) => fetch(`${base}/users/${userId}/attachments`, { headers: auth(token) });
@@ -419,4 +426,114 @@ test('a vendor contact may carry files (a contract) for user managers; desk role
   const contact = await createPerson(db(), inst, { recordType: 'CONTACT', withPassword: false });
   expect((await upload(contact, tokens.um_att, { bytes: pdf(), name: 'contract.pdf' })).status).toBe(201);
   expect(await errorOf(await upload(contact, tokens.circ_att, { bytes: pdf() }))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+});
+
+/** One request written by hand (a chunked or truncated body, a client that leaves mid-body): `send` writes the body. */
+function rawRequest(method: string, path: string, headers: Record<string, string>, send: (req: http.ClientRequest) => void = (req) => req.end()) {
+  return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders } | 'reset'>((resolve) => {
+    const url = new URL(base);
+    const req = http.request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on('error', () => resolve('reset'));
+    send(req);
+  });
+}
+const filePartHead = (boundary: string) =>
+  Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="scan.png"\r\nContent-Type: image/png\r\n\r\n`);
+
+test('a truncated multipart body (the form ends inside the file) is 400, stores nothing, and the server keeps serving', async () => {
+  const patron = await createPatron(db(), inst);
+  const res = await rawRequest('POST', `/users/${patron}/attachments`, { ...auth(tokens.um_att), 'content-type': 'multipart/form-data; boundary=cut' },
+    (req) => req.end(Buffer.concat([filePartHead('cut'), png()])));
+  expect(res !== 'reset' && { status: res.status, ...JSON.parse(res.body).errors[0].extensions }).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+  expect(await written(patron)).toEqual({ files: 0, history: 0, events: 0 });
+  expect((await uploaded(patron, tokens.um_att, { bytes: png() })).mediaType).toBe('image/png');
+});
+
+test('a client that goes away in the middle of its upload leaves nothing stored, and the server keeps serving', async () => {
+  const patron = await createPatron(db(), inst);
+  await rawRequest('POST', `/users/${patron}/attachments`, { ...auth(tokens.um_att), 'content-type': 'multipart/form-data; boundary=gone', 'transfer-encoding': 'chunked' },
+    (req) => req.write(Buffer.concat([filePartHead('gone'), png(1000)]), () => setTimeout(() => req.destroy(), 50)));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(await written(patron)).toEqual({ files: 0, history: 0, events: 0 });
+  expect((await list(patron, tokens.um_att)).status).toBe(200);
+});
+
+test('a chunked body (no Content-Length) with a file over the limit is refused with 413 and nothing is stored', async () => {
+  const patron = await createPatron(db(), inst);
+  const res = await rawRequest('POST', `/users/${patron}/attachments`,
+    { ...auth(tokens.um_att), 'content-type': 'multipart/form-data; boundary=big', 'transfer-encoding': 'chunked' },
+    (req) => {
+      req.write(filePartHead('big'));
+      req.write(png(MAX_BYTES));
+      req.end('\r\n--big--\r\n');
+    });
+  expect(res !== 'reset' && { status: res.status, ...JSON.parse(res.body).errors[0].extensions }).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  expect(await written(patron)).toEqual({ files: 0, history: 0, events: 0 });
+});
+
+test(`the per-user cap holds under a race: of ${MAX_PER_USER * 3} concurrent uploads exactly ${MAX_PER_USER} are stored, the rest 409`, async () => {
+  const patron = await createPatron(db(), inst);
+  const answers = await Promise.all(Array.from({ length: MAX_PER_USER * 3 }, () => upload(patron, tokens.um_att, { bytes: png() })));
+  const statuses = answers.map((r) => r.status);
+  expect(statuses.filter((s) => s === 201)).toHaveLength(MAX_PER_USER);
+  expect(statuses.filter((s) => s === 409)).toHaveLength(MAX_PER_USER * 2);
+  expect(await written(patron)).toEqual({ files: MAX_PER_USER, history: MAX_PER_USER, events: MAX_PER_USER });
+});
+
+test('other methods are 405 METHOD_NOT_ALLOWED with Allow, and change nothing', async () => {
+  const patron = await createPatron(db(), inst);
+  const a = await uploaded(patron, tokens.um_att, { bytes: png() });
+  for (const [method, path, allow] of [['PUT', `/users/${patron}/attachments`, 'GET, POST'], ['DELETE', `/users/${patron}/attachments`, 'GET, POST'],
+    ['PATCH', `/attachments/${a.id}`, 'GET, DELETE'], ['POST', `/attachments/${a.id}`, 'GET, DELETE'], ['PUT', `/attachments/${a.id}`, 'GET, DELETE']]) {
+    const res = await rawRequest(method, path, auth(tokens.um_att));
+    expect(res !== 'reset' && [res.status, res.headers.allow, JSON.parse(res.body).errors[0].extensions.code]).toEqual([405, allow, 'METHOD_NOT_ALLOWED']);
+  }
+  expect(await written(patron)).toEqual({ files: 1, history: 1, events: 1 });
+});
+
+test('path tricks: an encoded "../", a NUL byte or a zero-width space in an id is BAD_USER_INPUT naming it', async () => {
+  const patron = await createPatron(db(), inst);
+  const a = await uploaded(patron, tokens.um_att, { bytes: png() });
+  for (const [path, field] of [['/attachments/..%2f..%2fetc%2fpasswd', 'id'], [`/attachments/${a.id}%00`, 'id'], [`/attachments/%E2%80%8B${a.id}`, 'id'],
+    [`/users/${patron}%00/attachments`, 'userId'], ['/users/..%2f/attachments', 'userId']]) {
+    const res = await rawRequest('GET', path, auth(tokens.um_att));
+    expect(res !== 'reset' && [res.status, JSON.parse(res.body).errors[0].extensions]).toEqual([400, { code: 'BAD_USER_INPUT', field }]);
+  }
+  const res = await rawRequest('DELETE', `/attachments/${a.id}%00`, auth(tokens.um_att));
+  expect(res !== 'reset' && res.status).toBe(400);
+  expect(await written(patron)).toEqual({ files: 1, history: 1, events: 1 });
+});
+
+test('R11.2 an API key without attachment.manage is 403 and a revoked key 401: nothing is stored', async () => {
+  const key = async (name: string, roleType: string) => {
+    const res = await app.gql(`mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret apiKey { id } } }`,
+      { in: { name, roles: [{ roleType, scope: { type: 'INSTITUTION' } }] } }, tokens.ua_att);
+    return res.data.createApiKey as { secret: string; apiKey: { id: string } };
+  };
+  const patron = await createPatron(db(), inst);
+  const reader = await key('reader station', 'FULFILLMENT_SERVICES_OPERATOR');
+  const refused = await fetch(`${base}/users/${patron}/attachments`, { method: 'POST', headers: { 'x-api-key': reader.secret }, body: formOf(png()) });
+  expect(await errorOf(refused)).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+  const scanner = await key('old scanner', 'USER_MANAGER');
+  await app.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: scanner.apiKey.id }, tokens.ua_att);
+  const revoked = await fetch(`${base}/users/${patron}/attachments`, { method: 'POST', headers: { authorization: `ApiKey ${scanner.secret}` }, body: formOf(png()) });
+  expect(await errorOf(revoked)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+  expect(await written(patron)).toEqual({ files: 0, history: 0, events: 0 });
+});
+
+test('a polyglot (a PDF that is also an HTML page) is kept as a PDF and served as an attachment no browser runs', async () => {
+  const patron = await createPatron(db(), inst);
+  const a = await uploaded(patron, tokens.um_att, { bytes: Buffer.from('%PDF-1.4\n<html><script>alert(document.cookie)</script></html>'), name: 'page.html', type: 'text/html' });
+  expect(a.mediaType).toBe('application/pdf');
+  const res = await download(a.id, tokens.um_att);
+  expect(Object.fromEntries(['content-type', 'content-disposition', 'x-content-type-options', 'content-security-policy'].map((h) => [h, res.headers.get(h)]))).toEqual({
+    'content-type': 'application/pdf',
+    'content-disposition': `attachment; filename="page.html"; filename*=UTF-8''page.html`,
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+  });
 });
