@@ -210,6 +210,32 @@ describe('R11.2 who may ask', () => {
     expect(await partnerAttempts('pat_anonymous')).toEqual([]);
   });
 
+  test('R11.2 a revoked API key is UNAUTHENTICATED, checks no password and records nothing', async () => {
+    await patron('pat_revoked_key');
+    const created = await app.gql(`mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret apiKey { id } } }`,
+      { in: { name: 'Old kiosk', roles: [{ roleType: 'CIRCULATION_DESK_OPERATOR', scope: { type: 'INSTITUTION' } }] } }, adminToken);
+    await app.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: created.data.createApiKey.apiKey.id }, adminToken);
+    const verify = jest.spyOn(argon2, 'verify');
+    const answer = await send({ 'x-api-key': created.data.createApiKey.secret }, AUTHENTICATE, { i: 'pat_revoked_key', p: PASSWORD });
+    expect(answer.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(answer.body.data ?? null).toBeNull();
+    expect(verify).not.toHaveBeenCalled();
+    expect(await partnerAttempts('pat_revoked_key')).toEqual([]);
+  });
+
+  test('R5.2 a fulfilment key scoped to one library authenticates any patron of the institution: patrons belong to no library', async () => {
+    await patron('pat_any_library');
+    const key = await createKey('Law self-check', 'FULFILLMENT_SERVICES_OPERATOR', { type: 'LIBRARY', libraryId: inst.libraries.LAW.id });
+    const answer = await send({ 'x-api-key': key.secret }, AUTHENTICATE, { i: 'pat_any_library', p: PASSWORD });
+    expect(answer.body).toEqual({ data: { authenticateUser: true } });
+  });
+
+  test('R11.2 two checks of the right password at once both succeed', async () => {
+    await patron('pat_twice');
+    const answers = await Promise.all([byKey('desk', 'pat_twice', PASSWORD), byKey('manager', 'pat_twice', PASSWORD)]);
+    expect(answers.map((a) => a.body)).toEqual([{ data: { authenticateUser: true } }, { data: { authenticateUser: true } }]);
+  });
+
   test('R11.2 a forged API key is UNAUTHENTICATED and checks no password', async () => {
     await patron('pat_forged');
     const verify = jest.spyOn(argon2, 'verify');
@@ -225,6 +251,7 @@ describe('R11.2 input hygiene, as for login', () => {
     ['an identifier over 255 characters', { i: 'x'.repeat(256), p: PASSWORD }, 'identifier'],
     ['a NUL byte in the password', { i: 'pat_hygiene', p: `${PASSWORD}\u0000` }, 'password'],
     ['a password over 255 characters', { i: 'pat_hygiene', p: 'p'.repeat(256) }, 'password'],
+    ['a zero-width space in the identifier', { i: 'pat\u200bhygiene', p: PASSWORD }, 'identifier'],
   ])('R11.2 %s is BAD_USER_INPUT naming the argument, before any lookup or password check', async (_what, variables, field) => {
     const verify = jest.spyOn(argon2, 'verify');
     const before = await db().query(`SELECT count(*)::int AS n FROM login_attempt`);
