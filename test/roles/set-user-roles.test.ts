@@ -229,6 +229,41 @@ describe('R4.2/R4.5 the rules of assignRole and removeRole, for every role given
     expect(await state(userId)).toEqual(before);
   });
 
+  test('R4.2 circulation desk and fulfilment operators (no role.assign) are FORBIDDEN and nothing changes', async () => {
+    await createPerson(db(), inst, { primaryIdentifier: 'circ_roles', roles: [['CIRCULATION_DESK_MANAGER', 'INSTITUTION']] });
+    await createPerson(db(), inst, { primaryIdentifier: 'fso_roles', roles: [['FULFILLMENT_SERVICES_MANAGER', 'INSTITUTION']] });
+    const userId = await staff();
+    const before = await state(userId);
+    for (const operator of ['circ_roles', 'fso_roles']) {
+      const res = await app.gql(SET, { u: userId, roles: [role('PATRON'), role('CIRCULATION_DESK_OPERATOR', 'MAIN_DESK')] }, await app.login(operator, PASSWORD));
+      expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    }
+    expect(await state(userId)).toEqual(before);
+  });
+
+  test('subset rule: a library-scoped User Administrator may not give a role at another library\'s desk', async () => {
+    const userId = await staff();
+    const before = await state(userId);
+    const res = await app.gql(SET, { u: userId, roles: [role('PATRON'), role('CIRCULATION_DESK_OPERATOR', 'MAIN_DESK')] }, lawAdmin);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: 'roles[1]' });
+    expect(await state(userId)).toEqual(before);
+  });
+
+  test('subset rule: an API key holding a library-scoped User Administrator role gives no institution-wide role', async () => {
+    const created = await app.gql(`mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret } }`,
+      { in: { name: 'Law IdM', roles: [role('USER_ADMINISTRATOR', 'LAW')] } }, admin);
+    const userId = await staff();
+    const before = await state(userId);
+    const res = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': created.data.createApiKey.secret },
+      body: JSON.stringify({ query: SET, variables: { u: userId, roles: [role('PATRON'), role('USER_ADMINISTRATOR', 'INSTITUTION')] } }),
+    });
+    const body = (await res.json()) as { errors?: { extensions: Record<string, unknown> }[] };
+    expect(body.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: 'roles[1]' });
+    expect(await state(userId)).toEqual(before);
+  });
+
   test('R4.5 a protected account is refused, whatever the list', async () => {
     const userId = await createPerson(db(), inst, { primaryIdentifier: 'exl_vendor', withPassword: false, roles: [['CATALOGER', 'INSTITUTION']] });
     const before = await state(userId);
@@ -297,6 +332,14 @@ describe('the list itself', () => {
     const roles = Array.from({ length: 101 }, () => role('PATRON'));
     const res = await app.gql(SET, { u: await staff(), roles }, admin);
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'roles', limit: 100 });
+  });
+
+  test('an expiry date in the past is BAD_USER_INPUT naming it, and nothing changes', async () => {
+    const userId = await staff([['CATALOGER', 'INSTITUTION']]);
+    const before = await state(userId);
+    const res = await app.gql(SET, { u: userId, roles: [role('PATRON'), role('CATALOGER', 'INSTITUTION', '2000-01-01')] }, admin);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'roles[1].expiryDate' });
+    expect(await state(userId)).toEqual(before);
   });
 
   test('a forged user id is BAD_USER_INPUT naming userId', async () => {
