@@ -33,17 +33,21 @@ const STATUS: Record<string, number> = {
   BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409,
   TIMEOUT: 503, SERVICE_UNAVAILABLE: 503, TRANSACTION_CONFLICT: 503,
 };
-const HTTP_CODES: Record<number, string> = { 400: 'BAD_USER_INPUT', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+const HTTP_CODES: Record<number, string> = { 400: 'BAD_USER_INPUT', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'TOO_MANY_REQUESTS' };
+
+/** How many files of the largest size may be received at once by one process: each is held whole in memory until stored. */
+const UPLOADS_IN_MEMORY = 8;
 
 function sendError(res: Response, status: number, message: string, extensions: Record<string, unknown>): void {
-  if (status === 503) res.set('Retry-After', '1');
+  if (status === 503 || status === 429) res.set('Retry-After', '1');
   res.status(status).type('application/json; charset=utf-8').send(JSON.stringify({ errors: [{ message, extensions }] }));
 }
 
 /** A failure as its HTTP answer: the policy's and services' refusals by their code, the file's by its status. */
 function answerFailure(res: Response, e: unknown): void {
   if (e instanceof FileRefused || e instanceof HttpRefusal) {
-    return sendError(res, e.status, e.message, { code: HTTP_CODES[e.status], ...(e instanceof HttpRefusal ? {} : { field: 'file' }) });
+    const about = e instanceof FileRefused ? { field: 'file' } : e.status === 429 ? { retryAfterSeconds: 1 } : {};
+    return sendError(res, e.status, e.message, { code: HTTP_CODES[e.status], ...about });
   }
   if (isKnownError(e)) {
     const { code, field, limit } = e.extensions as { code: string; field?: string; limit?: unknown };
@@ -60,7 +64,7 @@ function answerFailure(res: Response, e: unknown): void {
 
 /** A refusal of the request's form (not multipart, no file part, over the size limit). */
 class HttpRefusal extends Error {
-  constructor(readonly status: 400 | 413 | 415, message: string) {
+  constructor(readonly status: 400 | 413 | 415 | 429, message: string) {
     super(message);
   }
 }
@@ -152,6 +156,21 @@ function readFilePart(req: Request, maxBytes: number): Promise<{ fileName: strin
 /** Adds the attachment routes to `app` (before its catch-all 404). */
 export function mountAttachmentRoutes(app: Express, options: AttachmentRoutesOptions): void {
   const { maxBytes, maxPerUser } = options.settings;
+  // Bytes of uploads being received or stored: without a bound, enough clients sending large files at once would
+  // exhaust the process's memory. An upload reserves its declared length (a chunked one the largest file's) or waits.
+  const memoryRoom = UPLOADS_IN_MEMORY * (maxBytes + ENVELOPE_BYTES);
+  let reserved = 0;
+  const reserve = (req: Request): (() => void) => {
+    const declared = Number(req.headers['content-length']);
+    const bytes = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, maxBytes + ENVELOPE_BYTES) : maxBytes + ENVELOPE_BYTES;
+    if (reserved + bytes > memoryRoom) throw new HttpRefusal(429, 'Too many files are being uploaded at once: retry in a moment');
+    reserved += bytes;
+    let released = false;
+    return () => {
+      if (!released) reserved -= bytes;
+      released = true;
+    };
+  };
   app.all('/users/:userId/attachments', allowMethods('GET', 'POST'), withContext(options, async (ctx, req, res) => {
     const userId = String(req.params.userId);
     if (req.method === 'GET') {
@@ -160,9 +179,14 @@ export function mountAttachmentRoutes(app: Express, options: AttachmentRoutesOpt
     }
     // Who asks is known before the body is read: an operator without the grant never gets to send a file.
     ctx.policy.assert('attachment.manage');
-    const upload = await readFilePart(req, maxBytes);
-    const attachment = await addAttachment(ctx, userId, upload, maxPerUser);
-    res.status(201).set('Location', attachment.downloadUrl).set('Cache-Control', 'no-store').json(attachment);
+    const release = reserve(req);
+    try {
+      const upload = await readFilePart(req, maxBytes);
+      const attachment = await addAttachment(ctx, userId, upload, maxPerUser);
+      res.status(201).set('Location', attachment.downloadUrl).set('Cache-Control', 'no-store').json(attachment);
+    } finally {
+      release();
+    }
   }));
   app.all('/attachments/:id', allowMethods('GET', 'DELETE'), withContext(options, async (ctx, req, res) => {
     const id = String(req.params.id);

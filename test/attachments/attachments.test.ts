@@ -537,3 +537,25 @@ test('a polyglot (a PDF that is also an HTML page) is kept as a PDF and served a
     'content-security-policy': "default-src 'none'; sandbox",
   });
 });
+
+test('uploads held in memory at once are bounded: beyond the room an upload is 429 with Retry-After, and the room comes back', async () => {
+  const patron = await createPatron(db(), inst);
+  // A chunked upload reserves the room of the largest file; eight of them fill it while they keep sending.
+  const pending: http.ClientRequest[] = [];
+  const answers = Array.from({ length: 8 }, () => rawRequest('POST', `/users/${patron}/attachments`,
+    { ...auth(tokens.um_att), 'content-type': 'multipart/form-data; boundary=slow', 'transfer-encoding': 'chunked' },
+    (req) => { pending.push(req); req.write(filePartHead('slow')); }));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const refused = await upload(patron, tokens.um_att, { bytes: png() });
+  expect(refused.headers.get('retry-after')).toBe('1');
+  expect(await errorOf(refused)).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS', retryAfterSeconds: 1 });
+  for (const req of pending) req.destroy();
+  await Promise.all(answers);
+  let accepted = 0;
+  for (let i = 0; i < 20 && accepted !== 201; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    accepted = (await upload(patron, tokens.um_att, { bytes: png() })).status;
+  }
+  expect(accepted).toBe(201);
+  expect(await written(patron)).toEqual({ files: 1, history: 1, events: 1 });
+});
