@@ -25,7 +25,8 @@ const USAGE = `usage: npm run bursar:export -- --out FILE [--format jsonl|csv] [
   --api-key KEY     the API key to act as (default: CARREL_API_KEY, else the demo SIS key in the data folder); it needs
                     Fulfillment Administrator, User Administrator or General System Administrator
 at most ${MAX_FINES_PER_EXPORT} fines go in one batch; exit code: 0 when the batch was written, 1 when the export failed
-(nothing was exported), 2 on bad arguments`;
+(nothing was exported; FILE's folder is checked first) or, rarely, the file could not be written after it (the message
+names the batch id to write it again with), 2 on bad arguments`;
 
 export interface BursarArgs {
   out: string;
@@ -69,11 +70,25 @@ function writeWhole(file: string, text: string): void {
   fs.renameSync(temporary, file);
 }
 
+/**
+ * Refuses a file the batch could not be written to before anything is exported: fines transferred by a run that then
+ * fails to write are in a batch whose id (when it was made for the run) the operator never saw.
+ */
+function assertWritable(file: string): void {
+  try {
+    fs.accessSync(path.dirname(path.resolve(file)), fs.constants.W_OK);
+  } catch (e) {
+    throw new Error(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; nothing was exported`);
+  }
+  if (fs.existsSync(file) && !fs.statSync(file).isFile()) throw new Error(`cannot write ${file}: it is not a file; nothing was exported`);
+}
+
 async function run(args: BursarArgs): Promise<number> {
   const config = loadConfig(process.env, 'tool');
   const log = (line: string) => console.log(line);
   let db: Database | undefined;
   try {
+    assertWritable(args.out);
     const apiKey = resolveCliApiKey(args.apiKey, process.env, config.dataDir);
     db = await openDatabase(config, log, 'job');
     const ctx = await cliContext(db.dataSource, apiKey);
@@ -84,7 +99,11 @@ async function run(args: BursarArgs): Promise<number> {
       ownerLibraryId = library.id;
     }
     const batch = await exportFinesToBursar(ctx, { batchId: args.batchId, filter: ownerLibraryId ? { ownerLibraryId } : null });
-    writeWhole(args.out, await bursarFile(ctx, batch, args.format));
+    try {
+      writeWhole(args.out, await bursarFile(ctx, batch, args.format));
+    } catch (e) {
+      throw new Error(`batch ${batch.id} was exported but not written (${(e as Error).message}): run again with --batch-id ${batch.id} to write it`);
+    }
     log(`batch ${batch.id}: ${batch.fineCount} ${batch.fineCount === 1 ? 'fine' : 'fines'}, total ${batch.total} ${batch.currency}, `
       + `exported ${batch.createdAt.toISOString()} by ${batch.createdBy}; written to ${args.out} (${args.format})`);
     return 0;

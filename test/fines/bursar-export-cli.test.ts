@@ -97,3 +97,15 @@ test('without an API key the job does not run and exits 1', async () => {
   expect(run.output).toMatch(/bursar:export failed: no API key/);
   expect(run.code).toBe(1);
 });
+
+test('an --out the batch cannot be written to (no such folder, a folder) fails with exit code 1 before anything is exported', async () => {
+  const fine = await givenFine(db(), inst, patron, '6.00', { owner: 'MAIN' });
+  const before = await db().query(`SELECT count(*)::int AS n FROM bursar_export_batch`);
+  for (const target of [path.join(dir, 'no-such-folder', 'batch.jsonl'), dir]) {
+    const run = await runToExit([...CLI, '--out', target, '--api-key', mainKey], env());
+    expect({ target, code: run.code }).toEqual({ target, code: 1 });
+    expect(run.output).toMatch(/bursar:export failed: cannot write .*nothing was exported/);
+  }
+  expect(await db().query(`SELECT count(*)::int AS n FROM bursar_export_batch`)).toEqual(before);
+  expect((await fineRow(db(), fine)).status).toBe('ACTIVE');
+});

@@ -345,6 +345,9 @@ describe('a refused export changes nothing', () => {
     ['another institution\'s library', { ownerLibraryId: 'OTHER' }, 'input.filter.ownerLibraryId'],
     ['a fee type with a NUL byte', { feeTypes: ['OVERDUE\u0000FINE'] }, 'input.filter.feeTypes[0]'],
     ['an overlong fee type', { feeTypes: ['X'.repeat(51)] }, 'input.filter.feeTypes[0]'],
+    ['a fee type with a zero-width space', { feeTypes: ['OVERDUE\u200bFINE'] }, 'input.filter.feeTypes[0]'],
+    ['51 fee types', { feeTypes: Array.from({ length: 51 }, (_v, i) => `T${i}`) }, 'input.filter.feeTypes'],
+    ['a negative least amount', { minAmount: '-5.00' }, 'input.filter.minAmount'],
   ])('R13.3 %s is BAD_USER_INPUT naming the field', async (_what, filter, field) => {
     await givenFine(db(), inst, await createPatron(db(), inst), '1.00');
     const resolved = (filter as any).ownerLibraryId === 'OTHER' ? { ownerLibraryId: other.libraries.MAIN.id } : filter;
@@ -356,10 +359,23 @@ describe('a refused export changes nothing', () => {
   });
 
   test.each([
+    ['with three decimals', '1.005'],
+    ['in exponent notation', '1e3'],
+  ])('R13.3 a least amount %s is refused by the Decimal scalar before execution, the message naming in.filter.minAmount', async (_what, minAmount) => {
+    const before = await exportState();
+    const res = await exportAs(t.fa_inst, { batchId: batchId(), filter: { minAmount } });
+    expect(codeOf(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors![0].message).toMatch(/at "in\.filter\.minAmount"; Decimal/);
+    expect(await exportState()).toEqual(before);
+  });
+
+  test.each([
     ['with a space', 'batch one'],
     ['with a slash', '../../etc/passwd'],
     ['of 65 characters', 'b'.repeat(65)],
     ['with a NUL byte', 'b\u0000'],
+    ['with a zero-width space', 'b\u200b1'],
+    ['starting with a dash (an option to a shell command)', '-rf'],
   ])('R13.3 a batch id %s is BAD_USER_INPUT', async (_what, id) => {
     const res = await exportAs(t.fa_inst, { batchId: id });
     expect(codeOf(res)).toBe('BAD_USER_INPUT');
@@ -387,4 +403,51 @@ describe('a refused export changes nothing', () => {
     expect(batch).toMatchObject({ fineCount: 10000, total: '10000.00' });
     expect(await ledgerMismatches(db(), inst)).toEqual([]);
   }, 60_000);
+});
+
+describe('attacks kept from the review of issue 13 item 3', () => {
+  test('R11.2 a revoked bursar key is UNAUTHENTICATED: it neither exports nor reads batches, nothing changed', async () => {
+    const { ua_bursar: admin } = await loginOperators(app, inst, { ua_bursar: ['USER_ADMINISTRATOR', 'INSTITUTION'] });
+    const created = await app.gql(`mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { apiKey { id } secret } }`,
+      { in: { name: 'revoked bursar', roles: [{ roleType: 'FULFILLMENT_ADMINISTRATOR', scope: { type: 'INSTITUTION' } }] } }, admin);
+    const { apiKey, secret } = created.data.createApiKey;
+    await givenFine(db(), inst, await createPatron(db(), inst), '4.00');
+    expect((await app.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: apiKey.id }, admin)).errors).toBeUndefined();
+    const before = await exportState();
+    const asKey = (query: string, variables: Record<string, unknown>) => fetch(app.url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': secret }, body: JSON.stringify({ query, variables }),
+    }).then((r) => r.json() as Promise<GraphQLResponse>);
+    expect(codeOf(await asKey(EXPORT, { in: { batchId: batchId() } }))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await asKey(LIST, {}))).toBe('UNAUTHENTICATED');
+    expect(await exportState()).toEqual(before);
+  });
+
+  test('R13.3 the fulfilment services roles (who may view users, not edit them) cannot export or read batches: FORBIDDEN', async () => {
+    const ops = await loginOperators(app, inst, { fso_bursar: ['FULFILLMENT_SERVICES_OPERATOR', 'INSTITUTION'], fsm_bursar: ['FULFILLMENT_SERVICES_MANAGER', 'INSTITUTION'] });
+    await givenFine(db(), inst, await createPatron(db(), inst), '4.00');
+    const before = await exportState();
+    for (const token of Object.values(ops)) {
+      expect(codeOf(await exportAs(token, { batchId: batchId() }))).toBe('FORBIDDEN');
+      expect(codeOf(await app.gql(LIST, {}, token))).toBe('FORBIDDEN');
+    }
+    expect(await exportState()).toEqual(before);
+  });
+
+  test('R7.7 a payment racing an export of the same fine: either paid first and the rest transferred, or transferred first and the payment refused; the ledger sums to the balance', async () => {
+    const from = await since();
+    const fine = await givenFine(db(), inst, await createPatron(db(), inst), '10.00');
+    const [paid, batch] = await Promise.all([
+      app.gql(`mutation($id: ID!) { payFine(id: $id, input: { method: CASH, amount: "4.00" }) { remainingAmount } }`, { id: fine }, t.desk_bursar),
+      exported(t.fa_inst, { batchId: batchId(), filter: { createdAfter: from } }),
+    ]);
+    if (paid.data?.payFine) {
+      expect(batch.lines).toEqual([expect.objectContaining({ fineId: fine, amount: '6.00' })]);
+      expect(await fineRow(db(), fine)).toEqual({ remaining: '6.00', status: 'TRANSFERRED' });
+    } else {
+      expect(paid.errors![0].message).toMatch(/TRANSFERRED/);
+      expect(batch.lines).toEqual([expect.objectContaining({ fineId: fine, amount: '10.00' })]);
+      expect(await fineRow(db(), fine)).toEqual({ remaining: '10.00', status: 'TRANSFERRED' });
+    }
+    expect(await ledgerMismatches(db(), inst)).toEqual([]);
+  });
 });
