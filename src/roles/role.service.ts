@@ -77,8 +77,10 @@ const keeps = (held: RoleAssignment, listed: ResolvedRole) => sameRole(held, lis
  * listed with another expiry date than the one held is replaced (removed, then added). Concurrent replacements of one
  * user queue on its row lock, and each reads the roles after taking it, so the last one's list is the result.
  */
-export async function setUserRoles(ctx: RequestContext, userId: string, inputs: readonly RoleInput[]): Promise<User> {
+export async function setUserRoles(ctx: RequestContext, userId: string, inputs: readonly RoleInput[] | null | undefined): Promise<User> {
   const operator = ctx.policy.assert('role.assign');
+  // An update that gives no roles list keeps the roles (issue 13): nothing to check beyond finding the user.
+  if (inputs == null) return readUser(ctx, userId);
   const listed: ResolvedRole[] = [];
   for (const [i, input] of inputs.entries()) {
     const field = `roles[${i}]`;
@@ -98,6 +100,14 @@ export async function setUserRoles(ctx: RequestContext, userId: string, inputs: 
     await recordRoleChanges(tx, operator, added, removed);
     return user;
   });
+}
+
+/** A user of the operator's institution, unchanged. */
+async function readUser(ctx: RequestContext, userId: string): Promise<User> {
+  if (!isUuid(userId)) throw badInput('userId', 'Not a user id');
+  const user = await ctx.loaders.userById.load(userId);
+  if (!user) throw notFound('No such user in your institution');
+  return user;
 }
 
 /** Loads a role and its user for a change; the role is among the user's held roles, so the subset rule covers it. */

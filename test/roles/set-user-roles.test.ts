@@ -136,6 +136,26 @@ describe('R4.1 the list given is exactly the result', () => {
   });
 });
 
+describe('no roles list', () => {
+  const KEEP = `mutation($u: ID!, $roles: [RoleInput!]) { setUserRoles(userId: $u, roles: $roles) { id roles { id } } }`;
+
+  test.each([['omitted', undefined], ['null', null]])('R4.1 setUserRoles with the roles list %s keeps the roles and writes nothing', async (_what, roles) => {
+    const userId = await staff([['CATALOGER', 'INSTITUTION']]);
+    const before = await state(userId);
+    const res = await app.gql(KEEP, { u: userId, ...(roles === undefined ? {} : { roles }) }, admin);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.setUserRoles.roles.map((r: { id: string }) => r.id).sort()).toEqual([...before.roles].sort());
+    expect(await state(userId)).toEqual(before);
+  });
+
+  test('without a list the rules still apply: a User Manager is FORBIDDEN, another institution\'s user NOT_FOUND', async () => {
+    const userId = await staff();
+    expect((await app.gql(KEEP, { u: userId }, manager)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const elsewhere = await createPerson(db(), other, { withPassword: false });
+    expect((await app.gql(KEEP, { u: elsewhere }, admin)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
 describe('R9.1/R11.3 one history entry and one event per change', () => {
   test('R9.1 each role given or taken is one history entry and one ROLE_ASSIGNED or ROLE_REMOVED event, as assignRole and removeRole record them', async () => {
     const userId = await staff([['CATALOGER', 'INSTITUTION'], ['SELECTOR', 'MAIN']]);
