@@ -100,10 +100,11 @@ function readFilePart(req: Request, maxBytes: number): Promise<{ fileName: strin
       reject(new HttpRefusal(413, `The file is larger than the limit of ${maxBytes} bytes`));
       return;
     }
-    // One byte over the limit tells a file of exactly the limit from a larger one.
+    // One byte over the limit tells a file of exactly the limit from a larger one. Other fields are ignored, but busboy
+    // holds each in memory: 1 KiB each at most (the rest is dropped), so they cannot add megabytes beside the file.
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: 1, fileSize: maxBytes + 1, fields: 10, parts: 11 } });
+      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: 1, fileSize: maxBytes + 1, fields: 10, fieldSize: 1024, parts: 11 } });
     } catch {
       reject(new HttpRefusal(400, 'The multipart body has no boundary'));
       return;

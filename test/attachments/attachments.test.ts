@@ -559,3 +559,16 @@ test('uploads held in memory at once are bounded: beyond the room an upload is 4
   expect(accepted).toBe(201);
   expect(await written(patron)).toEqual({ files: 1, history: 1, events: 1 });
 });
+
+test('a large form field beside the file (512 KiB, cut to 1 KiB in memory) is ignored: the file alone is stored', async () => {
+  const patron = await createPatron(db(), inst);
+  const res = await rawRequest('POST', `/users/${patron}/attachments`,
+    { ...auth(tokens.um_att), 'content-type': 'multipart/form-data; boundary=fields', 'transfer-encoding': 'chunked' },
+    (req) => {
+      req.write(`--fields\r\nContent-Disposition: form-data; name="comment"\r\n\r\n${'x'.repeat(512 * 1024)}\r\n`);
+      req.write(filePartHead('fields'));
+      req.end(Buffer.concat([png(), Buffer.from('\r\n--fields--\r\n')]));
+    });
+  expect(res !== 'reset' && res.status).toBe(201);
+  expect(await written(patron)).toEqual({ files: 1, history: 1, events: 1 });
+});
