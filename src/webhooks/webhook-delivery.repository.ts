@@ -63,6 +63,11 @@ export interface DeliveryTarget {
   cursorXid: string;
   cursorId: string;
   attempts: number;
+  /**
+   * When an administrator last changed it (URL, secret, roles, filter), as read: the delivery state is written only
+   * while it is unchanged, so a page read before a change is not delivered on under the old URL, secret or roles.
+   */
+  updatedAt: string;
   /** Roles in force (active, scoped, unexpired), as authentication reads an API key's. */
   roles: OperatorRole[];
 }
@@ -75,7 +80,7 @@ export async function loadDeliveryTarget(db: SqlRunner, institutionId: string | 
   const [row] = await db.query(
     `SELECT w.id, w.institution_id AS "institutionId", i.code AS "institutionCode", i.library_independence AS "libraryIndependence",
             i.debt_limit::text AS "debtLimit", w.url, w.secret, w.event_types AS "eventTypes", w.families,
-            w.cursor_xid::text AS "cursorXid", w.cursor_id::text AS "cursorId", w.attempts,
+            w.cursor_xid::text AS "cursorXid", w.cursor_id::text AS "cursorId", w.attempts, w.updated_at::text AS "updatedAt",
             ${operatorRolesJsonSql('r')} AS roles
        FROM webhook w
        JOIN institution i ON i.id = w.institution_id
@@ -143,8 +148,9 @@ async function logAttempt(tx: SqlRunner, target: DeliveryTarget, attempt: Attemp
 
 /**
  * The receiver acknowledged the event: the cursor moves past it, the failure is forgotten, the lease is renewed and
- * the attempt is logged, in one statement. False when this instance no longer holds the lease (nothing written: the
- * new holder delivers from the cursor).
+ * the attempt is logged, in one statement. False when this instance no longer holds the lease or an administrator
+ * changed the webhook since it was read (nothing written: whoever delivers next reads it again and sends the event
+ * again, to the URL and with the secret it has now).
  *
  * It does not wait for the WAL flush (most of a delivery's cost otherwise): a crash may lose the last few cursor
  * moves, and those events are then delivered again, which at-least-once allows.
@@ -155,12 +161,13 @@ export async function recordDelivered(db: SqlRunner, target: DeliveryTarget, own
      moved AS (
        UPDATE webhook SET cursor_xid = $3::xid8, cursor_id = $4, attempts = 0, failing_since = NULL, next_attempt_at = NULL,
                           last_delivery_at = now(), last_error = NULL, lease_until = now() + $5 * interval '1 millisecond'
-        WHERE id = $1 AND lease_owner = $2 AND status = 'ACTIVE' AND EXISTS (SELECT 1 FROM unflushed)
+        WHERE id = $1 AND lease_owner = $2 AND status = 'ACTIVE' AND updated_at = $11::timestamptz AND EXISTS (SELECT 1 FROM unflushed)
         RETURNING id, institution_id)
      INSERT INTO webhook_delivery (webhook_id, institution_id, delivery_id, event_xid, event_id, event_type, attempt, status_code, duration_ms, succeeded)
      SELECT id, institution_id, $6, $3::xid8, $4, $7, $8, $9, $10, true FROM moved
      RETURNING id`,
-    [target.id, owner, attempt.eventXid, attempt.eventId, leaseMs, attempt.deliveryId, attempt.eventType, attempt.attempt, attempt.statusCode, attempt.durationMs],
+    [target.id, owner, attempt.eventXid, attempt.eventId, leaseMs, attempt.deliveryId, attempt.eventType, attempt.attempt, attempt.statusCode, attempt.durationMs,
+      target.updatedAt],
   );
   return rows.length === 1;
 }
@@ -169,7 +176,8 @@ export async function recordDelivered(db: SqlRunner, target: DeliveryTarget, own
  * The attempt failed: the event stays at the head, to be retried in `retryInMs`, and the lease is given back. When
  * the head has been failing for `windowMs`, the webhook is disabled instead, with a WEBHOOK_DISABLED event, in the
  * same transaction (`db` is a connection of its own: the statements make one transaction on it). Returns whether it
- * was disabled (null: this instance no longer held the lease).
+ * was disabled (null: this instance no longer held the lease, or an administrator changed the webhook meanwhile: a
+ * failure of the old URL or secret says nothing about the new ones).
  */
 export async function recordFailed(
   db: SqlRunner, target: DeliveryTarget, owner: string, attempt: Attempt, retryInMs: number, windowMs: number,
@@ -180,9 +188,9 @@ export async function recordFailed(
       `UPDATE webhook w SET attempts = w.attempts + 1, failing_since = coalesce(w.failing_since, now()), last_error = $3,
               status = CASE WHEN coalesce(w.failing_since, now()) + $4 * interval '1 millisecond' <= now() THEN 'DISABLED' ELSE 'ACTIVE' END,
               lease_owner = NULL, lease_until = NULL
-        WHERE w.id = $1 AND w.lease_owner = $2 AND w.status = 'ACTIVE'
+        WHERE w.id = $1 AND w.lease_owner = $2 AND w.status = 'ACTIVE' AND w.updated_at = $5::timestamptz
         RETURNING w.status, w.failing_since AS "failingSince"`,
-      [target.id, owner, attempt.error, windowMs],
+      [target.id, owner, attempt.error, windowMs, target.updatedAt],
     );
     if (!row) {
       await db.query('COMMIT');

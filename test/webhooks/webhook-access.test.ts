@@ -213,3 +213,106 @@ test('webhook changes are API_KEY-family events: the administrators who manage k
   const hidden = await app.gql(query, {}, tokens.um);
   expect(hidden.data.events.edges).toEqual([]);
 });
+
+describe('attacks kept from the review of issue 13 item 6', () => {
+  const UPDATE_ROLES = `mutation($id: ID!, $roles: [RoleInput!]) { updateWebhook(id: $id, input: { roles: $roles }) { id } }`;
+  const rolesOf = async (id: string) => (await app.db.dataSource.query(
+    `SELECT role_type, scope_type, scope_library_id FROM role_assignment WHERE webhook_id = $1 ORDER BY role_type, scope_type`, [id]));
+
+  test('the subset rule on update: a library-scoped User Administrator cannot give its own webhook an institution-scoped or another library\'s role (FORBIDDEN, roles unchanged)', async () => {
+    const id = await create(tokens.ua_main, { roles: [libraryRole('USER_MANAGER', 'MAIN')] });
+    const before = await rolesOf(id);
+    for (const [roles, field] of [
+      [[libraryRole('USER_MANAGER', 'MAIN'), institutionRole('USER_MANAGER')], 'input.roles[1]'],
+      [[libraryRole('USER_MANAGER', 'LAW')], 'input.roles[0]'],
+      [[institutionRole('USER_ADMINISTRATOR')], 'input.roles[0]'],
+    ] as const) {
+      const res = await app.gql(UPDATE_ROLES, { id, roles }, tokens.ua_main);
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field });
+    }
+    expect(await rolesOf(id)).toEqual(before);
+  });
+
+  test('R5.2 a library-scoped webhook receives exactly the events an API key holding its roles reads through the events query', async () => {
+    const roles = [libraryRole('USER_MANAGER', 'MAIN')];
+    const key = await app.gql(`mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret } }`, { in: { name: 'compare key', roles } }, tokens.ua);
+    const secret: string = key.data.createApiKey.secret;
+    const hook = await app.gql(`mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { id cursor } }`,
+      { in: { url: receiver.url('/compare'), secret: SECRET, roles, events: [] } }, tokens.ua);
+    const { cursor } = hook.data.createWebhook;
+    const { desk_compare: desk } = await loginOperators(app, inst, { desk_compare: ['CIRCULATION_DESK_MANAGER', 'INSTITUTION'] });
+    const from = (await app.db.dataSource.query(`SELECT now() AS now`))[0].now.toISOString();
+    const borrower = await createPatron(app.db.dataSource, inst);
+    const ok = async (query: string, variables: Record<string, unknown>, token = tokens.ua) => expect((await app.gql(query, variables, token)).errors).toBeUndefined();
+    const owned = (mutation: string, fields: string) => `mutation($u: ID!, $o: ID) { ${mutation}(userId: $u, input: { ${fields}, ownerLibraryId: $o }) { id } }`;
+    for (const owner of ['LAW', 'MAIN', null]) {
+      const o = owner && inst.libraries[owner].id;
+      if (owner) {
+        await ok(`mutation($in: RecordLoanInput!) { recordLoan(input: $in) { id } }`,
+          { in: { userId: borrower, itemBarcode: `compare-${owner}`, libraryId: o, dueDate: new Date(Date.now() + 86_400_000).toISOString() } }, desk);
+      }
+      await ok(owned('addNote', `text: "compare ${owner}"`), { u: borrower, o });
+      await ok(owned('addFine', 'type: "OVERDUEFINE", amount: "2.00"'), { u: borrower, o });
+    }
+    for (const owner of ['LAW', 'MAIN']) await ok(owned('addBlock', 'type: "GENERAL"'), { u: borrower, o: inst.libraries[owner].id });
+    await ok(`mutation($in: ExportFinesToBursarInput!) { exportFinesToBursar(input: $in) { id } }`, { in: { filter: { createdAfter: from } } });
+    await ok(`mutation($id: ID!) { updateUser(id: $id, input: { firstName: "CompareMarker" }) { id } }`, { id: borrower });
+    const [marker] = await receiver.waitFor(1, 10_000, (r) => r.path === '/compare' && r.raw.includes('CompareMarker'));
+    const delivered = receiver.received.filter((r) => r.path === '/compare').map((r) => `${r.body.event.type} ${r.body.event.cursor}`);
+    const read = await fetch(app.url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': secret },
+      body: JSON.stringify({ query: `query($after: String) { events(first: 500, after: $after) { edges { node { type cursor } } } }`, variables: { after: cursor } }),
+    }).then((r) => r.json() as Promise<any>);
+    expect(read.errors).toBeUndefined();
+    const readable = read.data.events.edges.map((e: any) => `${e.node.type} ${e.node.cursor}`);
+    expect(delivered).toEqual(readable.slice(0, readable.indexOf(`USER_UPDATED ${marker.body.event.cursor}`) + 1));
+    // What library independence leaves: MAIN's and the institution's items, never LAW's.
+    expect(delivered.map((d) => d.split(' ')[0]).sort()).toEqual([
+      'BLOCK_ADDED', 'FINE_ADDED', 'FINE_ADDED', 'FINE_TRANSFERRED', 'FINE_TRANSFERRED', 'LOAN_RECORDED', 'NOTE_ADDED', 'NOTE_ADDED', 'USER_UPDATED',
+    ]);
+  });
+
+  test('a new webhook\'s cursor is an events cursor, as its description says: events(after:) takes it', async () => {
+    const hook = await app.gql(`mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { cursor } }`, { in: input() }, tokens.ua);
+    const res = await app.gql(`query($after: String) { events(first: 10, after: $after) { edges { node { type } } } }`, { after: hook.data.createWebhook.cursor }, tokens.um);
+    expect(res.errors).toBeUndefined();
+  });
+
+  test('plain http to a name under .localhost is refused: only localhost itself, 127.0.0.0/8 and ::1 are surely this machine', async () => {
+    const before = await webhookCount();
+    const res = await app.gql(CREATE, { in: input({ url: 'http://partner.localhost:8080/hook' }) }, tokens.ua);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' });
+    expect(await webhookCount()).toBe(before);
+  });
+
+  test('a new secret is never returned nor published: the WEBHOOK_UPDATED event says only that it changed', async () => {
+    const id = await create(tokens.ua);
+    const fresh = 'the second partner secret, never shown';
+    expect((await app.gql(`mutation($id: ID!, $s: String!) { updateWebhook(id: $id, input: { secret: $s }) { id secretHint } }`, { id, s: fresh }, tokens.ua)).errors).toBeUndefined();
+    const query = `{ events(first: 100, filter: { types: [WEBHOOK_UPDATED] }) { edges { node { type changes { field oldValue newValue } ... on ConfigurationEvent { subjectId } } } } }`;
+    let seen = await app.gql(query, {}, tokens.ua);
+    for (const deadline = Date.now() + 5000; !JSON.stringify(seen).includes(id) && Date.now() < deadline; seen = await app.gql(query, {}, tokens.ua)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const mine = seen.data.events.edges.filter((e: any) => e.node.subjectId === id);
+    expect(mine.map((e: any) => e.node.changes)).toEqual([[{ field: 'secret', oldValue: null, newValue: '(changed)' }]]);
+    const [row] = await app.db.dataSource.query(`SELECT payload::text AS p FROM event_outbox WHERE event_type = 'WEBHOOK_UPDATED' AND aggregate_id = $1`, [id]);
+    expect(row.p).not.toContain(fresh);
+    expect(JSON.stringify(await app.gql(`{ webhooks { id secretHint description } }`, {}, tokens.ua))).not.toContain(fresh);
+  });
+
+  test('a revoked administrator key is UNAUTHENTICATED: it neither registers nor changes webhooks', async () => {
+    const created = await app.gql(`mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { apiKey { id } secret } }`,
+      { in: { name: 'revoked hook admin', roles: [institutionRole('USER_ADMINISTRATOR')] } }, tokens.ua);
+    const { apiKey, secret } = created.data.createApiKey;
+    const id = await create(tokens.ua);
+    expect((await app.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: apiKey.id }, tokens.ua)).errors).toBeUndefined();
+    const before = await webhookCount();
+    const asKey = (query: string, variables: Record<string, unknown>) => fetch(app.url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': secret }, body: JSON.stringify({ query, variables }),
+    }).then((r) => r.json() as Promise<any>);
+    expect((await asKey(CREATE, { in: input() })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await asKey(`mutation($id: ID!) { deleteWebhook(id: $id) { deletedWebhookId } }`, { id })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await webhookCount()).toBe(before);
+  });
+});

@@ -240,3 +240,42 @@ test('a webhook disabled for longer than events are kept cannot resume: re-enabl
     await app.db.dataSource.query(`UPDATE event_retention SET pruned_xid = $1::xid8, pruned_id = $2`, [mark.xid, mark.id]);
   }
 });
+
+test('a URL changed while a page of events is being delivered: the rest of the page goes to the new URL, at most the request in flight to the old one', async () => {
+  const next = await receiver();
+  const old: string[] = [];
+  // A slow receiver: the worker is still working through its page of events when the URL changes.
+  const slow = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+      old.push(newName({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      setTimeout(() => res.writeHead(200).end(), 150);
+    });
+  });
+  await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  try {
+    const patron = await createPatron(app.db.dataSource, inst);
+    const hookId = await createHook(`http://127.0.0.1:${(slow.address() as { port: number }).port}/old`);
+    const setEnabled = (enabled: boolean) => app.gql(`mutation($id: ID!, $e: Boolean!) { updateWebhook(id: $id, input: { enabled: $e }) { status } }`, { id: hookId, e: enabled }, admin);
+    // Paused while the changes commit, so the worker reads them as one page when it resumes.
+    await setEnabled(false);
+    const names = Array.from({ length: 8 }, (_v, i) => `Paged${i}`);
+    for (const name of names) await rename(patron, name);
+    await setEnabled(true);
+    for (const deadline = Date.now() + 10_000; old.length === 0 && Date.now() < deadline;) await pause(20);
+    const moved = await app.gql(`mutation($id: ID!, $u: String!) { updateWebhook(id: $id, input: { url: $u }) { url } }`, { id: hookId, u: next.url('/moved') }, admin);
+    expect(moved.errors).toBeUndefined();
+    const sentBeforeTheChange = old.length;
+    const arrived = await next.waitFor(1, 10_000, (r) => newName(r) === names[names.length - 1]);
+    expect(old.length).toBeLessThanOrEqual(sentBeforeTheChange + 1);
+    expect(old.length).toBeLessThan(names.length);
+    // Nothing lost: the new URL receives every event not acknowledged by the old one before the change, in order.
+    const atNew = next.received.map(newName);
+    expect(atNew).toEqual(names.slice(names.indexOf(atNew[0])));
+    expect(names.indexOf(atNew[0])).toBeLessThanOrEqual(old.length);
+    expect(arrived).toHaveLength(1);
+  } finally {
+    slow.closeAllConnections();
+    slow.close();
+  }
+});
