@@ -69,6 +69,19 @@ function resolveRoles(ctx: RequestContext, operator: Operator, roles: readonly R
   return resolveDelegatedRoles(ctx, operator.institutionId, roles, 'A webhook');
 }
 
+/**
+ * The operator's roles in force, each once, as the roles a webhook registered without any is given: the issue's
+ * `createWebhook(url, events, secret)` names none, and a copy of one's own roles passes the subset rule as it is.
+ */
+function ownRoles(operator: Operator): RoleInput[] {
+  const roles = new Map<string, RoleInput>();
+  for (const r of operator.roles) {
+    const scope = { type: r.scopeType, libraryId: r.libraryId, deskId: r.deskId };
+    roles.set(JSON.stringify([r.roleType, scope]), { roleType: r.roleType, scope });
+  }
+  return [...roles.values()];
+}
+
 export function listWebhooks(ctx: RequestContext): Promise<Webhook[]> {
   const operator = ctx.policy.assert('webhook.manage');
   return findWebhooks(ctx.db.manager, operator.institutionId);
@@ -83,7 +96,7 @@ export async function createWebhook(ctx: RequestContext, input: CreateWebhookInp
   const operator = ctx.policy.assert('webhook.manage');
   const url = checkWebhookUrl(input.url, httpAllowed(), 'input.url');
   const secret = checkSecret(input.secret, 'input.secret');
-  const roles = await resolveRoles(ctx, operator, input.roles);
+  const roles = await resolveRoles(ctx, operator, input.roles ?? ownRoles(operator));
   const eventTypes = unique(input.events);
   const families = unique(input.families);
   const description = input.description?.trim() || null;

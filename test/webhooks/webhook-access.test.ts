@@ -278,6 +278,21 @@ describe('attacks kept from the review of issue 13 item 6', () => {
     expect(res.errors).toBeUndefined();
   });
 
+  test('createWebhook(url, events, secret) as the issue names it: without roles the webhook holds a copy of its creator\'s roles, so a library-scoped administrator\'s receives only its library\'s', async () => {
+    const res = await app.gql(`mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { id roles { roleType scope { type library { code } } } } }`,
+      { in: { url: receiver.url('/own-roles'), events: ['NOTE_ADDED'], secret: SECRET } }, tokens.ua_main);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.createWebhook.roles).toEqual([{ roleType: 'USER_ADMINISTRATOR', scope: { type: 'LIBRARY', library: { code: 'MAIN' } } }]);
+    for (const owner of ['LAW', 'MAIN']) {
+      const added = await app.gql(`mutation($u: ID!, $o: ID) { addNote(userId: $u, input: { text: "own roles ${owner}", ownerLibraryId: $o }) { id } }`,
+        { u: patron, o: inst.libraries[owner].id }, tokens.ua);
+      expect(added.errors).toBeUndefined();
+    }
+    await receiver.waitFor(1, 10_000, (r) => r.path === '/own-roles');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.received.filter((r) => r.path === '/own-roles').map((r) => r.body.event.changes[0].newValue)).toEqual([expect.stringContaining('own roles MAIN')]);
+  });
+
   test('plain http to a name under .localhost is refused: only localhost itself, 127.0.0.0/8 and ::1 are surely this machine', async () => {
     const before = await webhookCount();
     const res = await app.gql(CREATE, { in: input({ url: 'http://partner.localhost:8080/hook' }) }, tokens.ua);
