@@ -9,6 +9,15 @@ export function signatureOf(secret: string, timestamp: number, body: string): st
   return `sha256=${crypto.createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
 }
 
+/**
+ * `X-Carrel-Signature-Body`: `sha256=` and the hex HMAC-SHA256 of the raw body alone, for receivers whose webhook
+ * library checks a signature over the body (as the issue words it). It proves the same sender but not when it was
+ * sent: a receiver that can should check `X-Carrel-Signature`, which also refuses replays.
+ */
+export function bodySignatureOf(secret: string, body: string): string {
+  return `sha256=${crypto.createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+}
+
 /** At least 16 characters; a shorter key would make the signature guessable. */
 export const MIN_SECRET_LENGTH = 16;
 export const MAX_SECRET_LENGTH = 200;

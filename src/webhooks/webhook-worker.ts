@@ -21,7 +21,7 @@ import { bodyOf, createEventShaper } from './webhook-payload';
 import { postEvent } from './webhook-request';
 import { retryDelayMs } from './webhook-retry';
 import type { WebhookSettings } from './webhook-settings';
-import { deliveryIdOf, signatureOf } from './webhook-signature';
+import { bodySignatureOf, deliveryIdOf, signatureOf } from './webhook-signature';
 
 /** Events read per statement for one webhook; it delivers them one by one, in order. */
 const PAGE = 100;
@@ -106,6 +106,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
         'x-carrel-event': row.eventType,
         'x-carrel-timestamp': String(timestamp),
         'x-carrel-signature': signatureOf(target.secret, timestamp, body),
+        'x-carrel-signature-body': bodySignatureOf(target.secret, body),
       }, body, settings.timeoutMs, abort.signal);
       Object.assign(attempt, { statusCode: outcome.statusCode, error: outcome.error, durationMs: outcome.durationMs });
       ok = outcome.ok;

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import http from 'node:http';
 import { createInstitution, createPatron, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -87,6 +88,17 @@ test('delivers a user change as one signed POST: the receiver verifies the HMAC,
     cursor type family at by changes { field oldValue newValue } ... on UserEvent { userId } } } } }`, { u: patron }, admin);
   expect(request.body.event).toEqual(events.data.events.edges[0].node);
   expect(request.body.event).toMatchObject({ type: 'USER_UPDATED', family: 'USER', by: 'hook_admin', userId: patron, changes: [{ field: 'firstName', newValue: 'Signed' }] });
+});
+
+test('the body alone is signed too, for receivers that check an HMAC-SHA256 over the body (X-Carrel-Signature-Body)', async () => {
+  const r = await receiver();
+  const patron = await createPatron(app.db.dataSource, inst);
+  await createHook(r.url());
+  await rename(patron, 'BodySigned');
+  const [request] = await r.waitFor(1);
+  const expected = `sha256=${crypto.createHmac('sha256', SECRET).update(request.raw).digest('hex')}`;
+  expect(request.headers['x-carrel-signature-body']).toBe(expected);
+  expect(request.headers['x-carrel-signature']).not.toBe(expected);
 });
 
 test('R11.3 a receiver that fails (HTTP 500) and recovers gets the same event again, then the next ones in order: none lost, none twice after success', async () => {
