@@ -572,3 +572,11 @@ test('a large form field beside the file (512 KiB, cut to 1 KiB in memory) is ig
   expect(res !== 'reset' && res.status).toBe(201);
   expect(await written(patron)).toEqual({ files: 1, history: 1, events: 1 });
 });
+
+test('two DELETEs of one attachment at once: one 204, the other 404, and one history entry and event for the removal', async () => {
+  const patron = await createPatron(db(), inst);
+  const a = await uploaded(patron, tokens.um_att, { bytes: png() });
+  const statuses = (await Promise.all([remove(a.id, tokens.um_att), remove(a.id, tokens.ua_att)])).map((r) => r.status).sort();
+  expect(statuses).toEqual([204, 404]);
+  expect(await written(patron)).toEqual({ files: 0, history: 2, events: 2 });
+});
