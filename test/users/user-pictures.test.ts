@@ -114,6 +114,15 @@ test('a NUL byte in the photo server URL is refused', async () => {
   expect(String(ext.field)).toContain('photoServerUrl');
 });
 
+test.each([
+  ['a zero-width space in the URL', { photoServerUrl: 'https://photos.example.edu/\u200busers/' }, 'input.photoServerUrl'],
+  ['a bidirectional override in the suffix', { photoSuffix: 'gnp\u202e' }, 'input.photoSuffix'],
+  ['a NUL byte in the identifier type', { photoIdentifierType: 'BAR\u0000CODE' }, 'input.photoIdentifierType'],
+])('%s is refused with BAD_USER_INPUT naming it, and nothing changes', async (_what, input, field) => {
+  expect(await refusal(input)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  expect((await app.gql(SETTINGS, {}, tokens.um_pics)).data.photoSettings).toEqual(OFF);
+});
+
 test('the URL is stored as browsers will request it (host in lower case)', async () => {
   expect((await configure({ ...VALID, photoServerUrl: 'https://Photos.EXAMPLE.edu/Users/' })).photoServerUrl).toBe('https://photos.example.edu/Users/');
   await configure(null);
