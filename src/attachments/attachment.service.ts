@@ -70,10 +70,10 @@ export function removeAttachment(ctx: RequestContext, id: string): Promise<{ rem
   if (!isUuid(id)) throw badInput('id', 'Not an attachment id');
   return inTransaction(ctx.db, async (tx) => {
     const found = await findAttachment(tx, operator.institutionId, id);
-    if (!found) throw notFound('No such attachment in your institution');
+    if (!found) throw notFound('No such attachment in your institution', { field: 'id' });
     const { user } = await lockUserForChange(ctx, tx, 'attachment.manage', found.userId);
     // Deleted by someone else while this request waited for the user's lock: gone either way.
-    if (!(await deleteAttachment(tx, operator.institutionId, id))) throw notFound('No such attachment in your institution');
+    if (!(await deleteAttachment(tx, operator.institutionId, id))) throw notFound('No such attachment in your institution', { field: 'id' });
     await recordChange(tx, operator, user, 'ATTACHMENT_REMOVED', found, describe(found), null);
     return { removedAttachmentId: id };
   });
@@ -93,7 +93,7 @@ async function readableUser(ctx: RequestContext, userId: string, field: string):
   ctx.policy.assert('user.read');
   if (!isUuid(userId)) throw badInput(field, 'Not a user id');
   const user = await ctx.loaders.userById.load(userId);
-  if (!user) throw notFound('No such user in your institution');
+  if (!user) throw notFound('No such user in your institution', { field });
   return user;
 }
 
@@ -108,7 +108,7 @@ export async function getAttachmentContent(ctx: RequestContext, id: string): Pro
   const operator = ctx.policy.assert('user.read');
   if (!isUuid(id)) throw badInput('id', 'Not an attachment id');
   const found = await findAttachmentContent(ctx.db.manager, operator.institutionId, id);
-  if (!found) throw notFound('No such attachment in your institution');
+  if (!found) throw notFound('No such attachment in your institution', { field: 'id' });
   await readableUser(ctx, found.userId, 'id');
   return found;
 }

@@ -106,7 +106,7 @@ export async function setUserRoles(ctx: RequestContext, userId: string, inputs: 
 async function readUser(ctx: RequestContext, userId: string): Promise<User> {
   if (!isUuid(userId)) throw badInput('userId', 'Not a user id');
   const user = await ctx.loaders.userById.load(userId);
-  if (!user) throw notFound('No such user in your institution');
+  if (!user) throw notFound('No such user in your institution', { field: 'userId' });
   return user;
 }
 

@@ -580,3 +580,14 @@ test('two DELETEs of one attachment at once: one 204, the other 404, and one his
   expect(statuses).toEqual([204, 404]);
   expect(await written(patron)).toEqual({ files: 0, history: 2, events: 2 });
 });
+
+test('NOT_FOUND names the id it could not find: an attachment or user of another institution as an unknown one', async () => {
+  const patron = await createPatron(db(), inst);
+  const a = await uploaded(patron, tokens.um_att, { bytes: png() });
+  for (const [res, field] of [[await download(a.id, tokens.um_other_att), 'id'], [await remove(a.id, tokens.um_other_att), 'id'],
+    [await list(patron, tokens.um_other_att), 'userId'], [await download(crypto.randomUUID(), tokens.um_att), 'id'],
+    [await list(crypto.randomUUID(), tokens.um_att), 'userId']] as const) {
+    expect(await errorOf(res)).toEqual({ status: 404, code: 'NOT_FOUND', field, message: expect.stringMatching(/^No such (attachment|user) in your institution$/) });
+  }
+  expect(await written(patron)).toEqual({ files: 1, history: 1, events: 1 });
+});

@@ -152,7 +152,7 @@ describe('no roles list', () => {
     const userId = await staff();
     expect((await app.gql(KEEP, { u: userId }, manager)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const elsewhere = await createPerson(db(), other, { withPassword: false });
-    expect((await app.gql(KEEP, { u: elsewhere }, admin)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect((await app.gql(KEEP, { u: elsewhere }, admin)).errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', field: 'userId' });
   });
 });
 
