@@ -1,3 +1,4 @@
+import { roleTypeInfo } from '../roles/role-types';
 import type { Operator, OperatorRole } from './operator';
 
 /**
@@ -19,8 +20,14 @@ export function scopeOfRoles(roles: readonly OperatorRole[]): OwnerScope {
  * role is scoped to this library will be able to see this note").
  */
 export function ownerScope(operator: Operator): OwnerScope {
-  return operator.libraryIndependence ? scopeOfRoles(operator.roles) : { all: true };
+  return operator.libraryIndependence ? scopeOfRoles(operator.roles.filter(reachesOwners)) : { all: true };
 }
+
+/**
+ * A role that needs no scope (Patron) is stored at the institution, but that scope is no reach: a desk operator who is
+ * also a patron sees its own library's items, not every library's.
+ */
+const reachesOwners = (role: OperatorRole) => roleTypeInfo(role.roleType)?.needsScope !== false;
 
 /** Whether the scope reaches an item owned by `libraryId` (null: the institution, reached only by an institution scope). */
 export function coversOwner(scope: OwnerScope, libraryId: string | null): boolean {

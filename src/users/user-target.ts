@@ -25,7 +25,7 @@ export async function lockUserForChange(
   const operator = ctx.policy.assert(action);
   if (!isUuid(userId)) throw badInput(field, 'Not a user id');
   const user = await findUserForUpdate(tx, operator.institutionId, userId);
-  if (!user) throw notFound('No such user in your institution');
+  if (!user) throw notFound('No such user in your institution', { field });
   ctx.policy.assertCanChange(action, user);
   // A purged user is an anonymous stub history and reports refer to (R10.3): nothing may bring data back to it.
   if (user.purgedAt) throw conflict('The user was purged: its anonymous stub accepts no changes (R10.3)', { field, value: userId });

@@ -1,4 +1,4 @@
-import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
+import { createInstitution, createPatron, createPerson, InstitutionFixture, loginOperators, PASSWORD } from '../support/fixtures';
 import { givenOwnedItem, OwnerCode } from '../support/owned-items';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -97,6 +97,17 @@ test('R5.2 a desk-scoped operator sees what its library owns, and no more', asyn
   expect(await search(tokens.circ_main_desk, { statisticCategory: 'PHYSICS', statisticCategoryType: 'DEPT' })).toEqual({
     found: ['s_institution', 's_main'], totalCount: 2,
   });
+});
+
+test('R5.2 a library-scoped operator who is also a patron (the Patron role needs no scope) does not match another library\'s statistic', async () => {
+  await createPerson(db(), inst, { primaryIdentifier: 'um_main_patron', roles: [['USER_MANAGER', 'MAIN'], ['PATRON', 'INSTITUTION']] });
+  const token = await app.login('um_main_patron', PASSWORD);
+  expect(await search(token, { statisticCategory: 'PHYSICS', statisticCategoryType: 'DEPT' })).toEqual({
+    found: ['s_institution', 's_main'], totalCount: 2,
+  });
+  const res = await app.gql(USERS, { f: { statisticCategory: 'CHEMISTRY' }, first: 100 }, token);
+  expect(res.data.users.edges.find((e: { node: { primaryIdentifier: string } }) => e.node.primaryIdentifier === 's_law_only').node.statistics)
+    .toEqual([{ category: 'CHEMISTRY' }]);
 });
 
 test('R5.2 the institution-scoped operator does match the user through the other library\'s statistic', async () => {
