@@ -44,6 +44,20 @@ beforeAll(async () => {
   );
   await createPerson(db, inst, { primaryIdentifier: 'main_circ', roles: [['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK']] });
   await createPerson(db, inst, { primaryIdentifier: 'inst_um', roles: [['USER_MANAGER', 'INSTITUTION']] });
+  // Most staff are patrons too; the Patron role needs no scope and is stored at the institution.
+  await createPerson(db, inst, { primaryIdentifier: 'main_circ_patron', roles: [['CIRCULATION_DESK_OPERATOR', 'MAIN_DESK'], ['PATRON', 'INSTITUTION']] });
+});
+
+test('R5.2 the Patron role does not widen the scope of a desk operator: the blocks, notes, statistics and fines of another library stay hidden', async () => {
+  const res = await app.gql(`query($id: ID!) { user(id: $id) {
+    blocks(activeOnly: false) { owner { library { code } } } hasActiveBlock notes { text } statistics { category }
+    fineSummary { activeBalance openCount }
+  } }`, { id: patronId }, await app.login('main_circ_patron', PASSWORD));
+  expect(res.data.user).toEqual({
+    blocks: [], hasActiveBlock: false, notes: expect.arrayContaining([{ text: 'main note' }]), statistics: [{ category: 'MAIN_CAMPUS' }],
+    fineSummary: { activeBalance: '3.75', openCount: 3 },
+  });
+  expect(res.data.user.notes).toHaveLength(2);
 });
 afterAll(() => app.close());
 
