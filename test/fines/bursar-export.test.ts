@@ -451,3 +451,12 @@ describe('attacks kept from the review of issue 13 item 3', () => {
     expect(await ledgerMismatches(db(), inst)).toEqual([]);
   });
 });
+
+test.each([
+  ['a NUL byte', 'b\u0000'],
+  ['65 characters', 'b'.repeat(65)],
+])('R13.3 reading a batch by an id with %s is BAD_USER_INPUT naming id, never a database error', async (_what, id) => {
+  const res = await app.gql(READ, { id }, t.fa_inst);
+  expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+  expect(res.errors?.[0].message).toMatch(/\bid\b/);
+});

@@ -155,6 +155,7 @@ test('the secret is write-only: the Webhook type has no field that returns it, l
 test.each([
   ['ftp: instead of https', 'ftp://partner.example/hook', /https/],
   ['a user name and password in the URL', 'https://user:pw@partner.example/hook', /user name or password/],
+  ['a user name alone, the registered host hidden after it', 'https://partner.example@evil.example/hook', /user name or password/],
   ['plain http to another machine (even where http to loopback is allowed)', 'http://partner.example/hook', /only to this machine/],
   ['a relative URL', '/hook', /absolute/],
   ['not a URL', 'partner example', /absolute/],
