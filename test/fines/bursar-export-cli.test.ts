@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
+import { seedDemoIfEmpty } from '../../src/seed/demo-data';
 import { carrelEnv, runToExit } from '../support/carrel-process';
 import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase, TestDatabase } from '../support/test-db';
 import { configureFines, fineRow, givenFine, givenFines } from './fine-fixtures';
 
 /**
@@ -109,3 +111,20 @@ test('an --out the batch cannot be written to (no such folder, a folder) fails w
   expect(await db().query(`SELECT count(*)::int AS n FROM bursar_export_batch`)).toEqual(before);
   expect((await fineRow(db(), fine)).status).toBe('ACTIVE');
 });
+
+test('on a fresh demo, npm run bursar:export -- --out FILE works as the issue writes it: the demo key may export', async () => {
+  let demo: TestDatabase | undefined;
+  const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carrel-bursar-demo-'));
+  try {
+    demo = await createTestDatabase();
+    await seedDemoIfEmpty(demo.dataSource, { adminPassword: 'Quiet-Lantern-2719', dataDir: demoDir, log: () => {} });
+    const file = path.join(demoDir, 'bursar.jsonl');
+    const run = await runToExit([...CLI, '--out', file], carrelEnv({ DATABASE_URL: demo.url, CARREL_DATA_DIR: demoDir }));
+    expect(run.output).toMatch(/batch [0-9a-f-]{36}: \d+ fines?, total [\d.]+ USD, exported .* by api-key:Demo SIS/);
+    expect(run.code).toBe(0);
+    expect(fs.existsSync(file)).toBe(true);
+  } finally {
+    await demo?.drop();
+    fs.rmSync(demoDir, { recursive: true, force: true });
+  }
+}, 60_000);
