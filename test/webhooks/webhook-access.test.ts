@@ -187,6 +187,10 @@ test.each([
   ['no roles', { roles: [] }, 'input.roles'],
   ['a role without a scope', { roles: [{ roleType: 'USER_MANAGER' }] }, 'input.roles[0].scope'],
   ['the same role twice', { roles: [institutionRole('USER_MANAGER'), institutionRole('USER_MANAGER')] }, 'input.roles[1]'],
+  ['101 event types', { events: Array.from({ length: 101 }, () => 'USER_UPDATED') }, 'input.events'],
+  ['51 roles', { roles: Array.from({ length: 51 }, () => institutionRole('USER_MANAGER')) }, 'input.roles'],
+  ['a zero-width space in the description', { description: 'partner\u200bsync' }, 'input.description'],
+  ['a description of 4,001 characters', { description: 'd'.repeat(4001) }, 'input.description'],
 ])('%s is BAD_USER_INPUT naming the field, nothing written', async (_what, extra, field) => {
   const before = await webhookCount();
   const res = await app.gql(CREATE, { in: input(extra) }, tokens.ua);
