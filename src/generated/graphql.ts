@@ -486,8 +486,11 @@ export type CreateWebhookInput = {
   events?: InputMaybe<Array<EventType>>;
   /** Only events of these families; omitted or empty: every family its roles may receive. */
   families?: InputMaybe<Array<EventFamily>>;
-  /** The roles that decide what it receives, at least one; each needs a scope within the scopes of your own roles. */
-  roles: Array<RoleInput>;
+  /**
+   * The roles that decide what it receives, at least one; each needs a scope within the scopes of your own roles.
+   * Omitted: a copy of your own roles in force, so it receives what you may read.
+   */
+  roles?: InputMaybe<Array<RoleInput>>;
   /**
    * The key of the HMAC-SHA256 signature of every request, 16 to 200 characters (use a random one: `openssl rand -hex 32`).
    * It is stored as given (signing needs it) and never returned.
@@ -1183,11 +1186,20 @@ export type LoginAttemptEntry = {
   identifier: Scalars['String']['output'];
   /** Why a failed attempt was refused (e.g. `wrong password`, `The account is inactive or expired`); null for a success. */
   reason: Maybe<Scalars['String']['output']>;
+  /** On the PARTNER channel, who asked (`api-key:<name>`, or a staff user's primary identifier); null for a staff login. */
+  requestedBy: Maybe<Scalars['String']['output']>;
   /** Whether the login succeeded. */
   succeeded: Scalars['Boolean']['output'];
   /** The user the identifier matched, if any. With the report's permission alone, only who it is can be read (see NamedUser.user). */
   user: Maybe<User>;
 };
+
+/** Where a sign-in attempt came from. */
+export type LoginChannel =
+  /** A staff user signing in (`login`). */
+  | 'LOGIN'
+  /** A partner system checking a user's password (`authenticateUser`, R11.2): not a staff login. */
+  | 'PARTNER';
 
 /** The result of a successful login. */
 export type LoginPayload = {
@@ -1407,7 +1419,7 @@ export type Mutation = {
    * reaching each new role, and the ability to grant every role the user holds (so nobody takes away a role they could
    * not have given); never for a protected account (R4.5), a contact (R1.1) or yourself. Anything refused refuses the
    * whole list: nothing changes. One transaction; one history entry and one ROLE_ASSIGNED or ROLE_REMOVED event per
-   * role given or taken.
+   * role given or taken. Without a list (`roles` omitted or null) the roles are kept as they are and nothing is written.
    */
   setUserRoles: User;
   /**
@@ -1808,7 +1820,7 @@ export type MutationSetUserPinArgs = {
 
 /** Entry points for changing data. Every mutation runs in one database transaction: it changes everything or nothing. */
 export type MutationSetUserRolesArgs = {
-  roles: Array<RoleInput>;
+  roles?: InputMaybe<Array<RoleInput>>;
   userId: Scalars['ID']['input'];
 };
 
@@ -2236,6 +2248,7 @@ export type QueryPermissionHistoryArgs = {
 
 /** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
 export type QueryStaffLoginReportArgs = {
+  channel?: InputMaybe<LoginChannel>;
   first?: InputMaybe<Scalars['Int']['input']>;
   from: Scalars['DateTime']['input'];
   noLoginSince?: InputMaybe<Scalars['DateTime']['input']>;
@@ -2509,6 +2522,8 @@ export type StaffLoginReport = {
   __typename?: 'StaffLoginReport';
   /** The period's login attempts attributed to the institution, newest first, at most `first` of them. */
   attempts: Array<LoginAttemptEntry>;
+  /** Which attempts the report counts and lists: staff logins (the default) or partners' checks of users' passwords. */
+  channel: LoginChannel;
   /** How many login attempts of the period failed (all of them, not only those listed in `attempts`). */
   failedCount: Scalars['Int']['output'];
   /** Start of the period (inclusive). */
@@ -3371,6 +3386,7 @@ export type ResolversTypes = {
   Loan: ResolverTypeWrapper<LoanRow>;
   LoanStatusFilter: LoanStatusFilter;
   LoginAttemptEntry: ResolverTypeWrapper<Omit<LoginAttemptEntry, 'user'> & { user?: Maybe<ResolversTypes['User']> }>;
+  LoginChannel: LoginChannel;
   LoginPayload: ResolverTypeWrapper<Omit<LoginPayload, 'user'> & { user: ResolversTypes['User'] }>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   NamedUser: ResolverTypeWrapper<Omit<NamedUser, 'user'> & { user: ResolversTypes['User'] }>;
@@ -3883,6 +3899,7 @@ export type LoginAttemptEntryResolvers<ContextType = RequestContext, ParentType 
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   identifier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  requestedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   succeeded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
 };
@@ -3947,7 +3964,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   setRoleActive?: Resolver<ResolversTypes['Role'], ParentType, ContextType, RequireFields<MutationSetRoleActiveArgs, 'active' | 'roleId'>>;
   setUserPassword?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPasswordArgs, 'userId'>>;
   setUserPin?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPinArgs, 'userId'>>;
-  setUserRoles?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserRolesArgs, 'roles' | 'userId'>>;
+  setUserRoles?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserRolesArgs, 'userId'>>;
   syncExternalUsers?: Resolver<ResolversTypes['SyncExternalUsersPayload'], ParentType, ContextType, RequireFields<MutationSyncExternalUsersArgs, 'dryRun' | 'externalOwner' | 'records'>>;
   toggleAccountType?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationToggleAccountTypeArgs, 'userId'>>;
   unlockUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUnlockUserArgs, 'userId'>>;
@@ -4059,7 +4076,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   roleAssignmentRules?: Resolver<Array<ResolversTypes['RoleAssignmentRule']>, ParentType, ContextType>;
   roleProfiles?: Resolver<Array<ResolversTypes['RoleProfile']>, ParentType, ContextType>;
   roleTypes?: Resolver<Array<ResolversTypes['RoleType']>, ParentType, ContextType>;
-  staffLoginReport?: Resolver<ResolversTypes['StaffLoginReport'], ParentType, ContextType, RequireFields<QueryStaffLoginReportArgs, 'first' | 'from' | 'to'>>;
+  staffLoginReport?: Resolver<ResolversTypes['StaffLoginReport'], ParentType, ContextType, RequireFields<QueryStaffLoginReportArgs, 'channel' | 'first' | 'from' | 'to'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   userByIdentifier?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserByIdentifierArgs, 'value'>>;
   userHistory?: Resolver<ResolversTypes['HistoryConnection'], ParentType, ContextType, RequireFields<QueryUserHistoryArgs, 'first' | 'userId'>>;
@@ -4144,6 +4161,7 @@ export type RoleTypeResolvers<ContextType = RequestContext, ParentType extends R
 
 export type StaffLoginReportResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StaffLoginReport'] = ResolversParentTypes['StaffLoginReport']> = {
   attempts?: Resolver<Array<ResolversTypes['LoginAttemptEntry']>, ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['LoginChannel'], ParentType, ContextType>;
   failedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   staffWithoutLoginSince?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;

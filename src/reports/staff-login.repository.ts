@@ -6,6 +6,8 @@ import { roleInForceSql } from '../policy/roles-in-force.sql';
 /** Login attempts of one institution in a period, both ends included. */
 export interface LoginPeriod {
   institutionId: string;
+  /** Staff logins (LOGIN) or partners' checks of users' passwords (PARTNER, authenticateUser). */
+  channel: 'LOGIN' | 'PARTNER';
   from: Date;
   to: Date;
 }
@@ -16,32 +18,33 @@ export interface LoginAttemptRow {
   succeeded: boolean;
   reason: string | null;
   userId: string | null;
+  requestedBy: string | null;
 }
 
 /**
- * The newest `first` staff logins of the period (login_attempt_time_idx, over
- * staff logins only). Attempts whose identifier matched no user carry no
- * institution and are never listed; partners' checks of users' passwords
- * (channel PARTNER) are not staff logins.
+ * The newest `first` attempts of the period on one channel (login_attempt_time_idx).
+ * Staff logins whose identifier matched no user carry no institution and are
+ * never listed; partners' checks of users' passwords (channel PARTNER) are not
+ * staff logins, and are listed only when asked for.
  */
 export async function findLoginAttempts(db: EntityManager, period: LoginPeriod, first: number): Promise<LoginAttemptRow[]> {
   return db.query(
-    `SELECT a.attempted_at AS "attemptedAt", a.identifier, a.succeeded, a.reason, a.user_id AS "userId"
+    `SELECT a.attempted_at AS "attemptedAt", a.identifier, a.succeeded, a.reason, a.user_id AS "userId", a.requested_by AS "requestedBy"
        FROM login_attempt a
-      WHERE a.institution_id = $1 AND a.channel = 'LOGIN' AND a.attempted_at >= $2 AND a.attempted_at <= $3
+      WHERE a.institution_id = $1 AND a.channel = $2 AND a.attempted_at >= $3 AND a.attempted_at <= $4
       ORDER BY a.attempted_at DESC, a.id DESC
-      LIMIT $4`,
-    [period.institutionId, period.from, period.to, first],
+      LIMIT $5`,
+    [period.institutionId, period.channel, period.from, period.to, first],
   );
 }
 
-/** How many staff logins of the whole period succeeded and failed, in one pass over login_attempt_time_idx. */
+/** How many attempts of the whole period on the channel succeeded and failed, in one pass over login_attempt_time_idx. */
 export async function countLoginAttempts(db: EntityManager, period: LoginPeriod): Promise<{ succeeded: number; failed: number }> {
   const [row] = await db.query(
     `SELECT count(*) FILTER (WHERE a.succeeded)::int AS succeeded, count(*) FILTER (WHERE NOT a.succeeded)::int AS failed
        FROM login_attempt a
-      WHERE a.institution_id = $1 AND a.channel = 'LOGIN' AND a.attempted_at >= $2 AND a.attempted_at <= $3`,
-    [period.institutionId, period.from, period.to],
+      WHERE a.institution_id = $1 AND a.channel = $2 AND a.attempted_at >= $3 AND a.attempted_at <= $4`,
+    [period.institutionId, period.channel, period.from, period.to],
   );
   return row;
 }

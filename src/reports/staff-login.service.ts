@@ -14,6 +14,7 @@ export interface StaffLoginReportArgs {
   to: Date;
   noLoginSince?: Date | null;
   first?: number | null;
+  channel?: 'LOGIN' | 'PARTNER' | null;
 }
 
 export interface StaffLoginReport {
@@ -21,18 +22,23 @@ export interface StaffLoginReport {
   to: Date;
   successfulCount: number;
   failedCount: number;
-  attempts: { at: Date; identifier: string; succeeded: boolean; reason: string | null; user: User | null }[];
+  channel: 'LOGIN' | 'PARTNER';
+  attempts: { at: Date; identifier: string; succeeded: boolean; reason: string | null; requestedBy: string | null; user: User | null }[];
   staffWithoutLoginSince: User[];
 }
 
-/** R11.1: the institution's login attempts in [from, to], and the staff with no login since `noLoginSince`. */
+/**
+ * R11.1: the institution's login attempts in [from, to] (staff logins, or with `channel: PARTNER` partners' checks of
+ * users' passwords, R11.2), and the staff with no staff login since `noLoginSince`.
+ */
 export async function staffLoginReport(ctx: RequestContext, args: StaffLoginReportArgs): Promise<StaffLoginReport> {
   const operator = ctx.policy.assert('report.staffLogin');
   const first = args.first ?? 100;
   if (!Number.isInteger(first) || first < 1 || first > MAX_ATTEMPTS) throw badInput('first', `first must be between 1 and ${MAX_ATTEMPTS}`);
   if (args.from.getTime() > args.to.getTime()) throw badInput('to', '`to` must not be before `from`');
   const db = ctx.db.manager;
-  const period = { institutionId: operator.institutionId, from: args.from, to: args.to };
+  const channel = args.channel ?? 'LOGIN';
+  const period = { institutionId: operator.institutionId, channel, from: args.from, to: args.to };
   const [rows, counts, staffWithoutLoginSince] = await Promise.all([
     findLoginAttempts(db, period, first),
     countLoginAttempts(db, period),
@@ -44,9 +50,10 @@ export async function staffLoginReport(ctx: RequestContext, args: StaffLoginRepo
   return {
     from: args.from,
     to: args.to,
+    channel,
     successfulCount: counts.succeeded,
     failedCount: counts.failed,
-    attempts: rows.map((row, i) => ({ at: row.attemptedAt, identifier: row.identifier, succeeded: row.succeeded, reason: row.reason, user: users[i] })),
+    attempts: rows.map((row, i) => ({ at: row.attemptedAt, identifier: row.identifier, succeeded: row.succeeded, reason: row.reason, requestedBy: row.requestedBy, user: users[i] })),
     staffWithoutLoginSince,
   };
 }

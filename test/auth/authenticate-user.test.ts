@@ -360,4 +360,23 @@ describe('R11.1 partner attempts are not staff logins', () => {
     expect(after.staffWithoutLoginSince).toContainEqual({ primaryIdentifier: 'staff_checked' });
     expect((await partnerAttempts('staff_checked')).map((a: { succeeded: boolean }) => a.succeeded)).toEqual([true, false]);
   });
+
+  test('R11.2 every partner attempt is readable in the report\'s PARTNER channel, with the key that asked', async () => {
+    await patron('pat_reported');
+    expect((await byKey('desk', 'pat_reported', PASSWORD)).body).toEqual({ data: { authenticateUser: true } });
+    expect((await byKey('desk', 'pat_reported', 'wrong one')).body).toEqual(FAILED);
+    const res = await app.gql(`query($from: DateTime!, $to: DateTime!) {
+      staffLoginReport(from: $from, to: $to, channel: PARTNER, first: 1000) {
+        channel successfulCount failedCount attempts { identifier succeeded reason requestedBy user { primaryIdentifier } }
+      }
+    }`, { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 3600_000).toISOString() }, reportToken);
+    const report = res.data.staffLoginReport;
+    expect(report.channel).toBe('PARTNER');
+    expect(report.attempts.filter((a: { identifier: string }) => a.identifier === 'pat_reported')).toEqual([
+      { identifier: 'pat_reported', succeeded: false, reason: 'wrong password', requestedBy: `api-key:${keys.desk.name}`, user: { primaryIdentifier: 'pat_reported' } },
+      { identifier: 'pat_reported', succeeded: true, reason: null, requestedBy: `api-key:${keys.desk.name}`, user: { primaryIdentifier: 'pat_reported' } },
+    ]);
+    expect(report.successfulCount).toBeGreaterThanOrEqual(1);
+    expect(report.failedCount).toBeGreaterThanOrEqual(1);
+  });
 });
