@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { createInstitution, createPatron, createPerson, InstitutionFixture, PASSWORD } from '../support/fixtures';
+import { configureFines, givenFine } from '../fines/fine-fixtures';
+import { createInstitution, createPatron, createPerson, InstitutionFixture, loginOperators, PASSWORD } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 import { Receiver, signatureIsValid, startReceiver } from './receiver';
 
@@ -290,4 +291,34 @@ test('a URL changed while a page of events is being delivered: the rest of the p
     slow.closeAllConnections();
     slow.close();
   }
+});
+
+test('every kind of event issue 13 adds is delivered to an institution-wide administrator\'s webhook, none stuck on a failure to shape it', async () => {
+  const r = await receiver();
+  const hookId = await createHook(r.url('/all'), { roles: [{ roleType: 'USER_ADMINISTRATOR', scope: { type: 'INSTITUTION' } }], events: [] });
+  await configureFines(app.db.dataSource, inst);
+  const { desk_all: desk } = await loginOperators(app, inst, { desk_all: ['CIRCULATION_DESK_MANAGER', 'INSTITUTION'] });
+  const patron = await createPatron(app.db.dataSource, inst);
+  const ok = async (query: string, variables: Record<string, unknown>, token = admin) => {
+    const res = await app.gql(query, variables, token);
+    expect(res.errors).toBeUndefined();
+    return res.data;
+  };
+  const { recordLoan } = await ok(`mutation($in: RecordLoanInput!) { recordLoan(input: $in) { id } }`,
+    { in: { userId: patron, itemBarcode: 'every-kind', libraryId: inst.libraries.MAIN.id, dueDate: new Date(Date.now() + 86_400_000).toISOString() } }, desk);
+  await ok(`mutation($id: ID!) { returnLoan(id: $id) { id } }`, { id: recordLoan.id }, desk);
+  const fine = await givenFine(app.db.dataSource, inst, patron, '3.00');
+  await ok(`mutation($in: ExportFinesToBursarInput!) { exportFinesToBursar(input: $in) { id } }`, { in: { filter: { ownerLibraryId: null } } });
+  await ok(`mutation { setPhotoSettings(input: { photoServerUrl: "https://photos.example.edu/u/", photoIdentifierType: "USERNAME", photoSuffix: "jpg" }) { enabled } }`, {});
+  await ok(`mutation($u: ID!) { setUserRoles(userId: $u, roles: [{ roleType: "PATRON" }, { roleType: "USER_MANAGER", scope: { type: LIBRARY, libraryId: "${inst.libraries.LAW.id}" } }]) { id } }`, { u: patron });
+  const form = new FormData();
+  form.append('file', new Blob([Buffer.from('%PDF-1.7\n%%EOF\n', 'latin1')], { type: 'application/pdf' }), 'form.pdf');
+  const uploaded = await fetch(`${app.url.replace(/\/graphql$/, '')}/users/${patron}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form });
+  expect(uploaded.status).toBe(201);
+  await rename(patron, 'EveryKindMarker');
+  await r.waitFor(1, 10_000, (q) => newName(q) === 'EveryKindMarker');
+  const types = new Set(r.received.map((q) => q.body.event.type));
+  for (const type of ['LOAN_RECORDED', 'LOAN_RETURNED', 'FINE_TRANSFERRED', 'PHOTO_SETTINGS_CHANGED', 'ROLE_ASSIGNED', 'ATTACHMENT_ADDED']) expect([type, types.has(type)]).toEqual([type, true]);
+  expect(r.received.find((q) => q.body.event.type === 'FINE_TRANSFERRED')!.body.event).toMatchObject({ fineId: fine, userId: patron });
+  expect((await state(hookId)).deliveries.edges.filter((e: any) => e.node.error)).toEqual([]);
 });
