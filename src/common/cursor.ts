@@ -76,6 +76,6 @@ function isCalendarDay(text: string): boolean {
 
 function isValidId(type: CursorOrder['id'], id: unknown): id is string {
   if (typeof id !== 'string') return false;
-  // 18 digits always fit a bigint (at most 9,223,372,036,854,775,807).
-  return type === 'uuid' ? isUuid(id) : /^[1-9]\d{0,17}$/.test(id);
+  // A bigint is at most 9,223,372,036,854,775,807: a webhook's cursor before any event of its transaction is that id.
+  return type === 'uuid' ? isUuid(id) : /^[1-9]\d{0,18}$/.test(id) && BigInt(id) <= 0x7fffffffffffffffn;
 }

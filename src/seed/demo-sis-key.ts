@@ -9,7 +9,9 @@ export const DEMO_SIS_KEY_NAME = 'Demo SIS';
 /**
  * The demo's student information system: an API key holding User Manager at
  * the institution, as a partner's SIS would, so `npm run sis:load` and
- * `npm run purge` work on a fresh demo. Its secret is written next to the
+ * `npm run purge` work on a fresh demo, and Fulfillment Administrator (which
+ * grants only fine.export), so `npm run bursar:export -- --out FILE` does too,
+ * as the issue that asked for it writes it. Its secret is written next to the
  * admin password, readable by the owner only; only its hash is stored.
  */
 export async function addDemoSisKey(q: Queryable, institutionId: string, dataDir: string): Promise<void> {
@@ -20,7 +22,7 @@ export async function addDemoSisKey(q: Queryable, institutionId: string, dataDir
   )) as { id: string }[];
   await q.query(
     `INSERT INTO role_assignment (institution_id, api_key_id, role_type, scope_type, is_active, created_by)
-     VALUES ($1, $2, 'USER_MANAGER', 'INSTITUTION', true, 'seed')`,
+     SELECT $1, $2, r, 'INSTITUTION', true, 'seed' FROM unnest(ARRAY['USER_MANAGER', 'FULFILLMENT_ADMINISTRATOR']) AS r`,
     [institutionId, key.id],
   );
   await fs.mkdir(dataDir, { recursive: true });
