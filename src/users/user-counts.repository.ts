@@ -114,6 +114,16 @@ export async function compactUserCounts(db: { query(text: string, params?: unkno
   return row;
 }
 
+/** A delta row takes about 60 bytes: some 100 fit in a page of 8 KiB. */
+const DELTA_ROWS_PER_PAGE = 100;
+
+/** Whether the table holds many more pages than its `kept` rows need (four times, and at least 64 pages). */
+async function isBloated(client: Client, kept: number): Promise<boolean> {
+  const { rows } = await client.query(`SELECT pg_relation_size('user_count_delta') / 8192 AS pages`);
+  const pages = Number(rows[0].pages);
+  return pages >= 64 && pages > 4 * Math.ceil(kept / DELTA_ROWS_PER_PAGE);
+}
+
 /**
  * Folds the deltas (compactUserCounts) on a connection of its own, then, after a bulk fold, rewrites the table.
  *
@@ -123,11 +133,13 @@ export async function compactUserCounts(db: { query(text: string, params?: unkno
  * thousand rows left in milliseconds, but needs the table to itself, so writers of users wait for it: it gives up
  * after a lock wait of 2 s rather than queue them behind it longer, and the next fold tries again. The wait is longer
  * than PostgreSQL's deadlock_timeout (1 s) because autovacuum, which a bulk load sets off on this table, yields its
- * lock only once a waiter has waited that long (a 500 ms wait gave up every time it met autovacuum).
+ * lock only once a waiter has waited that long (a 500 ms wait gave up every time it met autovacuum). Whether to
+ * rewrite is decided from the table's size against the rows left, not from this fold's count, so a rewrite that gave
+ * up is tried again by the next fold.
  */
 export async function foldUserCounts(client: Client): Promise<{ folded: number; kept: number }> {
   const result = await compactUserCounts(statementsOn(client));
-  if (result.folded >= 10_000 && result.folded > 2 * result.kept) {
+  if (await isBloated(client, result.kept)) {
     await client.query(`SET lock_timeout = '2s'`);
     try {
       await client.query('VACUUM FULL user_count_delta');

@@ -472,10 +472,35 @@ describe('compaction', () => {
     try {
       const { folded } = await foldUserCounts(client);
       expect(folded).toBeGreaterThanOrEqual(30_000);
+      // The rewrite gives up after a lock wait of 2 s (autovacuum, set off by the load, may hold the table on a busy
+      // machine); the next fold tries it again, as the scheduled job would a minute later.
+      for (let tries = 1; tries < 5 && (await pages()) >= 20; tries++) await foldUserCounts(client);
     } finally {
       await client.end();
     }
     expect(await pages()).toBeLessThan(20);
+    await expectExact(inst.id);
+  });
+
+  test('Issue 12: a fold rewrites a bloated table even when it folds little itself, so a rewrite that gave up is retried', async () => {
+    const inst = await newInstitution();
+    await insertUsers(db(), inst.id, variedUsers(5));
+    const client = await connection();
+    try {
+      await foldUserCounts(client);
+      // A table left large by an earlier fold whose rewrite gave up: many dead rows, few live ones.
+      await db().query(`INSERT INTO user_count_delta (institution_id, record_type, account_type, status, expiry_date, n)
+                        SELECT $1, 'PUBLIC', 'INTERNAL', 'ACTIVE', current_date, 0 FROM generate_series(1, 20000)`, [inst.id]);
+      await db().query(`DELETE FROM user_count_delta WHERE n = 0`);
+      const pages = async () => Number((await db().query(`SELECT pg_relation_size('user_count_delta') / 8192 AS pages`))[0].pages);
+      expect(await pages()).toBeGreaterThan(64);
+      const { folded } = await foldUserCounts(client);
+      expect(folded).toBeLessThan(10_000);
+      for (let tries = 1; tries < 5 && (await pages()) >= 20; tries++) await foldUserCounts(client);
+      expect(await pages()).toBeLessThan(20);
+    } finally {
+      await client.end();
+    }
     await expectExact(inst.id);
   });
 });
