@@ -114,14 +114,9 @@ export async function compactUserCounts(db: { query(text: string, params?: unkno
   return row;
 }
 
-/** A delta row takes about 60 bytes: some 100 fit in a page of 8 KiB. */
-const DELTA_ROWS_PER_PAGE = 100;
-
-/** Whether the table holds many more pages than its `kept` rows need (four times, and at least 64 pages). */
-async function isBloated(client: Client, kept: number): Promise<boolean> {
-  const { rows } = await client.query(`SELECT pg_relation_size('user_count_delta') / 8192 AS pages`);
-  const pages = Number(rows[0].pages);
-  return pages >= 64 && pages > 4 * Math.ceil(kept / DELTA_ROWS_PER_PAGE);
+/** What one fold leaves for the next: a rewrite that gave up on its lock wait is due again. */
+export interface FoldState {
+  rewriteDue: boolean;
 }
 
 /**
@@ -131,26 +126,33 @@ async function isBloated(client: Client, kept: number): Promise<boolean> {
  * leaves the table and its index at that size, mostly empty: VACUUM makes the space reusable but shrinks neither, and
  * summing the counters read every page (17 ms at a million users, with either plan). VACUUM FULL rewrites the few
  * thousand rows left in milliseconds, but needs the table to itself, so writers of users wait for it: it gives up
- * after a lock wait of 2 s rather than queue them behind it longer, and the next fold tries again. The wait is longer
- * than PostgreSQL's deadlock_timeout (1 s) because autovacuum, which a bulk load sets off on this table, yields its
- * lock only once a waiter has waited that long (a 500 ms wait gave up every time it met autovacuum). Whether to
- * rewrite is decided from the table's size against the rows left, not from this fold's count, so a rewrite that gave
- * up is tried again by the next fold.
+ * after a lock wait of 2 s rather than queue them behind it longer, and `state` makes the next fold try again. The
+ * wait is longer than PostgreSQL's deadlock_timeout (1 s) because autovacuum, which a bulk load sets off on this
+ * table, yields its lock only once a waiter has waited that long (a 500 ms wait gave up every time it met autovacuum).
+ * The rewrite is not repeated otherwise: rows another session's snapshot may still see survive a rewrite, and
+ * rewriting again each minute would only make writers wait.
  */
-export async function foldUserCounts(client: Client): Promise<{ folded: number; kept: number }> {
+export async function foldUserCounts(client: Client, state: FoldState = { rewriteDue: false }): Promise<{ folded: number; kept: number }> {
   const result = await compactUserCounts(statementsOn(client));
-  if (await isBloated(client, result.kept)) {
-    await client.query(`SET lock_timeout = '2s'`);
-    try {
-      await client.query('VACUUM FULL user_count_delta');
-    } catch (e) {
-      if ((e as { code?: string }).code !== '55P03') throw e;
-    } finally {
-      await client.query('RESET lock_timeout');
-    }
-    await client.query('ANALYZE user_count_delta');
+  if (state.rewriteDue || (result.folded >= 10_000 && result.folded > 2 * result.kept)) {
+    state.rewriteDue = !(await rewriteCounters(client));
   }
   return result;
+}
+
+/** VACUUM FULL and ANALYZE of the counters' table; false when it gave up waiting for the table. */
+async function rewriteCounters(client: Client): Promise<boolean> {
+  await client.query(`SET lock_timeout = '2s'`);
+  try {
+    await client.query('VACUUM FULL user_count_delta');
+  } catch (e) {
+    if ((e as { code?: string }).code !== '55P03') throw e;
+    return false;
+  } finally {
+    await client.query('RESET lock_timeout');
+  }
+  await client.query('ANALYZE user_count_delta');
+  return true;
 }
 
 /**
@@ -158,12 +160,13 @@ export async function foldUserCounts(client: Client): Promise<{ folded: number; 
  * it at once (see compactUserCounts).
  */
 export function scheduleUserCountCompaction(db: DataSource, everyMs: number, log: (line: string) => void): () => void {
+  const state: FoldState = { rewriteDue: false };
   return scheduleJob('compacting user counts', everyMs, async () => {
     // A connection of its own, as event pruning: the job never takes one of the requests' pool, and its statements
     // are not counted as theirs (a test or a benchmark counting a request's statements saw a compaction among them).
     const client = await openOwnConnection(db, 'carrel-user-counts');
     try {
-      const { folded, kept } = await foldUserCounts(client);
+      const { folded, kept } = await foldUserCounts(client, state);
       if (folded > kept) log(`compacted ${folded} user count rows into ${kept}`);
     } finally {
       await client.end();

@@ -142,6 +142,10 @@ async function deltaRows(institutionId: string): Promise<number> {
 }
 
 /** A connection of its own, outside the pool, for transactions held open across steps. */
+/** The file that holds user_count_delta now: a rewrite (VACUUM FULL) gives the table a new one. */
+const relationFile = async (): Promise<string> =>
+  String((await db().query(`SELECT pg_relation_filenode('user_count_delta') AS f`))[0].f);
+
 async function connection(): Promise<Client> {
   const client = new Client({ connectionString: app.db.url });
   await client.connect();
@@ -468,41 +472,57 @@ describe('compaction', () => {
     );
     const pages = async () => Number((await db().query(`SELECT pg_relation_size('user_count_delta') / 8192 AS pages`))[0].pages);
     expect(await pages()).toBeGreaterThan(100);
+    const file = await relationFile();
     const client = await connection();
     try {
-      const { folded } = await foldUserCounts(client);
+      const state = { rewriteDue: false };
+      const { folded } = await foldUserCounts(client, state);
       expect(folded).toBeGreaterThanOrEqual(30_000);
       // The rewrite gives up after a lock wait of 2 s (autovacuum, set off by the load, may hold the table on a busy
       // machine); the next fold tries it again, as the scheduled job would a minute later.
-      for (let tries = 1; tries < 5 && (await pages()) >= 20; tries++) await foldUserCounts(client);
+      for (let tries = 1; tries < 5 && state.rewriteDue; tries++) await foldUserCounts(client, state);
     } finally {
       await client.end();
     }
-    expect(await pages()).toBeLessThan(20);
+    // Rewritten: a new file holding the rows left. How small it gets also depends on the server's other open
+    // snapshots (a shared test server keeps dead rows another session may still see: 348 pages were seen in CI).
+    expect(await relationFile()).not.toBe(file);
     await expectExact(inst.id);
   });
 
-  test('Issue 12: a fold rewrites a bloated table even when it folds little itself, so a rewrite that gave up is retried', async () => {
+  test('Issue 12: a rewrite that gave up waiting for the table is done by the next fold, even one that folds little', async () => {
+    // Only the session below may hold the table: autovacuum, set off by the rows written here, would be a second one.
+    await db().query('ALTER TABLE user_count_delta SET (autovacuum_enabled = off)');
     const inst = await newInstitution();
-    await insertUsers(db(), inst.id, variedUsers(5));
+    await db().query(
+      `INSERT INTO user_count_delta (institution_id, record_type, account_type, status, expiry_date, n)
+       SELECT $1, 'PUBLIC', 'INTERNAL', 'ACTIVE', current_date, CASE WHEN g <= 6000 THEN 1 ELSE -1 END FROM generate_series(1, 12000) g`,
+      [inst.id],
+    );
+    const file = await relationFile();
     const client = await connection();
+    const holder = await connection();
+    const state = { rewriteDue: false };
     try {
-      await foldUserCounts(client);
-      // A table left large by an earlier fold whose rewrite gave up: many dead rows, few live ones.
-      await db().query(`INSERT INTO user_count_delta (institution_id, record_type, account_type, status, expiry_date, n)
-                        SELECT $1, 'PUBLIC', 'INTERNAL', 'ACTIVE', current_date, 0 FROM generate_series(1, 20000)`, [inst.id]);
-      await db().query(`DELETE FROM user_count_delta WHERE n = 0`);
-      const pages = async () => Number((await db().query(`SELECT pg_relation_size('user_count_delta') / 8192 AS pages`))[0].pages);
-      expect(await pages()).toBeGreaterThan(64);
-      const { folded } = await foldUserCounts(client);
-      expect(folded).toBeLessThan(10_000);
-      for (let tries = 1; tries < 5 && (await pages()) >= 20; tries++) await foldUserCounts(client);
-      expect(await pages()).toBeLessThan(20);
+      // Another session reads the table inside a transaction: the rewrite cannot have it and gives up after 2 s.
+      await holder.query('BEGIN');
+      await holder.query('SELECT count(*) FROM user_count_delta');
+      expect((await foldUserCounts(client, state)).folded).toBeGreaterThanOrEqual(12_000);
+      expect(state.rewriteDue).toBe(true);
+      expect(await relationFile()).toBe(file);
+      await holder.query('COMMIT');
+      // Too little to fold for a rewrite of its own: the rewrite comes from the one that gave up.
+      expect((await foldUserCounts(client, state)).folded).toBeLessThan(10_000);
+      expect(state.rewriteDue).toBe(false);
+      expect(await relationFile()).not.toBe(file);
     } finally {
+      await holder.end();
       await client.end();
+      await db().query('ALTER TABLE user_count_delta RESET (autovacuum_enabled)');
     }
     await expectExact(inst.id);
   });
+
 });
 
 // ---------------------------------------------------------------- days passing
