@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { notProtectedAccountSql } from '../policy/protected-accounts.sql';
-import { coverCondition, ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
+import { ownerCondition, ownerParam, OwnerScope } from '../policy/scope';
 import type { BursarBatch, BursarLine } from './bursar-batch';
 import type { ExportFilter } from './bursar-export.input';
 
@@ -34,35 +33,31 @@ export async function claimBatch(tx: EntityManager, institutionId: string, batch
   return { claimed: false, seq: stored.seq, sameFilter: stored.sameFilter };
 }
 
-/** Whom the operator may change, in SQL (the policy's assertCanChange): never protected accounts (R4.5), restricted users only if allowed (R4.2). */
-export interface ExportReach {
-  scope: OwnerScope;
-  cannotEditRestricted: boolean;
-}
-
 /**
  * The ids of the fines an export takes, in id order, not locked: ACTIVE with
  * something left to pay (R7.9; credits, disputed, closed and transferred fines
- * never), owned where the operator's export roles reach (R5.3), of users it
- * may change, matching the filter. At most `max`, so a filter matching far
+ * never), matching the filter, and within `reach`: the policy's condition on
+ * `f` and `u` for the owners and users the operator may change, its
+ * parameters numbered from $9. At most `max`, so a filter matching far
  * more than the cap is refused after reading one more than it.
  */
-export async function findExportableFineIds(tx: EntityManager, institutionId: string, reach: ExportReach, filter: ExportFilter, max: number): Promise<string[]> {
+export async function findExportableFineIds(
+  tx: EntityManager, institutionId: string, reach: { sql: string; params: unknown[] }, filter: ExportFilter, max: number,
+): Promise<string[]> {
   const rows: { id: string }[] = await tx.query(
     `SELECT f.id FROM fine_fee f JOIN app_user u ON u.id = f.user_id
-      WHERE f.institution_id = $1 AND f.status = 'ACTIVE' AND f.remaining_amount > 0
-        AND ${coverCondition('f.owner_library_id', '$2')}
-        AND u.purged_at IS NULL AND ${notProtectedAccountSql('u.primary_identifier')} AND NOT ($3::boolean AND u.is_restricted)
-        AND ($4::uuid IS NULL OR f.owner_library_id = $4::uuid)
-        AND ($5::text[] IS NULL OR f.fine_type = ANY($5::text[]))
-        AND ($6::timestamptz IS NULL OR f.created_at < $6::timestamptz)
-        AND ($7::timestamptz IS NULL OR f.created_at >= $7::timestamptz)
-        AND ($8::text IS NULL OR u.user_group = $8::text)
-        AND ($9::numeric IS NULL OR f.remaining_amount >= $9::numeric)
+      WHERE f.institution_id = $1 AND f.status = 'ACTIVE' AND f.remaining_amount > 0 AND u.purged_at IS NULL
+        AND ($2::uuid IS NULL OR f.owner_library_id = $2::uuid)
+        AND ($3::text[] IS NULL OR f.fine_type = ANY($3::text[]))
+        AND ($4::timestamptz IS NULL OR f.created_at < $4::timestamptz)
+        AND ($5::timestamptz IS NULL OR f.created_at >= $5::timestamptz)
+        AND ($6::text IS NULL OR u.user_group = $6::text)
+        AND ($7::numeric IS NULL OR f.remaining_amount >= $7::numeric)
+        AND ${reach.sql}
       ORDER BY f.id
-      LIMIT $10`,
-    [institutionId, ownerParam(reach.scope), reach.cannotEditRestricted, filter.ownerLibraryId, filter.feeTypes,
-      filter.createdBefore, filter.createdAfter, filter.userGroup, filter.minAmount, max],
+      LIMIT $8`,
+    [institutionId, filter.ownerLibraryId, filter.feeTypes, filter.createdBefore, filter.createdAfter, filter.userGroup, filter.minAmount, max,
+      ...reach.params],
   );
   return rows.map((r) => r.id);
 }

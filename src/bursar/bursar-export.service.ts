@@ -91,7 +91,7 @@ export async function exportFinesToBursar(ctx: RequestContext, input: ExportFine
       }
       return (await findBatch(tx, operator.institutionId, ctx.policy.ownerScope(), { seq: claim.seq }))!;
     }
-    const reach = { scope: ctx.policy.changeScope(ACTION), cannotEditRestricted: operator.cannotEditRestricted };
+    const reach = ctx.policy.changeCondition(ACTION, { user: 'u', owner: 'f.owner_library_id' }, 9);
     const ids = await findExportableFineIds(tx, operator.institutionId, reach, request.filter, MAX_FINES_PER_EXPORT + 1);
     if (ids.length > MAX_FINES_PER_EXPORT) throw overCap();
     const { fines } = await lockFinesForChange(ctx, tx, ACTION, ids.map((id) => ({ id, field: 'input.filter' })));

@@ -6,7 +6,8 @@ import type { Operator, OperatorRole } from './operator';
 import { Action, grantsFor, INSTITUTION_WIDE } from './permissions';
 import { isProtectedAccount } from './protected-accounts';
 import { carriesPower, HeldRole, mayDelegate, mayGrant } from './role-power';
-import { coversOwner, OwnerScope, ownerScope, scopeOfRoles } from './scope';
+import { notProtectedAccountSql } from './protected-accounts.sql';
+import { coverCondition, coversOwner, OwnerScope, ownerParam, ownerScope, scopeOfRoles } from './scope';
 
 /** What the policy needs to know about a user an action targets. */
 export interface TargetUser {
@@ -73,11 +74,13 @@ export interface Policy {
   /** Which owners' notes, blocks, fines and statistics the operator may see (R5.2). */
   ownerScope(): OwnerScope;
   /**
-   * R5.3 as a set, for choosing many owned items in SQL (coverCondition): the owners whose items the roles granting
-   * `action` may change (institution-owned items only with an institution scope); every owner without library
-   * independence. FORBIDDEN without the grant.
+   * assertCanChange and assertOwner as one SQL condition, for changing many owned items at once: rows whose owner
+   * column `owner` the roles granting `action` may change (R5.3; institution-owned items only with an institution
+   * scope), of users (the app_user alias `user`) the grant reaches (patrons only for patrons-only grants), never
+   * protected accounts (R4.5) nor, for an operator marked "can't edit restricted users", restricted ones (R4.2).
+   * Its parameters start at `$first`. FORBIDDEN without the grant.
    */
-  changeScope(action: Action): OwnerScope;
+  changeCondition(action: Action, columns: { user: string; owner: string }, first: number): { sql: string; params: unknown[] };
   /** A field's rule (field-access.ts) for the object it resolves on. */
   assertField(access: Access, source: unknown): void;
 }
@@ -189,9 +192,15 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
       }
     },
     ownerScope: () => ownerScope(authenticated()),
-    changeScope(action) {
+    changeCondition(action, { user, owner }, first) {
       const operator = assert(action);
-      return operator.libraryIndependence ? scopeOfRoles(grantingRoles(operator, action)) : { all: true };
+      const scope: OwnerScope = operator.libraryIndependence ? scopeOfRoles(grantingRoles(operator, action)) : { all: true };
+      const [owners, anyRecordType, restricted] = [`$${first}`, `$${first + 1}`, `$${first + 2}`];
+      return {
+        sql: `${coverCondition(owner, owners)} AND (${anyRecordType}::boolean OR ${user}.record_type = 'PUBLIC')
+              AND ${notProtectedAccountSql(`${user}.primary_identifier`)} AND NOT (${restricted}::boolean AND ${user}.is_restricted)`,
+        params: [ownerParam(scope), grantingRoles(operator, action, { recordType: 'STAFF' }).length > 0, operator.cannotEditRestricted],
+      };
     },
     assertField(access, source) {
       if (access === 'public') return;
