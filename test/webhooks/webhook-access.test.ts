@@ -1,7 +1,7 @@
 import { loadConfig } from '../../src/config';
 import { checkWebhookUrl } from '../../src/webhooks/webhook-url';
 import { configureFines } from '../fines/fine-fixtures';
-import { createInstitution, createPatron, InstitutionFixture, loginOperators } from '../support/fixtures';
+import { createInstitution, createPatron, createPerson, InstitutionFixture, loginOperators, PASSWORD } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 import { Receiver, startReceiver } from './receiver';
 
@@ -296,6 +296,24 @@ describe('attacks kept from the review of issue 13 item 6', () => {
     await receiver.waitFor(1, 10_000, (r) => r.path === '/own-roles');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(receiver.received.filter((r) => r.path === '/own-roles').map((r) => r.body.event.changes[0].newValue)).toEqual([expect.stringContaining('own roles MAIN')]);
+  });
+
+  test('R5.2 a webhook copied from an administrator who is also a patron (the Patron role is stored at the institution) still receives only its library\'s', async () => {
+    await createPerson(app.db.dataSource, inst, { primaryIdentifier: 'ua_main_patron', roles: [['USER_ADMINISTRATOR', 'MAIN'], ['PATRON', 'INSTITUTION']] });
+    const token = await app.login('ua_main_patron', PASSWORD);
+    const res = await app.gql(`mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { id roles { roleType } } }`,
+      { in: { url: receiver.url('/own-roles-patron'), events: ['NOTE_ADDED'], secret: SECRET } }, token);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.createWebhook.roles.map((r: { roleType: string }) => r.roleType).sort()).toEqual(['PATRON', 'USER_ADMINISTRATOR']);
+    for (const owner of ['LAW', 'MAIN']) {
+      const added = await app.gql(`mutation($u: ID!, $o: ID) { addNote(userId: $u, input: { text: "patron copy ${owner}", ownerLibraryId: $o }) { id } }`,
+        { u: patron, o: inst.libraries[owner].id }, tokens.ua);
+      expect(added.errors).toBeUndefined();
+    }
+    await receiver.waitFor(1, 10_000, (r) => r.path === '/own-roles-patron');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.received.filter((r) => r.path === '/own-roles-patron').map((r) => r.body.event.changes[0].newValue))
+      .toEqual([expect.stringContaining('patron copy MAIN')]);
   });
 
   test('plain http to a name under .localhost is refused: only localhost itself, 127.0.0.0/8 and ::1 are surely this machine', async () => {
