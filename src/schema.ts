@@ -26,6 +26,7 @@ import { loanResolvers } from './loans/loan.resolvers';
 import { bursarResolvers } from './bursar/bursar.resolvers';
 import { pictureResolvers } from './pictures/picture.resolvers';
 import { attachmentResolvers } from './attachments/attachment.resolvers';
+import { analyticsResolvers } from './analytics/analytics.resolvers';
 import { guardSchema } from './policy/field-guard';
 import { applyInputHygiene } from './common/input-hygiene';
 
@@ -72,6 +73,7 @@ export function buildSchema() {
       bursarResolvers,
       pictureResolvers,
       attachmentResolvers,
+      analyticsResolvers,
     ],
   })));
 }

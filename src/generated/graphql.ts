@@ -914,6 +914,8 @@ export type FineAction = {
   createdAt: Scalars['DateTime']['output'];
   /** Who did it (an operator's primary identifier, an API key's label, or `seed`). */
   createdBy: Scalars['String']['output'];
+  /** The fine the action belongs to (and through it, its user). */
+  fine: Fine;
   /** The action's id. */
   id: Scalars['ID']['output'];
   /** How it was paid (PAY only). */
@@ -922,6 +924,54 @@ export type FineAction = {
   reason: Maybe<Scalars['String']['output']>;
   /** What happened. */
   type: FineActionType;
+};
+
+/** A page of ledger actions across users and fines (Relay connection), with sums over the whole filtered set. */
+export type FineActionConnection = {
+  __typename?: 'FineActionConnection';
+  /** The actions of this page, each with its cursor. */
+  edges: Array<FineActionEdge>;
+  /** Pagination information. */
+  pageInfo: PageInfo;
+  /** How many actions match the filter in all pages. */
+  totalCount: Scalars['Int']['output'];
+  /** Sums over every action the filter matches, in all pages. */
+  totals: FineActionTotals;
+};
+
+/** A ledger action and its cursor in a connection. */
+export type FineActionEdge = {
+  __typename?: 'FineActionEdge';
+  /** Pass as `after` to continue after this action. */
+  cursor: Scalars['String']['output'];
+  /** The action. */
+  node: FineAction;
+};
+
+/** How to sort the ledger list. */
+export type FineActionSort = {
+  /** The direction. */
+  direction?: SortDirection;
+  /** The field to sort by. */
+  field?: FineActionSortField;
+};
+
+/** What the ledger list is sorted by; ties are broken by id. */
+export type FineActionSortField =
+  /** The action's signed amount. */
+  | 'AMOUNT'
+  /** When the action was taken. */
+  | 'CREATED_AT';
+
+/** Sums over every ledger action a filter matches (not only one page). */
+export type FineActionTotals = {
+  __typename?: 'FineActionTotals';
+  /** Sum of the actions' signed amounts (CREATE positive, PAY and WAIVE negative, others zero). */
+  amount: Scalars['Decimal']['output'];
+  /** Sum of the PAY actions, as a positive amount. */
+  paid: Scalars['Decimal']['output'];
+  /** Sum of the WAIVE actions, as a positive amount. */
+  waived: Scalars['Decimal']['output'];
 };
 
 /** The kind of a step in a fine's ledger (R7.7). */
@@ -938,6 +988,78 @@ export type FineActionType =
   | 'TRANSFER'
   /** Part or all of the remaining balance was waived; the amount is negative. */
   | 'WAIVE';
+
+/**
+ * Which ledger actions (R7.7) an analytical read covers; all given filters must match. Only actions on fines the
+ * operator may see (R5.2). Example, last month's waives: `{ type: [WAIVE], from: "2026-11-01T00:00:00Z", before: "2026-12-01T00:00:00Z" }`.
+ */
+export type FineActionsFilter = {
+  /** Only actions taken before this instant (exclusive). Not before `from`; equal to it, nothing matches. */
+  before?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only actions by this operator, as `FineAction.createdBy` shows it (a staff user's primary identifier, `api-key:<name>`, `seed`). */
+  createdBy?: InputMaybe<Scalars['String']['input']>;
+  /** Only actions on fines of these fee type codes. */
+  feeType?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Only actions taken at or after this instant. */
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  /** True: only actions on fines the institution owns; false: only on fines a library owns. */
+  institutionOwned?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only actions on fines owned by this library. */
+  ownerLibraryId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only PAY actions made with one of these methods. */
+  paymentMethod?: InputMaybe<Array<PaymentMethod>>;
+  /** Only WAIVE actions with one of these reason codes (see `waiveReasons`). */
+  reason?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Only actions of these types. Example: `[PAY, WAIVE]`. */
+  type?: InputMaybe<Array<FineActionType>>;
+};
+
+/** A page of fines across users (Relay connection), with counts and sums over the whole filtered set. */
+export type FineConnection = {
+  __typename?: 'FineConnection';
+  /** The fines of this page, each with its cursor. */
+  edges: Array<FineEdge>;
+  /** Pagination information. */
+  pageInfo: PageInfo;
+  /** How many fines match the filter in all pages. */
+  totalCount: Scalars['Int']['output'];
+  /** Sums over every fine the filter matches, in all pages. */
+  totals: FineMoneyTotals;
+};
+
+/** What `fineTotals` groups fines by. At most three per request. */
+export type FineDimension =
+  /** The fee type code (`FineTotalsRow.feeType`). */
+  | 'FEE_TYPE'
+  /** The month the fine was created, in UTC (`FineTotalsRow.monthCreated`, e.g. `"2026-11"`). */
+  | 'MONTH_CREATED'
+  /** The fine's owner: the institution or one library (`FineTotalsRow.owner`). */
+  | 'OWNER'
+  /**
+   * The method of each PAY action (`FineTotalsRow.paymentMethod`): the rows then sum the matching fines' PAY actions
+   * (`count` counts actions, `paid` sums them; `original`, `remaining` and `waived` are null), and `actionFilter` chooses
+   * which actions. Not with WAIVE_REASON or STATUS.
+   */
+  | 'PAYMENT_METHOD'
+  /** The status now (`FineTotalsRow.status`). */
+  | 'STATUS'
+  /** The user group of the fine's user, as the user's record says now (`FineTotalsRow.userGroup`). */
+  | 'USER_GROUP'
+  /**
+   * The reason of each WAIVE action (`FineTotalsRow.waiveReason`): the rows then sum the matching fines' WAIVE actions,
+   * not the fines (`count` counts actions, `waived` sums them; `original`, `remaining` and `paid` are null), and
+   * `actionFilter` chooses which actions (e.g. last month's). Not with PAYMENT_METHOD or STATUS.
+   */
+  | 'WAIVE_REASON';
+
+/** A fine and its cursor in a connection. */
+export type FineEdge = {
+  __typename?: 'FineEdge';
+  /** Pass as `after` to continue after this fine. */
+  cursor: Scalars['String']['output'];
+  /** The fine. */
+  node: Fine;
+};
 
 /** A change of a fine or fee: added, paid, waived, disputed, restored. */
 export type FineEvent = ChangeEvent & {
@@ -979,6 +1101,19 @@ export type FineFeeType = {
   vatRate: Scalars['Decimal']['output'];
 };
 
+/** Money sums over every fine a filter matches (not only one page). */
+export type FineMoneyTotals = {
+  __typename?: 'FineMoneyTotals';
+  /** Sum of the original amounts (credits count negative). */
+  original: Scalars['Decimal']['output'];
+  /** Sum paid (PAY actions), as a positive amount. */
+  paid: Scalars['Decimal']['output'];
+  /** Sum of the remaining amounts. */
+  remaining: Scalars['Decimal']['output'];
+  /** Sum waived (WAIVE actions), as a positive amount. */
+  waived: Scalars['Decimal']['output'];
+};
+
 /** The institution's settings for fines and fees. */
 export type FineSettings = {
   __typename?: 'FineSettings';
@@ -989,6 +1124,25 @@ export type FineSettings = {
   /** The most fines one waive may cover (R7.4; at most 100). */
   waivingFinesFeesLimit: Scalars['Int']['output'];
 };
+
+/** How to sort the fines list. */
+export type FineSort = {
+  /** The direction. */
+  direction?: SortDirection;
+  /** The field to sort by. */
+  field?: FineSortField;
+};
+
+/** What the fines list is sorted by; ties are broken by id, so paging is stable. */
+export type FineSortField =
+  /** When the fine was created. */
+  | 'CREATED_AT'
+  /** The original amount charged. */
+  | 'ORIGINAL_AMOUNT'
+  /** What remains to be paid or waived. */
+  | 'REMAINING_AMOUNT'
+  /** When the fine's status last changed (for CLOSED fines: when they were closed). */
+  | 'STATUS_DATE';
 
 /** The life-cycle state of a fine or fee (R7.2). */
 export type FineStatus =
@@ -1018,6 +1172,76 @@ export type FineSummary = {
   openCount: Scalars['Int']['output'];
   /** Sum of remaining amounts of fines TRANSFERRED to the bursar that the operator may see. */
   transferredBalance: Scalars['Decimal']['output'];
+};
+
+/**
+ * One group of `fineTotals`: the values of the dimensions grouped by (the others are null) and the group's count and
+ * sums. Rows are sorted by their dimension values, in the order `groupBy` names them.
+ */
+export type FineTotalsRow = {
+  __typename?: 'FineTotalsRow';
+  /** How many fines are in the group (with WAIVE_REASON or PAYMENT_METHOD: how many actions). */
+  count: Scalars['Int']['output'];
+  /** The fee type code, when grouped by FEE_TYPE. */
+  feeType: Maybe<Scalars['String']['output']>;
+  /** The month the fines were created (`YYYY-MM`, UTC), when grouped by MONTH_CREATED. */
+  monthCreated: Maybe<Scalars['String']['output']>;
+  /** Sum of the original amounts (null when grouped by an action dimension). */
+  original: Maybe<Scalars['Decimal']['output']>;
+  /** The owner, when grouped by OWNER. */
+  owner: Maybe<Owner>;
+  /** Sum paid, as a positive amount (null when grouped by WAIVE_REASON). */
+  paid: Maybe<Scalars['Decimal']['output']>;
+  /** The payment method, when grouped by PAYMENT_METHOD. */
+  paymentMethod: Maybe<PaymentMethod>;
+  /** Sum of the remaining amounts (null when grouped by an action dimension). */
+  remaining: Maybe<Scalars['Decimal']['output']>;
+  /** The status, when grouped by STATUS. */
+  status: Maybe<FineStatus>;
+  /** The user group code (null: users without one), when grouped by USER_GROUP. */
+  userGroup: Maybe<Scalars['String']['output']>;
+  /** The waive reason code, when grouped by WAIVE_REASON. */
+  waiveReason: Maybe<Scalars['String']['output']>;
+  /** Sum waived, as a positive amount (null when grouped by PAYMENT_METHOD). */
+  waived: Maybe<Scalars['Decimal']['output']>;
+};
+
+/**
+ * Which fines an analytical read covers; all given filters must match. Every fine of the institution that the operator
+ * may see (R5.2: with library independence on, fines owned by a library outside your scopes are not listed, not
+ * counted and not summed). Example: `{ status: [ACTIVE], ownerLibraryId: "…", createdFrom: "2026-09-01T00:00:00Z" }`.
+ */
+export type FinesFilter = {
+  /** Only CLOSED fines closed before this instant (exclusive). Not before `closedFrom`. */
+  closedBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only CLOSED fines closed (paid or waived in full) at or after this instant. */
+  closedFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only fines created before this instant (exclusive, so months chain: `createdFrom: "2026-11-01T00:00:00Z", createdBefore: "2026-12-01T00:00:00Z"` is November in UTC). Not before `createdFrom`; equal to it, nothing matches. */
+  createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only fines created at or after this instant. Example: `"2026-11-01T00:00:00Z"`. */
+  createdFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only fines of one of these fee type codes (see `fineFeeTypes`). Example: `["OVERDUEFINE", "LOSTITEMREPLACEMENTFEE"]`. */
+  feeType?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** True: only fines that were ever disputed (a DISPUTE in their ledger, R7.5), whatever their status now; false: only fines never disputed. */
+  hasDispute?: InputMaybe<Scalars['Boolean']['input']>;
+  /** True: only fines the institution owns; false: only fines a library owns. */
+  institutionOwned?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only fines whose original amount is at most this; with `minAmount` equal to it, exactly that amount. Not below `minAmount`. */
+  maxAmount?: InputMaybe<Scalars['Decimal']['input']>;
+  /** Only fines whose original amount is at least this (a credit's is negative). Example: `"10.00"`. */
+  minAmount?: InputMaybe<Scalars['Decimal']['input']>;
+  /** Only fines owned by this library (see `libraries`). A library outside your scopes matches nothing. */
+  ownerLibraryId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only fines of users of this record type (patrons are PUBLIC; staff may be patrons too). */
+  recordType?: InputMaybe<RecordType>;
+  /** Only fines in one of these statuses (omit for every status, R7.9). Example: `[ACTIVE, IN_DISPUTE]`. */
+  status?: InputMaybe<Array<FineStatus>>;
+  /** Only fines of users whose expiry date is before this day (exclusive); users without an expiry date never match a bound. */
+  userExpiresBefore?: InputMaybe<Scalars['Date']['input']>;
+  /** Only fines of users whose expiry date is on or after this day. Example, this term: `userExpiresFrom: "2026-12-01", userExpiresBefore: "2027-02-01"`. */
+  userExpiresFrom?: InputMaybe<Scalars['Date']['input']>;
+  /** Only fines of users of this user group code, as the user's record says now. */
+  userGroup?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A user's gender, as recorded. */
@@ -2165,10 +2389,30 @@ export type Query = {
    * with CURSOR_EXPIRED.
    */
   events: EventConnection;
+  /**
+   * The fines ledger (R7.7) across every user: payments, waives, disputes, restores, transfers and charges, a page at a
+   * time, with sums over everything the filter matches. Needs `report.analytics`; library independence applies (R5.2).
+   * Example: `fineActions(filter: { type: [WAIVE], from: "2026-11-01T00:00:00Z" }) { totals { waived } edges { node { reason amount } } }`.
+   */
+  fineActions: FineActionConnection;
   /** The institution's fine and fee types, by code. */
   fineFeeTypes: Array<FineFeeType>;
   /** The institution's debt limit, waive cap and maximum amount of a fine. */
   fineSettings: FineSettings;
+  /**
+   * Fines counted and summed by up to three dimensions, in one statement: one row per combination that occurs (no
+   * dimensions: one row, the total). Needs `report.analytics`; library independence applies (R5.2). Example,
+   * outstanding fines by library and fee type: `fineTotals(filter: { status: [ACTIVE] }, groupBy: [OWNER, FEE_TYPE]) { owner { institution library { code } } feeType count remaining }`.
+   * At most 10,000 rows; the cost limit counts each dimension.
+   */
+  fineTotals: Array<FineTotalsRow>;
+  /**
+   * Fines and fees across every user of the institution (R7), a page at a time, with the count and money totals of
+   * everything the filter matches. Needs the analytics permission (`report.analytics`: User Administrator, General
+   * System Administrator, Design Analytics); library independence applies (R5.2). Example:
+   * `fines(filter: { status: [ACTIVE] }, sort: { field: REMAINING_AMOUNT, direction: DESC }, first: 20) { totalCount totals { remaining } edges { node { type remainingAmount user { primaryIdentifier } } } }`.
+   */
+  fines: FineConnection;
   /** The institution's libraries (role scopes and item owners). */
   libraries: Array<Library>;
   /** The authenticated operator's own user record. */
@@ -2202,6 +2446,13 @@ export type Query = {
   user: Maybe<User>;
   /** One user by the exact value of its primary identifier (case-insensitive) or an additional identifier (exact) (R2.3, R2.4). */
   userByIdentifier: Maybe<User>;
+  /**
+   * Users counted by up to three dimensions, with the users list's filters, in one statement: one row per combination
+   * that occurs (no dimensions: one row, the total). Needs `report.analytics`. Example, active patrons per user group
+   * and campus: `userCounts(filter: { recordType: PUBLIC, status: ACTIVE_NOT_EXPIRED }, groupBy: [USER_GROUP, CAMPUS]) { userGroup campus count }`.
+   * At most 10,000 rows; the cost limit counts each dimension.
+   */
+  userCounts: Array<UserCountRow>;
   /**
    * A user's recorded changes by the user's id, newest first (R9), also after the user was deleted or purged. The same
    * entries, filter and paging as `User.history`.
@@ -2240,6 +2491,32 @@ export type QueryEventsArgs = {
 
 
 /** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
+export type QueryFineActionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<FineActionsFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  sort?: InputMaybe<FineActionSort>;
+};
+
+
+/** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
+export type QueryFineTotalsArgs = {
+  actionFilter?: InputMaybe<FineActionsFilter>;
+  filter?: InputMaybe<FinesFilter>;
+  groupBy: Array<FineDimension>;
+};
+
+
+/** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
+export type QueryFinesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<FinesFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  sort?: InputMaybe<FineSort>;
+};
+
+
+/** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
 export type QueryPermissionHistoryArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -2265,6 +2542,13 @@ export type QueryUserArgs = {
 /** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
 export type QueryUserByIdentifierArgs = {
   value: Scalars['String']['input'];
+};
+
+
+/** Entry points for reading data. Every field needs an authenticated operator (`Authorization: Bearer <token>`). */
+export type QueryUserCountsArgs = {
+  filter?: InputMaybe<UsersFilter>;
+  groupBy: Array<UserDimension>;
 };
 
 
@@ -2980,6 +3264,55 @@ export type UserConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/**
+ * One group of `userCounts`: the values of the dimensions grouped by (the others are null) and how many users.
+ * Rows are sorted by their dimension values, in the order `groupBy` names them.
+ */
+export type UserCountRow = {
+  __typename?: 'UserCountRow';
+  /** The account type, when grouped by ACCOUNT_TYPE. */
+  accountType: Maybe<AccountType>;
+  /** Whether active and not expired today, when grouped by ACTIVE_NOT_EXPIRED. */
+  activeNotExpired: Maybe<Scalars['Boolean']['output']>;
+  /** The campus code (null: none), when grouped by CAMPUS. */
+  campus: Maybe<Scalars['String']['output']>;
+  /** How many users are in the group. */
+  count: Scalars['Int']['output'];
+  /** The expiry month (`YYYY-MM`; null: never expires), when grouped by EXPIRY_MONTH. */
+  expiryMonth: Maybe<Scalars['String']['output']>;
+  /** The job category code (null: none), when grouped by JOB_CATEGORY. */
+  jobCategory: Maybe<Scalars['String']['output']>;
+  /** The record type, when grouped by RECORD_TYPE. */
+  recordType: Maybe<RecordType>;
+  /** A role type code held in force (null: holds none), when grouped by ROLE_TYPE. */
+  roleType: Maybe<Scalars['String']['output']>;
+  /** The user group code (null: none), when grouped by USER_GROUP. */
+  userGroup: Maybe<Scalars['String']['output']>;
+};
+
+/** What `userCounts` groups users by. At most three per request. */
+export type UserDimension =
+  /** Internal, external or internal with external authentication (`UserCountRow.accountType`). */
+  | 'ACCOUNT_TYPE'
+  /** Whether ACTIVE with no expiry date or one in the future, today (R1.5; `UserCountRow.activeNotExpired`). */
+  | 'ACTIVE_NOT_EXPIRED'
+  /** The campus code (`UserCountRow.campus`). */
+  | 'CAMPUS'
+  /** The month of the expiry date (`UserCountRow.expiryMonth`, e.g. `"2027-01"`; null: never expires). */
+  | 'EXPIRY_MONTH'
+  /** The job category code (`UserCountRow.jobCategory`). */
+  | 'JOB_CATEGORY'
+  /** Patron, staff or contact (`UserCountRow.recordType`). */
+  | 'RECORD_TYPE'
+  /**
+   * Each role type the user holds in force (active, scoped, not past its expiry; `UserCountRow.roleType`). A user holding
+   * several is counted once in each of their rows, and a user holding none in the row whose roleType is null, so these
+   * rows can add up to more than the users.
+   */
+  | 'ROLE_TYPE'
+  /** The user group code (`UserCountRow.userGroup`). */
+  | 'USER_GROUP';
+
 /** A user and its cursor in a connection. */
 export type UserEdge = {
   __typename?: 'UserEdge';
@@ -3366,12 +3699,26 @@ export type ResolversTypes = {
   ExternalUserInput: ExternalUserInput;
   Fine: ResolverTypeWrapper<FineFeeRow>;
   FineAction: ResolverTypeWrapper<FineFeeActionRow>;
+  FineActionConnection: ResolverTypeWrapper<Omit<FineActionConnection, 'edges'> & { edges: Array<ResolversTypes['FineActionEdge']> }>;
+  FineActionEdge: ResolverTypeWrapper<Omit<FineActionEdge, 'node'> & { node: ResolversTypes['FineAction'] }>;
+  FineActionSort: FineActionSort;
+  FineActionSortField: FineActionSortField;
+  FineActionTotals: ResolverTypeWrapper<FineActionTotals>;
   FineActionType: FineActionType;
+  FineActionsFilter: FineActionsFilter;
+  FineConnection: ResolverTypeWrapper<Omit<FineConnection, 'edges'> & { edges: Array<ResolversTypes['FineEdge']> }>;
+  FineDimension: FineDimension;
+  FineEdge: ResolverTypeWrapper<Omit<FineEdge, 'node'> & { node: ResolversTypes['Fine'] }>;
   FineEvent: ResolverTypeWrapper<EventView>;
   FineFeeType: ResolverTypeWrapper<FineFeeTypeRow>;
+  FineMoneyTotals: ResolverTypeWrapper<FineMoneyTotals>;
   FineSettings: ResolverTypeWrapper<InstitutionRow>;
+  FineSort: FineSort;
+  FineSortField: FineSortField;
   FineStatus: FineStatus;
   FineSummary: ResolverTypeWrapper<FineSummaryRow>;
+  FineTotalsRow: ResolverTypeWrapper<Omit<FineTotalsRow, 'owner'> & { owner?: Maybe<ResolversTypes['Owner']> }>;
+  FinesFilter: FinesFilter;
   Gender: Gender;
   HistoryConnection: ResolverTypeWrapper<HistoryPage>;
   HistoryEdge: ResolverTypeWrapper<Omit<HistoryEdge, 'node'> & { node: ResolversTypes['HistoryEntry'] }>;
@@ -3439,6 +3786,8 @@ export type ResolversTypes = {
   UpdateWebhookInput: UpdateWebhookInput;
   User: ResolverTypeWrapper<UserRow>;
   UserConnection: ResolverTypeWrapper<UserPage>;
+  UserCountRow: ResolverTypeWrapper<UserCountRow>;
+  UserDimension: UserDimension;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
   UserEvent: ResolverTypeWrapper<EventView>;
   UserSort: UserSort;
@@ -3502,10 +3851,21 @@ export type ResolversParentTypes = {
   ExternalUserInput: ExternalUserInput;
   Fine: FineFeeRow;
   FineAction: FineFeeActionRow;
+  FineActionConnection: Omit<FineActionConnection, 'edges'> & { edges: Array<ResolversParentTypes['FineActionEdge']> };
+  FineActionEdge: Omit<FineActionEdge, 'node'> & { node: ResolversParentTypes['FineAction'] };
+  FineActionSort: FineActionSort;
+  FineActionTotals: FineActionTotals;
+  FineActionsFilter: FineActionsFilter;
+  FineConnection: Omit<FineConnection, 'edges'> & { edges: Array<ResolversParentTypes['FineEdge']> };
+  FineEdge: Omit<FineEdge, 'node'> & { node: ResolversParentTypes['Fine'] };
   FineEvent: EventView;
   FineFeeType: FineFeeTypeRow;
+  FineMoneyTotals: FineMoneyTotals;
   FineSettings: InstitutionRow;
+  FineSort: FineSort;
   FineSummary: FineSummaryRow;
+  FineTotalsRow: Omit<FineTotalsRow, 'owner'> & { owner?: Maybe<ResolversParentTypes['Owner']> };
+  FinesFilter: FinesFilter;
   HistoryConnection: HistoryPage;
   HistoryEdge: Omit<HistoryEdge, 'node'> & { node: ResolversParentTypes['HistoryEntry'] };
   HistoryEntry: HistoryEntryRow;
@@ -3561,6 +3921,7 @@ export type ResolversParentTypes = {
   UpdateWebhookInput: UpdateWebhookInput;
   User: UserRow;
   UserConnection: UserPage;
+  UserCountRow: UserCountRow;
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
   UserEvent: EventView;
   UserSort: UserSort;
@@ -3805,10 +4166,41 @@ export type FineActionResolvers<ContextType = RequestContext, ParentType extends
   comment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fine?: Resolver<ResolversTypes['Fine'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   paymentMethod?: Resolver<Maybe<ResolversTypes['PaymentMethod']>, ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['FineActionType'], ParentType, ContextType>;
+};
+
+export type FineActionConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineActionConnection'] = ResolversParentTypes['FineActionConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['FineActionEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totals?: Resolver<ResolversTypes['FineActionTotals'], ParentType, ContextType>;
+};
+
+export type FineActionEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineActionEdge'] = ResolversParentTypes['FineActionEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['FineAction'], ParentType, ContextType>;
+};
+
+export type FineActionTotalsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineActionTotals'] = ResolversParentTypes['FineActionTotals']> = {
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  paid?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  waived?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type FineConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineConnection'] = ResolversParentTypes['FineConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['FineEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totals?: Resolver<ResolversTypes['FineMoneyTotals'], ParentType, ContextType>;
+};
+
+export type FineEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineEdge'] = ResolversParentTypes['FineEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Fine'], ParentType, ContextType>;
 };
 
 export type FineEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineEvent'] = ResolversParentTypes['FineEvent']> = {
@@ -3833,6 +4225,13 @@ export type FineFeeTypeResolvers<ContextType = RequestContext, ParentType extend
   vatRate?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
 };
 
+export type FineMoneyTotalsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineMoneyTotals'] = ResolversParentTypes['FineMoneyTotals']> = {
+  original?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  paid?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  remaining?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  waived?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
 export type FineSettingsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineSettings'] = ResolversParentTypes['FineSettings']> = {
   debtLimit?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   maximumAmount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
@@ -3845,6 +4244,21 @@ export type FineSummaryResolvers<ContextType = RequestContext, ParentType extend
   exceedsDebtLimit?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   openCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   transferredBalance?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type FineTotalsRowResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FineTotalsRow'] = ResolversParentTypes['FineTotalsRow']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  feeType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  monthCreated?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  original?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  owner?: Resolver<Maybe<ResolversTypes['Owner']>, ParentType, ContextType>;
+  paid?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  paymentMethod?: Resolver<Maybe<ResolversTypes['PaymentMethod']>, ParentType, ContextType>;
+  remaining?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['FineStatus']>, ParentType, ContextType>;
+  userGroup?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  waiveReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  waived?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
 };
 
 export type HistoryConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['HistoryConnection'] = ResolversParentTypes['HistoryConnection']> = {
@@ -4065,8 +4479,11 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   bursarExportBatches?: Resolver<ResolversTypes['BursarExportBatchConnection'], ParentType, ContextType, RequireFields<QueryBursarExportBatchesArgs, 'first'>>;
   deleteUserPolicy?: Resolver<ResolversTypes['DeleteUserPolicy'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
+  fineActions?: Resolver<ResolversTypes['FineActionConnection'], ParentType, ContextType, RequireFields<QueryFineActionsArgs, 'first' | 'sort'>>;
   fineFeeTypes?: Resolver<Array<ResolversTypes['FineFeeType']>, ParentType, ContextType>;
   fineSettings?: Resolver<ResolversTypes['FineSettings'], ParentType, ContextType>;
+  fineTotals?: Resolver<Array<ResolversTypes['FineTotalsRow']>, ParentType, ContextType, RequireFields<QueryFineTotalsArgs, 'groupBy'>>;
+  fines?: Resolver<ResolversTypes['FineConnection'], ParentType, ContextType, RequireFields<QueryFinesArgs, 'first' | 'sort'>>;
   libraries?: Resolver<Array<ResolversTypes['Library']>, ParentType, ContextType>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   namedUsersReport?: Resolver<ResolversTypes['NamedUsersReport'], ParentType, ContextType>;
@@ -4079,6 +4496,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   staffLoginReport?: Resolver<ResolversTypes['StaffLoginReport'], ParentType, ContextType, RequireFields<QueryStaffLoginReportArgs, 'channel' | 'first' | 'from' | 'to'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   userByIdentifier?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserByIdentifierArgs, 'value'>>;
+  userCounts?: Resolver<Array<ResolversTypes['UserCountRow']>, ParentType, ContextType, RequireFields<QueryUserCountsArgs, 'groupBy'>>;
   userHistory?: Resolver<ResolversTypes['HistoryConnection'], ParentType, ContextType, RequireFields<QueryUserHistoryArgs, 'first' | 'userId'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, RequireFields<QueryUsersArgs, 'first' | 'sort'>>;
   waiveReasons?: Resolver<Array<ResolversTypes['WaiveReason']>, ParentType, ContextType>;
@@ -4274,6 +4692,18 @@ export type UserConnectionResolvers<ContextType = RequestContext, ParentType ext
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type UserCountRowResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserCountRow'] = ResolversParentTypes['UserCountRow']> = {
+  accountType?: Resolver<Maybe<ResolversTypes['AccountType']>, ParentType, ContextType>;
+  activeNotExpired?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  campus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  expiryMonth?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  jobCategory?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recordType?: Resolver<Maybe<ResolversTypes['RecordType']>, ParentType, ContextType>;
+  roleType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  userGroup?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type UserEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserEdge'] = ResolversParentTypes['UserEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -4378,10 +4808,17 @@ export type Resolvers<ContextType = RequestContext> = {
   EventEdge?: EventEdgeResolvers<ContextType>;
   Fine?: FineResolvers<ContextType>;
   FineAction?: FineActionResolvers<ContextType>;
+  FineActionConnection?: FineActionConnectionResolvers<ContextType>;
+  FineActionEdge?: FineActionEdgeResolvers<ContextType>;
+  FineActionTotals?: FineActionTotalsResolvers<ContextType>;
+  FineConnection?: FineConnectionResolvers<ContextType>;
+  FineEdge?: FineEdgeResolvers<ContextType>;
   FineEvent?: FineEventResolvers<ContextType>;
   FineFeeType?: FineFeeTypeResolvers<ContextType>;
+  FineMoneyTotals?: FineMoneyTotalsResolvers<ContextType>;
   FineSettings?: FineSettingsResolvers<ContextType>;
   FineSummary?: FineSummaryResolvers<ContextType>;
+  FineTotalsRow?: FineTotalsRowResolvers<ContextType>;
   HistoryConnection?: HistoryConnectionResolvers<ContextType>;
   HistoryEdge?: HistoryEdgeResolvers<ContextType>;
   HistoryEntry?: HistoryEntryResolvers<ContextType>;
@@ -4419,6 +4856,7 @@ export type Resolvers<ContextType = RequestContext> = {
   SyncRecordResult?: SyncRecordResultResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
+  UserCountRow?: UserCountRowResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;
   UserEvent?: UserEventResolvers<ContextType>;
   WaiveFinesPayload?: WaiveFinesPayloadResolvers<ContextType>;

@@ -9,12 +9,12 @@ import type { Action } from './permissions';
  *
  * - 'public': anyone, without a token (login only);
  * - 'authenticated': any operator (configuration, catalogues, own session);
- * - an action: the operator must be granted it (permissions.ts);
+ * - an action: the operator must be granted it (permissions.ts); a list: any one of them;
  * - { action, ownRecord }: any one of the actions, and an operator may read
  *   its own user record (the user id `ownRecord` finds in the object);
  * - a function: the rule depends on the object (a Role of a user or of an API key).
  */
-export type Access = 'public' | 'authenticated' | Action | { action: Action | Action[]; ownRecord: (source: any) => string | null | undefined };
+export type Access = 'public' | 'authenticated' | Action | Action[] | { action: Action | Action[]; ownRecord: (source: any) => string | null | undefined };
 export type FieldAccess = Access | ((source: any) => Access);
 
 const ownUser: Access = { action: 'user.read', ownRecord: (u: { id: string }) => u.id };
@@ -25,7 +25,9 @@ const ownItem: Access = { action: 'user.read', ownRecord: (row: { userId: string
  * Everything else about a reported user (contacts, fines, history, proxies)
  * still needs user.read.
  */
-const identity: Access = { action: ['user.read', 'report.namedUsers', 'report.staffLogin'], ownRecord: (u: { id: string }) => u.id };
+const identity: Access = { action: ['user.read', 'report.namedUsers', 'report.staffLogin', 'report.analytics'], ownRecord: (u: { id: string }) => u.id };
+/** Fines and their ledger: read on a user's record, or across users by analysts. */
+const fines: Access = ['user.read', 'report.analytics'];
 const IDENTITY_FIELDS = ['id', 'primaryIdentifier', 'displayName', 'firstName', 'middleName', 'lastName', 'preferredFirstName',
   'preferredMiddleName', 'preferredLastName', 'recordType', 'status'];
 
@@ -60,6 +62,11 @@ export const ROOT_ACCESS: Record<'Query' | 'Mutation' | 'Subscription', Record<s
     // Past exports to the bursar: what exporting produced.
     bursarExportBatch: 'fine.export',
     bursarExportBatches: 'fine.export',
+    // Analysts' reads across users: the policy's owner scope filters them in SQL (R5.2).
+    fines: 'report.analytics',
+    fineActions: 'report.analytics',
+    fineTotals: 'report.analytics',
+    userCounts: 'report.analytics',
   },
   Mutation: {
     login: 'public',
@@ -158,8 +165,8 @@ export const TYPE_ACCESS: Record<string, FieldAccess> = {
   Note: 'user.read',
   Statistic: 'user.read',
   Proxy: 'user.read',
-  Fine: 'user.read',
-  FineAction: 'user.read',
+  Fine: fines,
+  FineAction: fines,
   FineSummary: 'user.read',
   Loan: 'user.read',
   HistoryEntry: 'user.read',
@@ -207,6 +214,15 @@ export const TYPE_ACCESS: Record<string, FieldAccess> = {
   NamedUser: 'report.namedUsers',
   StaffLoginReport: 'report.staffLogin',
   LoginAttemptEntry: 'report.staffLogin',
+  // Analysts' lists and totals: their rows are fines and counts, each fine readable as above.
+  FineConnection: 'report.analytics',
+  FineEdge: 'report.analytics',
+  FineMoneyTotals: 'report.analytics',
+  FineActionConnection: 'report.analytics',
+  FineActionEdge: 'report.analytics',
+  FineActionTotals: 'report.analytics',
+  FineTotalsRow: 'report.analytics',
+  UserCountRow: 'report.analytics',
   // After a successful login the request runs as the new operator.
   LoginPayload: 'authenticated',
   // Configuration and catalogues: no personal data.

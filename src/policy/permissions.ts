@@ -31,7 +31,8 @@ export type Action =
   | 'fine.export'
   | 'webhook.manage'
   | 'photoSettings.manage'
-  | 'attachment.manage';
+  | 'attachment.manage'
+  | 'report.analytics';
 
 export interface Grant {
   role: string;
@@ -94,6 +95,10 @@ export const PERMISSIONS: Readonly<Record<Action, readonly Grant[]>> = {
   'photoSettings.manage': grants(['USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR']),
   // Attached files (a scanned form, an ID) are edited like the rest of the user record.
   'attachment.manage': [...grants(USER_MANAGEMENT), ...grants(CIRCULATION, { patronsOnly: true })],
+  // Analysts' reads across users (issue 14): lists and totals of fines, the ledger and user counts. Administrators of
+  // users and of the system, and Design Analytics ("to run reports in Analytics, you need the Design Analytics role"),
+  // which grants nothing else. Not institution-wide: a library-scoped analyst gets its library's totals (R5.2).
+  'report.analytics': grants(['USER_ADMINISTRATOR', 'GENERAL_SYSTEM_ADMINISTRATOR', 'DESIGN_ANALYTICS']),
 };
 
 export const ACTIONS = Object.keys(PERMISSIONS) as Action[];

@@ -210,6 +210,10 @@ export function createPolicy(current: () => Operator | null, authFailure?: strin
         assert(access);
         return;
       }
+      if (Array.isArray(access)) {
+        if (!access.some((action) => can(action))) assert(access[0]);
+        return;
+      }
       if (operator.kind === 'USER' && access.ownRecord(source) === operator.id) return;
       const actions = Array.isArray(access.action) ? access.action : [access.action];
       if (!actions.some((action) => can(action))) assert(actions[0]);

@@ -44,6 +44,8 @@ export const ROLE_TYPES: readonly RoleTypeInfo[] = [
   role('CATALOGER', 'Cataloger'),
   role('ACQUISITIONS_OPERATOR', 'Acquisitions Operator'),
   role('COURSE_RESERVES_MANAGER', 'Course Reserves Manager'),
+  // Read-only analytics: the analytics permission and nothing else (issue 14).
+  role('DESIGN_ANALYTICS', 'Design Analytics'),
 ];
 
 const byCode = new Map(ROLE_TYPES.map((r) => [r.code, r]));

@@ -26,6 +26,7 @@ const OPERATORS: Omit<DemoOperator, 'description'>[] = [
   { identifier: 'circ_law', firstName: 'Harriet', lastName: 'Okonkwo', roles: [['CIRCULATION_DESK_MANAGER', 'LAW']] },
   { identifier: 'usermgr', firstName: 'Dana', lastName: 'Whitfield', roles: [['USER_MANAGER', 'INSTITUTION']] },
   { identifier: 'fso', firstName: 'Tomás', lastName: 'Lindqvist', roles: [['FULFILLMENT_SERVICES_OPERATOR', 'SCI']] },
+  { identifier: 'analyst', firstName: 'Priya', lastName: 'Raman', roles: [['DESIGN_ANALYTICS', 'INSTITUTION']] },
 ];
 
 function scopeLabel(scope: ScopeRef): string {

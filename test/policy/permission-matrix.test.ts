@@ -294,6 +294,14 @@ const CASES: Record<Action, ActionCase> = {
       { i: prepared.identifier, p: PASSWORD }, token),
     succeeded: (res) => res.data?.authenticateUser === true,
   },
+  'report.analytics': {
+    mutation: false,
+    // Another institution's library owns nothing this institution's analysts can count.
+    outOfScope: 'institution',
+    run: (token, target) => app.gql(`query($l: ID) { fineTotals(filter: { ownerLibraryId: $l }, groupBy: []) { count } }`,
+      { l: target === 'in' ? inst.libraries.MAIN.id : other.libraries.MAIN.id }, token),
+    succeeded: (res, target) => typeof res.data?.fineTotals?.[0]?.count === 'number' && (target === 'in' || res.data.fineTotals[0].count === 0),
+  },
   'report.namedUsers': {
     mutation: false,
     outOfScope: 'library',

@@ -13,6 +13,7 @@ import { Loans1764921600000 } from './1764921600000-Loans';
 import { BursarExport1764921700000 } from './1764921700000-BursarExport';
 import { Webhooks1765008000000 } from './1765008000000-Webhooks';
 import { UserAttachments1765094400000 } from './1765094400000-UserAttachments';
+import { FineAnalytics1765180800000 } from './1765180800000-FineAnalytics';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   BursarExport1764921700000,
   Webhooks1765008000000,
   UserAttachments1765094400000,
+  FineAnalytics1765180800000,
 ];
