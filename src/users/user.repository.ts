@@ -42,18 +42,25 @@ function escapeLike(text: string): string {
  * name search or a statistic category matches, hence the best plan, depends on the values. (A generic plan walks the
  * users in page order for a category few or none have: 0.5 s at 100,000 users, against 0.2 ms planned for it.)
  */
-const planEachTime = (filter: UsersFilter) =>
+export const planEachTime = (filter: UsersFilter) =>
   searchWords(filter.name).length > 0 || !!filter.statisticCategory || !!filter.statisticCategoryType;
 
-/** The users-list filters as SQL conditions on `u`; each one is served by an index. */
-function filterConditions(p: SqlParams, institutionId: string, filter: UsersFilter, scope: OwnerScope): string[] {
+/** R1.5: whether the user `alias` is ACTIVE and not expired today (the status filter, and userCounts' dimension). */
+export const activeNotExpiredSql = (alias: string) =>
+  `(${alias}.status = 'ACTIVE' AND (${alias}.expiry_date IS NULL OR ${alias}.expiry_date > current_date))`;
+
+/**
+ * The users-list filters as SQL conditions on `u`; each one is served by an index. Every read of users by a filter
+ * (the list, its count, userCounts) builds its WHERE here.
+ */
+export function filterConditions(p: SqlParams, institutionId: string, filter: UsersFilter, scope: OwnerScope): string[] {
   const institution = p.once('institution', institutionId);
   // Purged users' stubs (R10.3) are no one: lists and counts leave them out (`user(id)` still answers them).
   const where = [`u.institution_id = ${institution}`, 'u.purged_at IS NULL'];
   if (filter.accountType) where.push(`u.account_type = ${p.add(filter.accountType)}`);
   if (filter.recordType) where.push(`u.record_type = ${p.add(filter.recordType)}`);
   if (filter.status) {
-    const activeNotExpired = `(u.status = 'ACTIVE' AND (u.expiry_date IS NULL OR u.expiry_date > current_date))`;
+    const activeNotExpired = activeNotExpiredSql('u');
     where.push(filter.status === 'ACTIVE_NOT_EXPIRED' ? activeNotExpired : `NOT ${activeNotExpired}`);
   }
   // The service bounds the words (checkNameSearch): each is one condition.
