@@ -65,6 +65,8 @@ const config: CodegenConfig = {
           BursarExportBatch: '../bursar/bursar-batch#BursarBatch',
           BursarExportLine: '../bursar/bursar-batch#BursarLine',
           BursarExportBatchConnection: '../bursar/bursar-batch#BursarBatchPage',
+          FineConnection: '../analytics/fines-analytics.service#FinePage',
+          FineActionConnection: '../analytics/fines-analytics.service#FineActionPage',
         },
       },
     },

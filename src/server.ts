@@ -11,6 +11,7 @@ import { EventSettings, loadConfig } from './config';
 import { createEventHub, DEFAULT_HUB_SETTINGS, EventHub } from './events/event-hub';
 import { schedulePruning } from './events/event-retention';
 import { scheduleUserCountCompaction } from './users/user-counts.repository';
+import { scheduleFineTotalCompaction } from './analytics/fine-totals.repository';
 import { startWebhookWorker } from './webhooks/webhook-worker';
 import { setWebhookHttpAllowed } from './webhooks/webhook.service';
 import type { WebhookSettings } from './webhooks/webhook-settings';
@@ -84,6 +85,8 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   const stopPruning = jobs ? schedulePruning(options.db, events.retentionDays, 3_600_000, log) : () => {};
   // Folds the user counters' deltas (src/users/user-counts.repository.ts), so totalCount sums a few rows.
   const stopCompaction = jobs ? scheduleUserCountCompaction(options.db, 60_000, log) : () => {};
+  // Folds the fine totals' deltas (src/analytics/fine-totals.repository.ts) the same way.
+  const stopFineCompaction = jobs ? scheduleFineTotalCompaction(options.db, 60_000, log) : () => {};
   // Delivers webhooks from the outbox (src/webhooks/webhook-worker.ts); instances share the work through leases.
   const webhooks = { ...config.webhooks, ...options.webhooks };
   setWebhookHttpAllowed(webhooks.allowHttp);
@@ -161,6 +164,7 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
     async stop() {
       stopPruning();
       stopCompaction();
+      stopFineCompaction();
       await stopWebhooks();
       await apollo.stop();
       await hub.stop();

@@ -17,6 +17,10 @@ export type CursorKeyType =
   | 'date'
   /** An unsigned 64-bit integer in decimal (a transaction id: the change events' order). */
   | 'bigint'
+  /** An instant as PostgreSQL keeps it, to the microsecond, in UTC: `2026-11-30T08:17:53.123456Z` (a fine's dates). */
+  | 'timestamptz'
+  /** An exact decimal of at most 12 digits and 2 decimals, signed (an amount). */
+  | 'numeric'
   /** No key: the order is by the id alone. */
   | 'none';
 
@@ -60,6 +64,11 @@ function isValidKey(type: CursorKeyType, key: unknown): key is string | null {
   if (typeof key !== 'string') return false;
   if (type === 'text') return !key.includes('\u0000');
   if (type === 'bigint') return /^(0|[1-9]\d{0,19})$/.test(key) && BigInt(key) <= 0xffffffffffffffffn;
+  if (type === 'numeric') return /^-?(0|[1-9]\d{0,11})\.\d{2}$/.test(key);
+  if (type === 'timestamptz') {
+    const match = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z$/.exec(key);
+    return !!match && isCalendarDay(match[1]);
+  }
   return key === 'infinity' || isCalendarDay(key);
 }
 

@@ -28,6 +28,8 @@ export const fineResolvers: Resolvers = {
   },
   FineAction: {
     type: (a) => a.actionType,
+    // Reached through its fine or the ledger list, both scoped to the owners the operator may see (R5.2).
+    fine: async (a, _args, ctx) => (await ctx.loaders.fineById.load(a.fineId))!,
   },
   FineFeeType: {
     credit: (t) => t.isCredit,

@@ -1,6 +1,5 @@
 import type { Client } from 'pg';
-import { scheduleJob } from '../common/schedule-job';
-import { openOwnConnection, statementsOn } from '../db/own-connection';
+import { DeltaTable, foldDeltas, FoldState, scheduleDeltaFold } from '../db/delta-fold';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AccountType, RecordType, UsersFilter, UserStatusFilter } from '../generated/graphql';
 import { queryPrepared } from '../db/prepared';
@@ -114,62 +113,14 @@ export async function compactUserCounts(db: { query(text: string, params?: unkno
   return row;
 }
 
-/** What one fold leaves for the next: a rewrite that gave up on its lock wait is due again. */
-export interface FoldState {
-  rewriteDue: boolean;
+const USER_COUNTS: DeltaTable = { table: 'user_count_delta', compact: compactUserCounts };
+
+/** Folds the user counters (compactUserCounts), then rewrites their table after a bulk fold (db/delta-fold.ts). */
+export function foldUserCounts(client: Client, state?: FoldState): Promise<{ folded: number; kept: number }> {
+  return foldDeltas(client, USER_COUNTS, state);
 }
 
-/**
- * Folds the deltas (compactUserCounts) on a connection of its own, then, after a bulk fold, rewrites the table.
- *
- * A bulk load leaves one delta row per key and statement (a million users: about 700,000 rows), and folding them
- * leaves the table and its index at that size, mostly empty: VACUUM makes the space reusable but shrinks neither, and
- * summing the counters read every page (17 ms at a million users, with either plan). VACUUM FULL rewrites the few
- * thousand rows left in milliseconds, but needs the table to itself, so writers of users wait for it: it gives up
- * after a lock wait of 2 s rather than queue them behind it longer, and `state` makes the next fold try again. The
- * wait is longer than PostgreSQL's deadlock_timeout (1 s) because autovacuum, which a bulk load sets off on this
- * table, yields its lock only once a waiter has waited that long (a 500 ms wait gave up every time it met autovacuum).
- * The rewrite is not repeated otherwise: rows another session's snapshot may still see survive a rewrite, and
- * rewriting again each minute would only make writers wait.
- */
-export async function foldUserCounts(client: Client, state: FoldState = { rewriteDue: false }): Promise<{ folded: number; kept: number }> {
-  const result = await compactUserCounts(statementsOn(client));
-  if (state.rewriteDue || (result.folded >= 10_000 && result.folded > 2 * result.kept)) {
-    state.rewriteDue = !(await rewriteCounters(client));
-  }
-  return result;
-}
-
-/** VACUUM FULL and ANALYZE of the counters' table; false when it gave up waiting for the table. */
-async function rewriteCounters(client: Client): Promise<boolean> {
-  await client.query(`SET lock_timeout = '2s'`);
-  try {
-    await client.query('VACUUM FULL user_count_delta');
-  } catch (e) {
-    if ((e as { code?: string }).code !== '55P03') throw e;
-    return false;
-  } finally {
-    await client.query('RESET lock_timeout');
-  }
-  await client.query('ANALYZE user_count_delta');
-  return true;
-}
-
-/**
- * Compacts now and then every `everyMs` while the server runs; returns the stop function. Several instances may run
- * it at once (see compactUserCounts).
- */
+/** Compacts the user counters every `everyMs` while the server runs; returns the stop function. */
 export function scheduleUserCountCompaction(db: DataSource, everyMs: number, log: (line: string) => void): () => void {
-  const state: FoldState = { rewriteDue: false };
-  return scheduleJob('compacting user counts', everyMs, async () => {
-    // A connection of its own, as event pruning: the job never takes one of the requests' pool, and its statements
-    // are not counted as theirs (a test or a benchmark counting a request's statements saw a compaction among them).
-    const client = await openOwnConnection(db, 'carrel-user-counts');
-    try {
-      const { folded, kept } = await foldUserCounts(client, state);
-      if (folded > kept) log(`compacted ${folded} user count rows into ${kept}`);
-    } finally {
-      await client.end();
-    }
-  }, log);
+  return scheduleDeltaFold(db, USER_COUNTS, 'user count', everyMs, log);
 }

@@ -39,6 +39,8 @@ const PAGED: Record<string, { query: string; vars?: Record<string, unknown> }> =
   'Query.events': { query: `query($after: String) { events(first: 2, after: $after) { pageInfo { endCursor } } }` },
   'Query.bursarExportBatches': { query: `query($after: String) { bursarExportBatches(first: 2, after: $after) { pageInfo { endCursor } } }` },
   'Webhook.deliveries': { query: `query($webhook: ID!, $after: String) { webhook(id: $webhook) { deliveries(first: 2, after: $after) { pageInfo { endCursor } } } }` },
+  'Query.fines': { query: `query($after: String, $fineSort: FineSort) { fines(first: 2, after: $after, sort: $fineSort) { totalCount } }` },
+  'Query.fineActions': { query: `query($after: String) { fineActions(first: 2, after: $after) { totalCount } }` },
 };
 
 /** Subscription fields that take `after`: refused the same way, over graphql-ws, before any event is sent. */
@@ -94,6 +96,16 @@ test.each([
   ['a users cursor under the name order with a key that is not text', { field: 'NAME', direction: 'ASC' }, forge('NAME:ASC', { a: 1 }, ID)],
 ])('Issue 9 finding 9: users with %s is BAD_USER_INPUT naming after, not a database error', async (_what, sort, after) => {
   const res = await app.gql(PAGED['Query.users'].query, { after, sort }, token);
+  expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+});
+
+test.each([
+  ['an instant without microseconds under the creation order', { field: 'CREATED_AT', direction: 'DESC' }, forge('fines:CREATED_AT:DESC', '2026-11-30T08:00:00Z', ID)],
+  ['a day that does not exist under the status date order', { field: 'STATUS_DATE', direction: 'ASC' }, forge('fines:STATUS_DATE:ASC', '2026-02-30T08:00:00.000000Z', ID)],
+  ['an amount with three decimals under the amount order', { field: 'ORIGINAL_AMOUNT', direction: 'ASC' }, forge('fines:ORIGINAL_AMOUNT:ASC', '1.005', ID)],
+  ['an amount of 13 digits under the remaining order', { field: 'REMAINING_AMOUNT', direction: 'DESC' }, forge('fines:REMAINING_AMOUNT:DESC', '1234567890123.00', ID)],
+])('Issue 14: fines with %s is BAD_USER_INPUT naming after, not a database error', async (_what, fineSort, after) => {
+  const res = await app.gql(PAGED['Query.fines'].query, { after, fineSort }, token);
   expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
 });
 

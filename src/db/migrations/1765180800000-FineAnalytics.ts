@@ -117,13 +117,13 @@ export class FineAnalytics1765180800000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION carrel_fine_total_updated() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        ${insertDeltas(`SELECT ${key}, sum(n), sum(original_amount), sum(remaining_amount), sum(paid_amount), sum(waived_amount)
+        ${insertDeltas(`SELECT ${key}, sum(n), sum(n * original_amount), sum(n * remaining_amount), sum(n * paid_amount), sum(n * waived_amount)
                           FROM (SELECT *, 1 AS n FROM new_fines
                                 UNION ALL
                                 SELECT *, -1 AS n FROM old_fines) AS change
                          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-                        HAVING sum(n) <> 0 OR sum(original_amount) <> 0 OR sum(remaining_amount) <> 0 OR sum(paid_amount) <> 0
-                            OR sum(waived_amount) <> 0`)};
+                        HAVING sum(n) <> 0 OR sum(n * original_amount) <> 0 OR sum(n * remaining_amount) <> 0 OR sum(n * paid_amount) <> 0
+                            OR sum(n * waived_amount) <> 0`)};
         RETURN NULL;
       END $$`);
     await q.query(`
