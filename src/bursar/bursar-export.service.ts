@@ -1,3 +1,4 @@
+import { connectionOf, pageSize } from '../common/connection';
 import type { GraphQLError } from 'graphql';
 import type { EntityManager } from 'typeorm';
 import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
@@ -111,15 +112,10 @@ export function getBursarBatch(ctx: RequestContext, id: string): Promise<BursarB
 /** A page of the institution's batches, newest first. */
 export async function listBursarBatches(ctx: RequestContext, args: { first?: number | null; after?: string | null }): Promise<BursarBatchPage> {
   const operator = ctx.policy.assert(ACTION);
-  const first = args.first ?? 20;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}`);
+  const first = pageSize(args.first, MAX_PAGE);
   const before = args.after ? decodeCursor(args.after, 'after', BATCHES).id : null;
   const rows = await findBatches(ctx.db.manager, operator.institutionId, ctx.policy.ownerScope(), before, first + 1);
-  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeCursor(BATCHES, { key: null, id: node.seq }), node }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
-  };
+  return connectionOf(rows, first, (node) => encodeCursor(BATCHES, { key: null, id: node.seq }));
 }
 
 /** A batch's lines as a file (JSON Lines or CSV), as the operator may see them: what `npm run bursar:export` writes. */

@@ -1,3 +1,4 @@
+import { connectionOf, pageSize } from '../common/connection';
 import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
 import { badInput } from '../common/errors';
 import { isUuid } from '../common/uuid';
@@ -16,25 +17,9 @@ const beforeIdOf = (after: string | null | undefined, order: CursorOrder): strin
 
 export type HistoryPage = ReturnType<typeof toConnection>;
 
-function pageSize(first: number | null | undefined): number {
-  const size = first ?? 20;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}`);
-  return size;
-}
-
 /** A page of entries (fetched with one extra row) as a Relay connection. */
 function toConnection(rows: HistoryEntry[], first: number, order: CursorOrder, totalCount: () => Promise<number>) {
-  const edges = rows.slice(0, first).map((entry) => ({ cursor: encodeCursor(order, { key: null, id: entry.id }), node: entry }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-    totalCount,
-  };
+  return { ...connectionOf(rows, first, (entry) => encodeCursor(order, { key: null, id: entry.id })), totalCount };
 }
 
 /**
@@ -48,7 +33,7 @@ function toConnection(rows: HistoryEntry[], first: number, order: CursorOrder, t
 export async function getUserHistory(ctx: RequestContext, userId: string, args: { first?: number | null; after?: string | null }) {
   ctx.policy.assert('user.read');
   if (!isUuid(userId)) throw badInput('userId', 'Not a user id');
-  const first = pageSize(args.first);
+  const first = pageSize(args.first, MAX_PAGE);
   const beforeId = beforeIdOf(args.after, USER_HISTORY);
   const rows = await ctx.loaders.historyPage(first, beforeId).load(userId);
   return toConnection(rows, first, USER_HISTORY, async () => (await ctx.loaders.historyCountByUser.load(userId)).count);
@@ -57,7 +42,7 @@ export async function getUserHistory(ctx: RequestContext, userId: string, args: 
 /** Changes to role profiles and role assignment rules, newest first: who changed which powers a profile or rule gives. */
 export async function getConfigurationHistory(ctx: RequestContext, args: { first?: number | null; after?: string | null }) {
   const operator = ctx.policy.assert('user.read');
-  const first = pageSize(args.first);
+  const first = pageSize(args.first, MAX_PAGE);
   const beforeId = beforeIdOf(args.after, PERMISSION_HISTORY);
   const rows = await findConfigurationHistory(ctx.db.manager, operator.institutionId, first, beforeId);
   return toConnection(rows, first, PERMISSION_HISTORY, () => countConfigurationHistory(ctx.db.manager, operator.institutionId));

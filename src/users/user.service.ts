@@ -1,3 +1,4 @@
+import { connectionOf, pageSize } from '../common/connection';
 import type { EntityManager } from 'typeorm';
 import { hashPassword } from '../auth/password';
 import { badInput, notFound } from '../common/errors';
@@ -49,8 +50,7 @@ export async function listUsers(
   ahead: ReadAhead = NO_READ_AHEAD,
 ) {
   const operator = ctx.policy.assert('user.read');
-  const first = args.first ?? 20;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}`);
+  const first = pageSize(args.first, MAX_PAGE);
   const sort = { field: args.sort?.field ?? 'NAME', direction: args.sort?.direction ?? 'ASC' } as const;
   const order: CursorOrder = { name: `${sort.field}:${sort.direction}`, key: SORT_KEYS[sort.field].cast, id: 'uuid' };
   const after = args.after ? decodeCursor(args.after, 'after', order) : null;
@@ -58,18 +58,10 @@ export async function listUsers(
   checkNameSearch(filter.name);
   const on = readScope(ctx, operator.institutionId);
   const users = await findUserPage(on, { filter, sort, first, after }, ahead);
-  const page = users.slice(0, first);
-  const edges = page.map((user) => ({ cursor: encodeCursor(order, { key: user.sortKey, id: user.id }), node: user as User }));
   // Rows read with some columns only are not what userById gives: only whole rows are shared with it.
-  if (!ahead.columns) for (const user of page) ctx.loaders.userById.prime(user.id, user);
+  if (!ahead.columns) for (const user of users.slice(0, first)) ctx.loaders.userById.prime(user.id, user);
   return {
-    edges,
-    pageInfo: {
-      hasNextPage: users.length > first,
-      hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
+    ...connectionOf(users, first, (user) => encodeCursor(order, { key: user.sortKey, id: user.id })),
     totalCount: () => countUsers(ctx.db.manager, operator.institutionId, filter, on.scope),
   };
 }

@@ -1,3 +1,4 @@
+import { connectionOf, pageSize } from '../common/connection';
 import type { EntityManager } from 'typeorm';
 import { CursorOrder, decodeCursor, encodeCursor } from '../common/cursor';
 import { badInput, cursorExpired, notFound } from '../common/errors';
@@ -218,13 +219,8 @@ export async function countPendingEvents(ctx: RequestContext, webhook: Webhook):
 /** A page of the webhook's delivery log, newest first (Relay connection). */
 export async function listDeliveries(ctx: RequestContext, webhook: Webhook, args: { first?: number | null; after?: string | null }) {
   const operator = ctx.policy.assert('webhook.manage');
-  const first = args.first ?? 20;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}`, { limit: MAX_PAGE });
+  const first = pageSize(args.first, MAX_PAGE);
   const beforeId = args.after ? decodeCursor(args.after, 'after', DELIVERIES).id : null;
   const rows: WebhookDelivery[] = await findDeliveries(ctx.db.manager, operator.institutionId, webhook.id, first + 1, beforeId);
-  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeCursor(DELIVERIES, { key: null, id: node.id }), node }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
-  };
+  return connectionOf(rows, first, (node) => encodeCursor(DELIVERIES, { key: null, id: node.id }));
 }
