@@ -339,6 +339,14 @@ describe('the cost limit counts the dimensions of grouped aggregates', () => {
     expect(ok(await gql(variable, { g: ['OWNER'] }, tokens.analyst)).a.length).toBeGreaterThan(0);
   });
 
+  test('a cost remembered for one grouping is not reused for a wider one: the cache is keyed by groupBy\'s variables, also inside a list', async () => {
+    const query = `query($a: FineDimension!, $b: [FineDimension!]!) { x: fineTotals(groupBy: [$a]) { ${ROW} } y: fineTotals(groupBy: $b) { ${ROW} } z: fineTotals(groupBy: $b) { ${ROW} } }`;
+    expect(ok(await gql(query, { a: 'OWNER', b: [] }, tokens.analyst)).x.length).toBeGreaterThan(0);
+    expect(codeOf(await gql(query, { a: 'OWNER', b: ['OWNER', 'FEE_TYPE', 'STATUS'] }, tokens.analyst))).toBe('QUERY_TOO_COMPLEX');
+    const inside = `query($a: FineDimension!, $b: FineDimension!) { x: fineTotals(groupBy: [$a, $b, STATUS]) { ${ROW} } y: fineTotals(groupBy: [$b, $a, USER_GROUP]) { ${ROW} } }`;
+    expect(codeOf(await gql(inside, { a: 'OWNER', b: 'FEE_TYPE' }, tokens.analyst))).toBe('QUERY_TOO_COMPLEX');
+  });
+
   test('three userCounts of three dimensions under aliases are QUERY_TOO_COMPLEX', async () => {
     const one = (alias: string) => `${alias}: userCounts(groupBy: [USER_GROUP, CAMPUS, ROLE_TYPE]) { recordType accountType activeNotExpired userGroup campus jobCategory roleType expiryMonth count }`;
     expect(codeOf(await gql(`{ ${one('a')} ${one('b')} ${one('c')} }`, {}, tokens.analyst))).toBe('QUERY_TOO_COMPLEX');
@@ -487,6 +495,17 @@ describe('R5.2 library independence: no other library\'s fines, blocks or statis
         expect(owners).not.toContain('LAW');
       }
     }
+  });
+
+  test('R5.2 no hint: a MAIN analyst naming LAW gets the very answers it gets for a library that does not exist', async () => {
+    const answers = async (libraryId: string) => [
+      await totals(['STATUS'], { ownerLibraryId: libraryId }, tokens.analyst_main),
+      await totals([], { ownerLibraryId: libraryId, minAmount: '0' }, tokens.analyst_main),
+      (await list({ f: { ownerLibraryId: libraryId } }, tokens.analyst_main)).totalCount,
+      ok(await gql(ACTIONS, { f: { ownerLibraryId: libraryId } }, tokens.analyst_main)).fineActions.totals,
+      ok(await gql(TOTALS, { g: ['WAIVE_REASON'], f: { ownerLibraryId: libraryId } }, tokens.analyst_main)).fineTotals,
+    ];
+    expect(await answers(inst.libraries.LAW.id)).toEqual(await answers('00000000-0000-4000-8000-000000000000'));
   });
 
   test('a MAIN analyst\'s payment sums filtered on LAW fines by the action filter are empty', async () => {
