@@ -27,8 +27,11 @@ export const QUERY_LIMITS = {
   maxCost: 20_000,
   /** The size assumed for a `first` argument that is not given and has no default in the schema. */
   defaultFirst: 20,
-  /** The rows assumed per dimension of a grouped aggregate (`groupBy`): 3 dimensions are costed as 1,000 rows. */
-  rowsPerDimension: 10,
+  /**
+   * What each dimension of a grouped aggregate (`groupBy`) adds to its `@cost` weight: a request holds one
+   * three-dimension `fineTotals` (5,000 + 3 x 2,000), not two.
+   */
+  dimensionCost: 2000,
   /** The size assumed for a list field without `first` (a user's identifiers, roles, blocks, emails ...). */
   assumedListSize: 10,
   /** Fields the cost estimate visits, counting a fragment again at every spread; a fragment bomb stops here. */
@@ -291,7 +294,8 @@ export function operationCost(
  *   `staffLoginReport`); below 1 counts as 1, so a refused negative `first` cannot offset other fields;
  * - 1 for a list directly inside what such a field returns (`UserConnection.edges`, `StaffLoginReport.attempts`):
  *   `first` already counted it;
- * - `rowsPerDimension` to the power of the dimensions of a grouped aggregate's `groupBy` (`fineTotals`, `userCounts`);
+ * - a grouped aggregate (`fineTotals`, `userCounts`) adds `dimensionCost` per dimension of its `groupBy` and assumes
+ *   `assumedListSize` rows;
  * - `assumedListSize` for any other list of objects (a user's `identifiers`, `roles`, `blocks`, `proxyFor` ...).
  * Lists of scalars (`patronLetters`) cost 1, like a scalar. Introspection and `__typename` cost nothing.
  */
@@ -299,9 +303,9 @@ function fieldCost({ type, field, args, childComplexity }: ComplexityEstimatorAr
   if (field.name.startsWith('__') || type.name.startsWith('__')) return 0;
   const cost = 1 + weightOf(field) + childComplexity;
   if (field.args.some((a) => a.name === 'groupBy')) {
-    // A grouped aggregate (fineTotals, userCounts): each dimension may multiply its rows by about ten.
+    // A grouped aggregate (fineTotals, userCounts): its statement's work grows with each dimension, its rows are few.
     const dimensions = Array.isArray(args.groupBy) ? Math.min(args.groupBy.length, 3) : 3;
-    return 1 + weightOf(field) + QUERY_LIMITS.rowsPerDimension ** dimensions * childComplexity;
+    return 1 + weightOf(field) + dimensions * QUERY_LIMITS.dimensionCost + QUERY_LIMITS.assumedListSize * childComplexity;
   }
   if (field.args.some((a) => a.name === 'first')) {
     const first = typeof args.first === 'number' ? args.first : QUERY_LIMITS.defaultFirst;

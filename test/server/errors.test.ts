@@ -75,7 +75,7 @@ test('production: UNAUTHENTICATED passes through with its message and no stacktr
 test('production: BAD_USER_INPUT passes through with its field and no stacktrace', async () => {
   const res = await prod.gql(`{ users(first: 0) { totalCount } }`, {}, prodToken);
   expect(res.errors?.[0].message).toMatch(/first must be between 1 and/);
-  expect(res.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
+  expect(res.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'first', limit: 100 });
 });
 
 test('production: a validation error passes through as GRAPHQL_VALIDATION_FAILED without stacktrace', async () => {
