@@ -5,7 +5,7 @@ import { selectColumns } from '../db/plain-rows';
 import { queryPrepared, sqlParams, SqlParams } from '../db/prepared';
 import type { FineActionsFilter, FineActionSortField, FineSortField, FinesFilter, SortDirection } from '../generated/graphql';
 import type { OwnerScope } from '../policy/scope';
-import { actionConditions } from './fine-actions-filter';
+import { ACTION_TOTALS, ACTIONS, actionConditions, actionTotalsAnswer } from './fine-actions-filter';
 import { FINES, fineConditions } from './fines-filter';
 import { money } from './fine-totals.repository';
 
@@ -69,8 +69,8 @@ export function findFinePage(db: EntityManager, req: PageRequest<FinesFilter, Fi
 
 export function findActionPage(db: EntityManager, req: PageRequest<FineActionsFilter, FineActionSortField>): Promise<(FineFeeAction & { sortKey: string })[]> {
   const p = sqlParams();
-  return keysetPage<FineFeeAction>(db, p, selectColumns(db, FineFeeAction, 'a'), 'fine_fee_action a JOIN fine_fee f ON f.id = a.fine_id',
-    actionConditions(p, req.institutionId, req.scope, req.filter), ACTION_SORTS[req.sort.field], 'a.id', req);
+  return keysetPage<FineFeeAction>(db, p, selectColumns(db, FineFeeAction, 'a'), 'fine_fee_action a',
+    actionConditions(p, ACTIONS, req.institutionId, req.scope, req.filter), ACTION_SORTS[req.sort.field], 'a.id', req);
 }
 
 export interface ActionTotals {
@@ -80,15 +80,20 @@ export interface ActionTotals {
   waived: string;
 }
 
-/** How many actions match and their sums, over every page. */
+/**
+ * How many actions match and their sums, over every page: from the ledger's kept totals when they can answer the
+ * filter, else over the actions.
+ */
 export async function sumActions(db: EntityManager, institutionId: string, scope: OwnerScope, filter: FineActionsFilter): Promise<ActionTotals> {
   const p = sqlParams();
+  const [source, from, n] = actionTotalsAnswer(filter) ? [ACTION_TOTALS, 'fine_action_total_delta t', 't.n'] : [ACTIONS, 'fine_fee_action a', '1'];
+  const amount = source === ACTIONS ? 'a.amount' : 't.amount';
   const [row] = await queryPrepared<ActionTotals>(db,
-    `SELECT count(*)::int AS count, ${money('sum(a.amount)')} AS amount,
-            ${money(`-sum(a.amount) FILTER (WHERE a.action_type = 'PAY')`)} AS paid,
-            ${money(`-sum(a.amount) FILTER (WHERE a.action_type = 'WAIVE')`)} AS waived
-       FROM fine_fee_action a JOIN fine_fee f ON f.id = a.fine_id
-      WHERE ${actionConditions(p, institutionId, scope, filter).join(' AND ')}`,
+    `SELECT coalesce(sum(${n}), 0)::int AS count, ${money(`sum(${amount})`)} AS amount,
+            ${money(`-sum(${amount}) FILTER (WHERE ${source.actionType} = 'PAY')`)} AS paid,
+            ${money(`-sum(${amount}) FILTER (WHERE ${source.actionType} = 'WAIVE')`)} AS waived
+       FROM ${from}
+      WHERE ${actionConditions(p, source, institutionId, scope, filter).join(' AND ')}`,
     p.values, true);
   return row;
 }

@@ -3,7 +3,7 @@ import { DeltaTable, scheduleDeltaFold } from '../db/delta-fold';
 import { queryPrepared, sqlParams, SqlParams } from '../db/prepared';
 import type { FineActionsFilter, FineDimension, FinesFilter } from '../generated/graphql';
 import type { OwnerScope } from '../policy/scope';
-import { actionConditions } from './fine-actions-filter';
+import { ACTION_TOTALS, ActionSource, ACTIONS, actionConditions, actionTotalsAnswer } from './fine-actions-filter';
 import { FINE_TOTALS, FineSource, FINES, fineConditions, totalsAnswer } from './fines-filter';
 import { GROUP_ROWS_READ } from './group-by';
 
@@ -35,8 +35,17 @@ const FINE_DIMENSIONS: Record<Exclude<FineDimension, 'WAIVE_REASON' | 'PAYMENT_M
   USER_GROUP: (s) => s.userGroup,
 };
 
-/** The dimensions that turn the rows into sums of ledger actions, with the action type they sum. */
-export const ACTION_DIMENSIONS = { WAIVE_REASON: { type: 'WAIVE', column: 'a.reason' }, PAYMENT_METHOD: { type: 'PAY', column: 'a.payment_method' } } as const;
+/** The dimensions that turn the rows into sums of ledger actions, with the action type they sum and their column. */
+export const ACTION_DIMENSIONS = {
+  WAIVE_REASON: { type: 'WAIVE', column: (s: ActionSource) => s.reason },
+  PAYMENT_METHOD: { type: 'PAY', column: (s: ActionSource) => s.method },
+} as const;
+
+/** The fine dimensions the ledger's kept totals carry (a fine's owner and fee type never change). */
+const KEPT_WITH_ACTIONS: readonly FineDimension[] = ['OWNER', 'FEE_TYPE', 'WAIVE_REASON', 'PAYMENT_METHOD'];
+
+/** The fines filter's conditions the ledger's kept totals can answer: those on the fine's owner and fee type. */
+const ON_ACTIONS = new Set<keyof FinesFilter>(['ownerLibraryId', 'institutionOwned', 'feeType']);
 
 /** A sum as decimal text with two places, 0.00 over no rows. */
 export const money = (expression: string) => `coalesce(${expression}, 0)::numeric(20,2)::text`;
@@ -55,9 +64,9 @@ export async function groupFineTotals(db: EntityManager, req: FineTotalsRequest)
   const action = req.groupBy.map((d) => (d in ACTION_DIMENSIONS ? ACTION_DIMENSIONS[d as keyof typeof ACTION_DIMENSIONS] : null)).find(Boolean);
   const p = sqlParams();
   const { select, from, where, sums, having } = action
-    ? actionSums(p, req, action.type)
+    ? (keptActionsAnswer(req) ? keptActionSums(p, req, action.type) : actionSums(p, req, action.type))
     : totalsAnswer(req.filter) ? keptSums(p, req) : fineSums(p, req);
-  const keys = req.groupBy.map((d, i) => `${d in ACTION_DIMENSIONS ? ACTION_DIMENSIONS[d as keyof typeof ACTION_DIMENSIONS].column : select(d)} AS "k${i}"`);
+  const keys = req.groupBy.map((d, i) => `${select(d)} AS "k${i}"`);
   const positions = keys.map((_, i) => String(i + 1));
   const rows = await queryPrepared<Record<string, unknown>>(db,
     `SELECT ${[...keys, sums].join(', ')}
@@ -108,47 +117,88 @@ function fineSums(p: SqlParams, req: FineTotalsRequest): SumsQuery {
   };
 }
 
+/** Whether the ledger's kept totals can answer a grouping by an action dimension. */
+function keptActionsAnswer(req: FineTotalsRequest): boolean {
+  return req.groupBy.every((d) => KEPT_WITH_ACTIONS.includes(d)) && actionTotalsAnswer(req.actionFilter ?? {})
+    && Object.entries(req.filter).every(([key, value]) => value == null || ON_ACTIONS.has(key as keyof FinesFilter));
+}
+
+/** The value of a dimension for an action in `source`; the fine's other attributes come from its row `f`. */
+function actionDimension(source: ActionSource, d: FineDimension): string {
+  if (d in ACTION_DIMENSIONS) return ACTION_DIMENSIONS[d as keyof typeof ACTION_DIMENSIONS].column(source);
+  if (d === 'OWNER') return `${source.owner}::text`;
+  if (d === 'FEE_TYPE') return source.type;
+  return FINE_DIMENSIONS[d as keyof typeof FINE_DIMENSIONS](FINES);
+}
+
+/** The matching fines' actions of one type, counted one by one (joined to their fines for the fines filter). */
 function actionSums(p: SqlParams, req: FineTotalsRequest, type: 'PAY' | 'WAIVE'): SumsQuery {
-  const sum = `${money('-sum(a.amount)')} AS ${type === 'PAY' ? 'paid' : 'waived'}`;
   return {
-    select: (d) => FINE_DIMENSIONS[d as keyof typeof FINE_DIMENSIONS](FINES),
+    select: (d) => actionDimension(ACTIONS, d),
     from: 'fine_fee_action a JOIN fine_fee f ON f.id = a.fine_id',
     where: [
       ...fineConditions(p, FINES, req.institutionId, req.scope, req.filter),
-      ...actionConditions(p, req.institutionId, req.scope, req.actionFilter ?? {}),
+      ...actionConditions(p, ACTIONS, req.institutionId, req.scope, req.actionFilter ?? {}),
       `a.action_type = '${type}'`,
     ],
-    sums: `count(*)::int AS count, ${sum}`,
+    sums: `count(*)::int AS count, ${money('-sum(a.amount)')} AS ${type === 'PAY' ? 'paid' : 'waived'}`,
     having: '',
   };
 }
 
-/**
- * Folds the kept totals into one row per key, dropping keys whose fines are all gone, in one statement (the reasoning
- * of compactUserCounts in src/users/user-counts.repository.ts holds here: writers only insert, a reader's snapshot sees
- * the deleted rows and their sums together or neither, and two concurrent folds each fold disjoint rows).
- */
-export async function compactFineTotals(db: { query(text: string, params?: unknown[]): Promise<any> }): Promise<{ folded: number; kept: number }> {
-  const key = 'institution_id, owner_library_id, fine_type, status, created_month, user_group, record_type, disputed';
-  const [row] = await db.query(`
-    WITH gone AS (
-      DELETE FROM fine_total_delta
-      RETURNING ${key}, n, original, remaining, paid, waived
-    ), kept AS (
-      INSERT INTO fine_total_delta (${key}, n, original, remaining, paid, waived)
-      SELECT ${key}, sum(n), sum(original), sum(remaining), sum(paid), sum(waived)
-      FROM gone
-      GROUP BY ${key}
-      HAVING sum(n) <> 0
-      RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM gone)::int AS folded, (SELECT count(*) FROM kept)::int AS kept`);
-  return row;
+/** The same from the ledger's kept totals: the fines filter on owner and fee type applies to the actions' copies. */
+function keptActionSums(p: SqlParams, req: FineTotalsRequest, type: 'PAY' | 'WAIVE'): SumsQuery {
+  const { ownerLibraryId, institutionOwned, feeType } = req.filter;
+  return {
+    select: (d) => actionDimension(ACTION_TOTALS, d),
+    from: 'fine_action_total_delta t',
+    where: [
+      ...actionConditions(p, ACTION_TOTALS, req.institutionId, req.scope, { ownerLibraryId, institutionOwned, feeType }),
+      ...actionConditions(p, ACTION_TOTALS, req.institutionId, req.scope, req.actionFilter ?? {}),
+      `t.action_type = '${type}'`,
+    ],
+    sums: `coalesce(sum(t.n), 0)::int AS count, ${money('-sum(t.amount)')} AS ${type === 'PAY' ? 'paid' : 'waived'}`,
+    having: 'HAVING sum(t.n) <> 0',
+  };
 }
 
-export const FINE_TOTALS_DELTAS: DeltaTable = { table: 'fine_total_delta', compact: compactFineTotals };
+/**
+ * Folds a table of kept totals into one row per key, dropping keys whose rows are all gone, in one statement (the
+ * reasoning of compactUserCounts in src/users/user-counts.repository.ts holds here: writers only insert, a reader's
+ * snapshot sees the deleted rows and their sums together or neither, and two concurrent folds each fold disjoint rows).
+ */
+function compactKept(table: string, key: string, sums: string[]): DeltaTable['compact'] {
+  return async (db) => {
+    const [row] = await db.query(`
+      WITH gone AS (
+        DELETE FROM ${table}
+        RETURNING ${key}, ${sums.join(', ')}
+      ), kept AS (
+        INSERT INTO ${table} (${key}, ${sums.join(', ')})
+        SELECT ${key}, ${sums.map((c) => `sum(${c})`).join(', ')}
+        FROM gone
+        GROUP BY ${key}
+        HAVING sum(n) <> 0
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM gone)::int AS folded, (SELECT count(*) FROM kept)::int AS kept`);
+    return row;
+  };
+}
 
-/** Compacts the kept fine totals every `everyMs` while the server runs; returns the stop function. */
+export const compactFineTotals = compactKept('fine_total_delta',
+  'institution_id, owner_library_id, fine_type, status, created_month, user_group, record_type, disputed', ['n', 'original', 'remaining', 'paid', 'waived']);
+export const compactFineActionTotals = compactKept('fine_action_total_delta',
+  'institution_id, owner_library_id, fine_type, action_type, reason, payment_method, action_month', ['n', 'amount']);
+
+/** The kept totals of fines and of the ledger, folded by the same job. */
+export const KEPT_FINE_TOTALS: DeltaTable[] = [
+  { table: 'fine_total_delta', compact: compactFineTotals },
+  { table: 'fine_action_total_delta', compact: compactFineActionTotals },
+];
+
+/** Compacts the kept fine and ledger totals every `everyMs` while the server runs; returns the stop function. */
 export function scheduleFineTotalCompaction(db: DataSource, everyMs: number, log: (line: string) => void): () => void {
-  return scheduleDeltaFold(db, FINE_TOTALS_DELTAS, 'fine total', everyMs, log);
+  const stops = KEPT_FINE_TOTALS.map((deltas) => scheduleDeltaFold(db, deltas, deltas.table.replace(/_delta$/, '').replace(/_/g, ' '), everyMs, log));
+  return () => stops.forEach((stop) => stop());
 }

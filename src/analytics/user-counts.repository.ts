@@ -22,11 +22,12 @@ const DIMENSIONS: Record<UserDimension, { field: DimensionField; sql: string }> 
 
 /**
  * The distinct role types `u` holds in force, one row each, or one NULL row when it holds none: a user holding a type
- * at two scopes is counted once in that type's row.
+ * at two scopes is counted once in that type's row. The institution's roles in force are made distinct once and
+ * hash-joined to the users: a lateral lookup per user cost 240 ms at 100,000 users.
  */
 function rolesInForceJoin(p: SqlParams, institutionId: string): string {
-  return `LEFT JOIN LATERAL (SELECT DISTINCT r.role_type FROM role_assignment r
-                              WHERE r.institution_id = ${p.once('institution', institutionId)} AND r.user_id = u.id AND ${roleInForceSql('r')}) rt ON true`;
+  return `LEFT JOIN (SELECT DISTINCT r.user_id, r.role_type FROM role_assignment r
+                      WHERE r.institution_id = ${p.once('institution', institutionId)} AND ${roleInForceSql('r')}) rt ON rt.user_id = u.id`;
 }
 
 /**

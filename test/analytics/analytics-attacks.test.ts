@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { compactFineTotals } from '../../src/analytics/fine-totals.repository';
+import { compactFineActionTotals, compactFineTotals } from '../../src/analytics/fine-totals.repository';
 import { encodeCursor } from '../../src/common/cursor';
 import { statementsOn } from '../../src/db/own-connection';
 import { findLedgerMismatches } from '../../src/fines/ledger.repository';
@@ -72,8 +72,10 @@ const waive = (id: string, amount: string | null, token = tokens.admin) =>
   gql(`mutation($ids: [ID!], $a: Decimal) { waiveFines(input: { fineIds: $ids, amount: $a, reason: "GOODWILL" }) { count } }`, { ids: [id], a: amount }, token);
 
 /**
- * In one statement, hence one snapshot: the keys whose kept totals (fine_total_delta) differ from a count over the
- * fines, and the fines whose kept paid, waived and disputed differ from their ledger. Empty when everything agrees.
+ * In one statement, hence one snapshot: the keys whose kept totals (fine_total_delta, fine_action_total_delta) differ
+ * from a count over the fines or the actions, the fines whose kept paid, waived and disputed differ from their ledger,
+ * and copies (of the user on the fine, of the fine on the action) that differ from their source. Empty when
+ * everything agrees.
  */
 const MISMATCHES = `
   WITH kept AS (
@@ -92,12 +94,24 @@ const MISMATCHES = `
      WHERE f.paid_amount <> coalesce(l.paid, 0) OR f.waived_amount <> coalesce(l.waived, 0) OR f.disputed <> coalesce(l.disputed, false)
   ), copies AS (
     SELECT f.id FROM fine_fee f JOIN app_user u ON u.id = f.user_id
-     WHERE f.user_group IS DISTINCT FROM u.user_group OR f.user_record_type <> u.record_type
+     WHERE f.user_group IS DISTINCT FROM u.user_group OR f.user_record_type <> u.record_type OR f.user_expiry_date IS DISTINCT FROM u.expiry_date
+    UNION ALL
+    SELECT a.id FROM fine_fee_action a JOIN fine_fee f ON f.id = a.fine_id
+     WHERE a.owner_library_id IS DISTINCT FROM f.owner_library_id OR a.fine_type <> f.fine_type
+  ), kept_actions AS (
+    SELECT institution_id, owner_library_id, fine_type, action_type, reason, payment_method, action_month, sum(n) AS n, sum(amount) AS amount
+      FROM fine_action_total_delta GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING sum(n) <> 0
+  ), counted_actions AS (
+    SELECT institution_id, owner_library_id, fine_type, action_type, reason, payment_method, (date_trunc('month', created_at AT TIME ZONE 'UTC'))::date,
+           count(*), sum(amount)
+      FROM fine_fee_action GROUP BY 1, 2, 3, 4, 5, 6, 7
   )
   SELECT 'kept' AS what, to_jsonb(x) AS row FROM (SELECT * FROM kept EXCEPT SELECT * FROM counted) x
   UNION ALL SELECT 'counted', to_jsonb(x) FROM (SELECT * FROM counted EXCEPT SELECT * FROM kept) x
   UNION ALL SELECT 'ledger', to_jsonb(x) FROM ledger x
-  UNION ALL SELECT 'copy', to_jsonb(x) FROM copies x`;
+  UNION ALL SELECT 'copy', to_jsonb(x) FROM copies x
+  UNION ALL SELECT 'kept actions', to_jsonb(x) FROM (SELECT * FROM kept_actions EXCEPT SELECT * FROM counted_actions) x
+  UNION ALL SELECT 'counted actions', to_jsonb(x) FROM (SELECT * FROM counted_actions EXCEPT SELECT * FROM kept_actions) x`;
 
 /** The kept totals and the same totals counted over the fines, as an analyst reads them through the API. */
 async function keptAndCounted(groupBy: string[], token = tokens.analyst) {
@@ -584,7 +598,7 @@ describe('the kept fine totals equal a count over the fines in every snapshot', 
     const samples = await whileRunning(async () => {
       let folding = true;
       const folds = (async () => {
-        while (folding) await compactFineTotals(statementsOn(folder));
+        while (folding) for (const compact of [compactFineTotals, compactFineActionTotals]) await compact(statementsOn(folder));
       })();
       try {
         for (let round = 0; round < 4; round++) {
@@ -616,7 +630,7 @@ describe('the kept fine totals equal a count over the fines in every snapshot', 
     const clients = [new Client({ connectionString: app.db.url }), new Client({ connectionString: app.db.url })];
     await Promise.all(clients.map((c) => c.connect()));
     try {
-      await Promise.all(clients.flatMap((c) => [compactFineTotals(statementsOn(c)), compactFineTotals(statementsOn(c))]));
+      await Promise.all(clients.flatMap((c) => [compactFineTotals(statementsOn(c)), compactFineActionTotals(statementsOn(c))]));
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }

@@ -16,6 +16,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   ledger), kept by a trigger on the ledger's inserts; `user_group` and `user_record_type`, copied from the user when
  *   the fine is inserted and again whenever the user's group or record type changes. Copies rather than joins: a
  *   user's deletion cascades to its fines after the user row is gone, so a trigger could no longer read its group.
+ * - `fine_action_total_delta`: the ledger's counts and sums per owner, fee type, action type, reason, payment method
+ *   and UTC month, appended on insert and delete (actions never change); the action carries copies of its fine's
+ *   owner and fee type for them. The fine carries its user's expiry date too, for "fines of users expiring this term".
  * - Keyset indexes for the cross-user lists (fines by date, status date, amounts; actions by date and amount).
  */
 /** Per fine, the positive sums of its PAY and WAIVE actions in `actions`, and whether one is a DISPUTE. */
@@ -35,31 +38,36 @@ export class FineAnalytics1765180800000 implements MigrationInterface {
         ADD COLUMN waived_amount numeric(14,2) NOT NULL DEFAULT 0,
         ADD COLUMN disputed boolean NOT NULL DEFAULT false,
         ADD COLUMN user_group text,
-        ADD COLUMN user_record_type text`);
-    await q.query(`UPDATE fine_fee f SET user_group = u.user_group, user_record_type = u.record_type FROM app_user u WHERE u.id = f.user_id`);
+        ADD COLUMN user_record_type text,
+        ADD COLUMN user_expiry_date date`);
+    await q.query(`UPDATE fine_fee f SET user_group = u.user_group, user_record_type = u.record_type, user_expiry_date = u.expiry_date
+                     FROM app_user u WHERE u.id = f.user_id`);
     await q.query(`
       UPDATE fine_fee f SET paid_amount = l.paid, waived_amount = l.waived, disputed = l.disputed
         FROM ${ledgerSums('fine_fee_action')} l
        WHERE f.id = l.fine_id`);
     await q.query(`ALTER TABLE fine_fee ALTER COLUMN user_record_type SET NOT NULL`);
 
-    // The copies of the user's group and record type: set on insert, moved with the user.
+    // The copies of the user's group, record type and expiry date: set on insert, moved with the user.
     await q.query(`
       CREATE FUNCTION carrel_fine_user_copy() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        SELECT u.user_group, u.record_type INTO NEW.user_group, NEW.user_record_type FROM app_user u WHERE u.id = NEW.user_id;
+        SELECT u.user_group, u.record_type, u.expiry_date INTO NEW.user_group, NEW.user_record_type, NEW.user_expiry_date
+          FROM app_user u WHERE u.id = NEW.user_id;
         RETURN NEW;
       END $$`);
     await q.query(`CREATE TRIGGER fine_fee_user_copy BEFORE INSERT ON fine_fee FOR EACH ROW EXECUTE FUNCTION carrel_fine_user_copy()`);
     await q.query(`
       CREATE FUNCTION carrel_fine_user_moved() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        UPDATE fine_fee SET user_group = NEW.user_group, user_record_type = NEW.record_type WHERE user_id = NEW.id;
+        UPDATE fine_fee SET user_group = NEW.user_group, user_record_type = NEW.record_type, user_expiry_date = NEW.expiry_date
+         WHERE user_id = NEW.id;
         RETURN NULL;
       END $$`);
     await q.query(`
-      CREATE TRIGGER app_user_fine_copy AFTER UPDATE OF user_group, record_type ON app_user FOR EACH ROW
-        WHEN (OLD.user_group IS DISTINCT FROM NEW.user_group OR OLD.record_type IS DISTINCT FROM NEW.record_type)
+      CREATE TRIGGER app_user_fine_copy AFTER UPDATE OF user_group, record_type, expiry_date ON app_user FOR EACH ROW
+        WHEN (OLD.user_group IS DISTINCT FROM NEW.user_group OR OLD.record_type IS DISTINCT FROM NEW.record_type
+              OR OLD.expiry_date IS DISTINCT FROM NEW.expiry_date)
         EXECUTE FUNCTION carrel_fine_user_moved()`);
 
     // The ledger's sums on the fine: one UPDATE per statement of actions, whatever writes them.
@@ -145,6 +153,66 @@ export class FineAnalytics1765180800000 implements MigrationInterface {
     await q.query(insertDeltas(`SELECT ${key}, count(*), sum(original_amount), sum(remaining_amount), sum(paid_amount), sum(waived_amount)
                                   FROM fine_fee GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`));
 
+    // The ledger's totals, kept the same way. An action never changes, and its fine's owner and type never do: the
+    // action carries copies of them (set on insert), so neither the totals nor a deletion cascading from the fine need
+    // the fine row, which a cascade has already removed.
+    await q.query(`ALTER TABLE fine_fee_action ADD COLUMN owner_library_id uuid, ADD COLUMN fine_type text`);
+    await q.query(`UPDATE fine_fee_action a SET owner_library_id = f.owner_library_id, fine_type = f.fine_type FROM fine_fee f WHERE f.id = a.fine_id`);
+    await q.query(`ALTER TABLE fine_fee_action ALTER COLUMN fine_type SET NOT NULL`);
+    await q.query(`
+      CREATE FUNCTION carrel_fine_action_copy() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        SELECT f.owner_library_id, f.fine_type INTO NEW.owner_library_id, NEW.fine_type FROM fine_fee f WHERE f.id = NEW.fine_id;
+        RETURN NEW;
+      END $$`);
+    await q.query(`CREATE TRIGGER fine_fee_action_copy BEFORE INSERT ON fine_fee_action FOR EACH ROW EXECUTE FUNCTION carrel_fine_action_copy()`);
+    await q.query(`
+      CREATE TABLE fine_action_total_delta (
+        institution_id uuid NOT NULL,
+        owner_library_id uuid,
+        fine_type text NOT NULL,
+        action_type text NOT NULL,
+        reason text,
+        payment_method text,
+        action_month date NOT NULL,
+        n bigint NOT NULL,
+        amount numeric NOT NULL
+      )`);
+    await q.query(`CREATE INDEX fine_action_total_delta_key_idx ON fine_action_total_delta (institution_id, action_type, owner_library_id, fine_type)`);
+    const actionKey = `institution_id, owner_library_id, fine_type, action_type, reason, payment_method,
+                       (date_trunc('month', created_at AT TIME ZONE 'UTC'))::date`;
+    const insertActionDeltas = (sign: string, from: string) => `
+      INSERT INTO fine_action_total_delta (institution_id, owner_library_id, fine_type, action_type, reason, payment_method, action_month, n, amount)
+      SELECT ${actionKey}, ${sign}count(*), ${sign}sum(amount) FROM ${from} GROUP BY 1, 2, 3, 4, 5, 6, 7`;
+    await q.query(`
+      CREATE FUNCTION carrel_fine_action_total_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        ${insertActionDeltas('', 'inserted_actions')};
+        RETURN NULL;
+      END $$`);
+    await q.query(`
+      CREATE FUNCTION carrel_fine_action_total_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        ${insertActionDeltas('-', 'deleted_actions')};
+        RETURN NULL;
+      END $$`);
+    await q.query(`
+      CREATE FUNCTION carrel_fine_action_total_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM fine_action_total_delta;
+        RETURN NULL;
+      END $$`);
+    await q.query(`CREATE TRIGGER fine_fee_action_total_insert AFTER INSERT ON fine_fee_action REFERENCING NEW TABLE AS inserted_actions
+                   FOR EACH STATEMENT EXECUTE FUNCTION carrel_fine_action_total_inserted()`);
+    await q.query(`CREATE TRIGGER fine_fee_action_total_delete AFTER DELETE ON fine_fee_action REFERENCING OLD TABLE AS deleted_actions
+                   FOR EACH STATEMENT EXECUTE FUNCTION carrel_fine_action_total_deleted()`);
+    await q.query(`CREATE TRIGGER fine_fee_action_total_truncate AFTER TRUNCATE ON fine_fee_action
+                   FOR EACH STATEMENT EXECUTE FUNCTION carrel_fine_action_total_truncated()`);
+    await q.query(insertActionDeltas('', 'fine_fee_action'));
+
+    // Fines of users expiring in a range ("this term"): counted from the index alone.
+    await q.query(`CREATE INDEX fine_fee_user_expiry_idx ON fine_fee (institution_id, user_expiry_date)
+                     INCLUDE (status, owner_library_id, original_amount, remaining_amount, paid_amount, waived_amount)`);
     // Keyset orders of the lists across users (the id breaks ties).
     await q.query(`CREATE INDEX fine_fee_created_idx ON fine_fee (institution_id, created_at, id)`);
     await q.query(`CREATE INDEX fine_fee_status_date_idx ON fine_fee (institution_id, status_date, id)`);
@@ -152,27 +220,34 @@ export class FineAnalytics1765180800000 implements MigrationInterface {
     await q.query(`CREATE INDEX fine_fee_remaining_idx ON fine_fee (institution_id, remaining_amount, id)`);
     await q.query(`CREATE INDEX fine_fee_action_created_idx ON fine_fee_action (institution_id, created_at, id)`);
     await q.query(`CREATE INDEX fine_fee_action_amount_idx ON fine_fee_action (institution_id, amount, id)`);
-    // Sums of one kind of action (last month's waives by reason): the kind and the day lead, the rest is carried.
+    // Sums of one kind of action the kept totals cannot answer (by fines' other attributes, by day): the kind and the
+    // instant lead, the rest is carried.
     await q.query(`CREATE INDEX fine_fee_action_type_idx ON fine_fee_action (institution_id, action_type, created_at)
-                     INCLUDE (fine_id, amount, reason, payment_method)`);
+                     INCLUDE (fine_id, amount, reason, payment_method, owner_library_id, fine_type)`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
     for (const index of ['fine_fee_action_type_idx', 'fine_fee_action_amount_idx', 'fine_fee_action_created_idx', 'fine_fee_remaining_idx',
-      'fine_fee_original_idx', 'fine_fee_status_date_idx', 'fine_fee_created_idx']) {
+      'fine_fee_original_idx', 'fine_fee_status_date_idx', 'fine_fee_created_idx', 'fine_fee_user_expiry_idx']) {
       await q.query(`DROP INDEX ${index}`);
     }
     for (const trigger of ['fine_fee_total_truncate', 'fine_fee_total_delete', 'fine_fee_total_update', 'fine_fee_total_insert', 'fine_fee_user_copy']) {
       await q.query(`DROP TRIGGER ${trigger} ON fine_fee`);
     }
-    await q.query(`DROP TRIGGER fine_fee_action_sums ON fine_fee_action`);
+    for (const trigger of ['fine_fee_action_sums', 'fine_fee_action_copy', 'fine_fee_action_total_insert', 'fine_fee_action_total_delete',
+      'fine_fee_action_total_truncate']) {
+      await q.query(`DROP TRIGGER ${trigger} ON fine_fee_action`);
+    }
     await q.query(`DROP TRIGGER app_user_fine_copy ON app_user`);
     for (const fn of ['carrel_fine_total_truncated', 'carrel_fine_total_updated', 'carrel_fine_total_deleted', 'carrel_fine_total_inserted',
-      'carrel_fine_ledger_sums', 'carrel_fine_user_moved', 'carrel_fine_user_copy']) {
+      'carrel_fine_ledger_sums', 'carrel_fine_user_moved', 'carrel_fine_user_copy', 'carrel_fine_action_copy', 'carrel_fine_action_total_inserted',
+      'carrel_fine_action_total_deleted', 'carrel_fine_action_total_truncated']) {
       await q.query(`DROP FUNCTION ${fn}()`);
     }
+    await q.query(`DROP TABLE fine_action_total_delta`);
     await q.query(`DROP TABLE fine_total_delta`);
-    await q.query(`ALTER TABLE fine_fee DROP COLUMN user_record_type, DROP COLUMN user_group, DROP COLUMN disputed,
+    await q.query(`ALTER TABLE fine_fee_action DROP COLUMN fine_type, DROP COLUMN owner_library_id`);
+    await q.query(`ALTER TABLE fine_fee DROP COLUMN user_expiry_date, DROP COLUMN user_record_type, DROP COLUMN user_group, DROP COLUMN disputed,
                      DROP COLUMN waived_amount, DROP COLUMN paid_amount`);
   }
 }
