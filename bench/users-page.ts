@@ -57,7 +57,6 @@ import { dataSourceOptions } from '../ormconfig';
 import { createTokenIssuer } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/connect';
-import { sqlLogger, sqlStatementCount } from '../src/db/sql-logger';
 import { DEMO_INSTITUTION_CODE } from '../src/seed/demo-reference';
 import { createServer } from '../src/server';
 import { freshDatabase } from './fresh-database';
@@ -71,6 +70,7 @@ import { busyRuns, Check, failureLines, issueChecks, ScenarioResult, tableLines,
 import { guardRun } from './support/run-guard';
 import { seedUsers } from './support/seed';
 import { Child, DIST_ENTRY, SOURCE_ENTRY, startChild } from './support/server-child';
+import { Captured, captureSql, isWrite } from './support/sql-capture';
 
 const ROOT = path.resolve(__dirname, '..');
 const log = (line: string) => console.log(`[bench] ${line}`);
@@ -210,33 +210,6 @@ async function compareAnswers(list: Scenario[], servers: Server[], samples: stri
 
 // ---------------------------------------------------------------- SQL per request and EXPLAIN
 
-interface Captured {
-  query: string;
-  parameters: unknown[];
-}
-
-/** Wraps the app's SQL logger (it still counts) to see the statements of one request. */
-function captureSql(): { during<T>(work: () => Promise<T>): Promise<{ result: T; statements: number; sql: Captured[] }> } {
-  const original = sqlLogger.logQuery.bind(sqlLogger);
-  let sink: Captured[] | null = null;
-  sqlLogger.logQuery = (query, parameters, queryRunner) => {
-    sink?.push({ query, parameters: parameters ?? [] });
-    original(query, parameters, queryRunner);
-  };
-  return {
-    async during(work) {
-      sink = [];
-      const before = sqlStatementCount();
-      try {
-        const result = await work();
-        return { result, statements: sqlStatementCount() - before, sql: sink };
-      } finally {
-        sink = null;
-      }
-    },
-  };
-}
-
 interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
@@ -278,9 +251,6 @@ interface Explained {
   sharedHit: number;
   sharedRead: number;
 }
-
-/** Whether a statement may write or lock (a data-modifying WITH included): EXPLAIN ANALYZE would run it. */
-const isWrite = (sql: string) => !/^\s*(SELECT|WITH)\b/i.test(sql) || /\b(INSERT|UPDATE|DELETE|MERGE)\b|\bFOR\s+(UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b/i.test(sql);
 
 async function explainAll(client: Client, sql: Captured[]): Promise<Explained[]> {
   const out: Explained[] = [];
