@@ -9,7 +9,7 @@ import { inTransaction } from '../db/transaction';
 import { describeFine, recordFineChanges } from '../fines/fine-record';
 import { lockFinesForChange } from '../fines/fine-target';
 import { findFineTypes } from '../fines/fine.repository';
-import { insertFineActions, updateFineBalances } from '../fines/ledger.repository';
+import { applyFineActions } from '../fines/ledger.repository';
 import { fromCents, toCents } from '../fines/money';
 import type { ExportFinesToBursarInput } from '../generated/graphql';
 import { findLibraries } from '../institutions/institution.repository';
@@ -60,10 +60,9 @@ function overCap(): GraphQLError {
 /** The ledger, balances, history and events of the transferred fines (one batched statement each) and the batch's lines. */
 async function transfer(tx: EntityManager, operator: Operator, seq: string, batchId: string, fines: FineFee[]): Promise<void> {
   const comment = `Bursar batch ${batchId}`;
-  await insertFineActions(tx, fines.map((f) => ({
+  await applyFineActions(tx, fines.map((f) => ({
     institutionId: operator.institutionId, fineId: f.id, actionType: 'TRANSFER' as const, amount: '0.00', comment, createdBy: operator.label,
-  })));
-  await updateFineBalances(tx, fines.map((f) => ({ id: f.id, remainingAmount: f.remainingAmount, status: 'TRANSFERRED' as const })));
+  })), fines.map((f) => ({ id: f.id, remainingAmount: f.remainingAmount, status: 'TRANSFERRED' as const })));
   await recordFineChanges(tx, operator, 'FINE_TRANSFERRED', fines.map((f) => ({
     fine: f,
     oldValue: describeFine(f),

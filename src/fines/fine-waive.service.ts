@@ -11,7 +11,7 @@ import { describeFine, recordFineChanges } from './fine-record';
 import { aboutFine, FineTarget, lockFinesForChange } from './fine-target';
 import { checkFineIds, overCap, parseWaiveInput, WaiveRequest } from './fine-waive.input';
 import { findFilteredFineIds, findWaiveSettings, WaiveFilter } from './fine-waive.repository';
-import { insertFineActions, updateFineBalances } from './ledger.repository';
+import { applyFineActions } from './ledger.repository';
 import { Cents, fromCents, sumCents, toCents } from './money';
 
 /**
@@ -107,11 +107,10 @@ async function write(tx: EntityManager, operator: Operator, request: WaiveReques
     const fine: FineFee = { ...w.fine, remainingAmount: fromCents(w.remainingAfter), status, statusDate: status === w.fine.status ? w.fine.statusDate : now };
     return { waive: w, fine };
   });
-  await insertFineActions(tx, waives.map((w) => ({
+  await applyFineActions(tx, waives.map((w) => ({
     institutionId: operator.institutionId, fineId: w.fine.id, actionType: 'WAIVE' as const, amount: fromCents(-w.amount),
     reason: request.reason, comment: request.comment, createdBy: operator.label,
-  })));
-  await updateFineBalances(tx, after.map(({ fine }) => ({ id: fine.id, remainingAmount: fine.remainingAmount, status: fine.status })));
+  })), after.map(({ fine }) => ({ id: fine.id, remainingAmount: fine.remainingAmount, status: fine.status })));
   await recordFineChanges(tx, operator, 'FINE_WAIVED', after.map(({ waive, fine }) => ({
     fine,
     oldValue: describeFine(waive.fine),

@@ -13,7 +13,7 @@ import { lockUserForChange } from '../users/user-target';
 import { describeFine, recordFineChanges } from './fine-record';
 import { aboutFine, FineTarget, lockFinesForChange } from './fine-target';
 import { findFinesInScope, findFineType, insertFine } from './fine.repository';
-import { insertFineActions, updateFineBalances } from './ledger.repository';
+import { applyFineActions, insertFineActions } from './ledger.repository';
 import { Cents, fromCents, percentOf, positiveAmount, toCents } from './money';
 
 /**
@@ -79,11 +79,10 @@ async function apply(
   extra: { comment: string | null; paymentMethod?: PaymentMethod },
 ): Promise<void> {
   const after = steps.map((s) => ({ ...s, remaining: fromCents(toCents(s.fine.remainingAmount) + s.delta) }));
-  await insertFineActions(tx, after.map((s) => ({
+  await applyFineActions(tx, after.map((s) => ({
     institutionId: operator.institutionId, fineId: s.fine.id, actionType, amount: fromCents(s.delta),
     paymentMethod: extra.paymentMethod ?? null, comment: extra.comment, createdBy: operator.label,
-  })));
-  await updateFineBalances(tx, after.map((s) => ({ id: s.fine.id, remainingAmount: s.remaining, status: s.status })));
+  })), after.map((s) => ({ id: s.fine.id, remainingAmount: s.remaining, status: s.status })));
   await recordFineChanges(tx, operator, eventType, after.map((s) => ({
     fine: s.fine,
     oldValue: describeFine(s.fine),

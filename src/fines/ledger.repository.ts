@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { FineFee } from '../db/entities';
 import type { FineActionType, FineStatus, PaymentMethod } from '../db/entities';
+import { fromCents, toCents } from './money';
 
 /**
  * The fine ledger (R7.7): every change of a fine is an action row, and the
@@ -33,11 +34,15 @@ export interface NewFineAction {
   createdBy: string;
 }
 
+/** Ledger rows, each with its fine's owner and fee type (what the kept ledger totals are keyed by, migration FineAnalytics). */
 export async function insertFineActions(tx: EntityManager, actions: NewFineAction[]): Promise<void> {
   if (actions.length === 0) return;
   await tx.query(
-    `INSERT INTO fine_fee_action (institution_id, fine_id, action_type, amount, reason, payment_method, comment, created_by)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+    `INSERT INTO fine_fee_action (institution_id, fine_id, action_type, amount, reason, payment_method, comment, created_by, owner_library_id, fine_type)
+     SELECT a.*, f.owner_library_id, f.fine_type
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::text[], $8::text[])
+            AS a(institution_id, fine_id, action_type, amount, reason, payment_method, comment, created_by)
+       JOIN fine_fee f ON f.id = a.fine_id`,
     [
       actions.map((a) => a.institutionId),
       actions.map((a) => a.fineId),
@@ -57,22 +62,37 @@ export interface FineBalanceUpdate {
   status: FineStatus;
 }
 
-/** Sets each fine's remaining amount and status (status_date moves only when the status changes). */
-export async function updateFineBalances(tx: EntityManager, updates: FineBalanceUpdate[]): Promise<void> {
-  if (updates.length === 0) return;
+/**
+ * Records one action on each of some fines and their new balances (R7.7): the ledger rows, then each fine's remaining
+ * amount and status, with the sums of its ledger the analysts' totals read (paid and waived, as positive amounts, and
+ * whether it was ever disputed), in two statements however many fines. `balances` names the same fines as `actions`.
+ * The status date moves only when the status changes.
+ */
+export async function applyFineActions(tx: EntityManager, actions: NewFineAction[], balances: FineBalanceUpdate[]): Promise<void> {
+  if (actions.length === 0) return;
+  await insertFineActions(tx, actions);
+  const byFine = new Map(actions.map((a) => [a.fineId, a]));
+  const sums = balances.map((b) => {
+    const action = byFine.get(b.id)!;
+    const taken = fromCents(-toCents(action.amount));
+    return { paid: action.actionType === 'PAY' ? taken : '0', waived: action.actionType === 'WAIVE' ? taken : '0', disputed: action.actionType === 'DISPUTE' };
+  });
   await tx.query(
     `UPDATE fine_fee f
         SET remaining_amount = u.remaining, status = u.status,
-            status_date = CASE WHEN f.status = u.status THEN f.status_date ELSE now() END
-       FROM unnest($1::uuid[], $2::numeric[], $3::text[]) AS u(id, remaining, status)
+            status_date = CASE WHEN f.status = u.status THEN f.status_date ELSE now() END,
+            paid_amount = f.paid_amount + u.paid, waived_amount = f.waived_amount + u.waived, disputed = f.disputed OR u.disputed
+       FROM unnest($1::uuid[], $2::numeric[], $3::text[], $4::numeric[], $5::numeric[], $6::boolean[]) AS u(id, remaining, status, paid, waived, disputed)
       WHERE f.id = u.id`,
-    [updates.map((u) => u.id), updates.map((u) => u.remainingAmount), updates.map((u) => u.status)],
+    [balances.map((b) => b.id), balances.map((b) => b.remainingAmount), balances.map((b) => b.status),
+      sums.map((x) => x.paid), sums.map((x) => x.waived), sums.map((x) => x.disputed)],
   );
 }
 
 /**
- * Fines whose remaining amount differs from the sum of their actions (R7.7):
- * empty when the ledger holds. Tests and the benchmark call it after every run.
+ * Fines whose remaining amount differs from the sum of their actions (R7.7), or whose paid, waived and disputed sums
+ * differ from their PAY, WAIVE and DISPUTE actions: empty when the ledger holds. Tests and the benchmark call it after
+ * every run.
  */
 export async function findLedgerMismatches(db: EntityManager, institutionId: string): Promise<{ id: string; remaining: string; ledger: string }[]> {
   return db.query(
@@ -80,7 +100,10 @@ export async function findLedgerMismatches(db: EntityManager, institutionId: str
        FROM fine_fee f LEFT JOIN fine_fee_action a ON a.fine_id = f.id
       WHERE f.institution_id = $1
       GROUP BY f.id
-     HAVING f.remaining_amount <> coalesce(sum(a.amount), 0)`,
+     HAVING f.remaining_amount <> coalesce(sum(a.amount), 0)
+         OR f.paid_amount <> -coalesce(sum(a.amount) FILTER (WHERE a.action_type = 'PAY'), 0)
+         OR f.waived_amount <> -coalesce(sum(a.amount) FILTER (WHERE a.action_type = 'WAIVE'), 0)
+         OR f.disputed <> coalesce(bool_or(a.action_type = 'DISPUTE'), false)`,
     [institutionId],
   );
 }

@@ -260,12 +260,14 @@ function timeOrderedId(at: string): string {
 /** The fines as new: the ledger's trigger adds what was paid and waived, and whether a dispute was raised. */
 const INSERT_FINES = `
   INSERT INTO fine_fee (id, institution_id, user_id, fine_type, owner_library_id, original_amount, remaining_amount, vat_amount,
-                        status, status_date, item_barcode, created_by, created_at)
+                        status, status_date, item_barcode, created_by, created_at, paid_amount, waived_amount, disputed)
   SELECT id, $1, user_id, fine_type, owner_library_id, quarters * 0.25, (quarters - paid - waived) * 0.25,
          round(quarters * 0.25 * vat_rate / 100, 2), status,
          -- The status changed with the last action; an ACTIVE fine's never did.
          CASE WHEN status = 'ACTIVE' THEN created_at WHEN paid > 0 AND waived > 0 THEN later_at ELSE acted_at END,
-         item_barcode, $2, created_at
+         item_barcode, $2, created_at,
+         -- The sums of the ledger written next (R7.7), as the app writes them with each action.
+         paid * 0.25, waived * 0.25, status = 'IN_DISPUTE'
     FROM seed_fine_plan`;
 
 /** Every fine's ledger: CREATE with the original amount, then what the plan says (PAY and WAIVE negative). */

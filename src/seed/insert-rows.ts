@@ -50,7 +50,7 @@ const COLUMN_TYPES = {
   role_assignment_rule: { institution_id: 'uuid', job_category: 'text', user_group: 'text', profile_id: 'uuid' },
   fine_fee: {
     id: 'uuid', institution_id: 'uuid', user_id: 'uuid', fine_type: 'text', owner_library_id: 'uuid', original_amount: 'numeric',
-    remaining_amount: 'numeric', vat_amount: 'numeric', status: 'text', comment: 'text', item_barcode: 'text', created_by: 'text',
+    remaining_amount: 'numeric', vat_amount: 'numeric', status: 'text', disputed: 'boolean', comment: 'text', item_barcode: 'text', created_by: 'text',
   },
   fine_fee_action: {
     institution_id: 'uuid', fine_id: 'uuid', action_type: 'text', amount: 'numeric', comment: 'text', created_by: 'text',

@@ -86,7 +86,7 @@ export function createRowBuilder(institutionId: string, now = new Date(), rows =
       const status = f.status ?? 'ACTIVE';
       rows.fine_fee.push({
         id, ...owned, user_id: userId, fine_type: f.type, owner_library_id: f.owner, original_amount: amount,
-        remaining_amount: amount, vat_amount: money(f.vatCents ?? 0), status, comment: f.comment ?? null,
+        remaining_amount: amount, vat_amount: money(f.vatCents ?? 0), status, disputed: status === 'IN_DISPUTE', comment: f.comment ?? null,
         item_barcode: f.itemBarcode ?? null, created_by: SEED_ACTOR,
       });
       const action = (action_type: string, amt: string, comment: string | null) =>

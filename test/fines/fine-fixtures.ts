@@ -39,8 +39,10 @@ export async function givenFines(db: DataSource, inst: InstitutionFixture, userI
   const owner = spec.owner === undefined ? 'MAIN' : spec.owner;
   const credit = amount.startsWith('-');
   const rows: { id: string }[] = await db.query(
-    `INSERT INTO fine_fee (institution_id, user_id, fine_type, owner_library_id, original_amount, remaining_amount, status, comment, created_by)
-     SELECT $1, $2, $3, $4, $5::numeric, CASE WHEN $6 = 'CLOSED' THEN 0 ELSE $5::numeric END, $6, $8, 'test' FROM generate_series(1, $7::int)
+    `INSERT INTO fine_fee (institution_id, user_id, fine_type, owner_library_id, original_amount, remaining_amount, status, comment, created_by,
+                           paid_amount, disputed)
+     SELECT $1, $2, $3, $4, $5::numeric, CASE WHEN $6 = 'CLOSED' THEN 0 ELSE $5::numeric END, $6, $8, 'test',
+            CASE WHEN $6 = 'CLOSED' THEN $5::numeric ELSE 0 END, $6 = 'IN_DISPUTE' FROM generate_series(1, $7::int)
      RETURNING id`,
     [inst.id, userId, spec.type ?? (credit ? 'CREDIT' : 'OVERDUEFINE'), owner && inst.libraries[owner].id, amount, status, count, credit ? 'refund' : null],
   );

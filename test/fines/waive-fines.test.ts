@@ -394,7 +394,7 @@ test('R7.4 a fine the filter chose that is paid before the waive can lock it ref
       if (Date.now() > deadline) throw new Error('the waive never waited for the locked fine');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await holder.query(`UPDATE fine_fee SET remaining_amount = 0, status = 'CLOSED', status_date = now() WHERE id = $1`, [second]);
+    await holder.query(`UPDATE fine_fee SET remaining_amount = 0, paid_amount = paid_amount + 2.00, status = 'CLOSED', status_date = now() WHERE id = $1`, [second]);
     await holder.query(`INSERT INTO fine_fee_action (institution_id, fine_id, action_type, amount, payment_method, created_by) VALUES ($1, $2, 'PAY', -2.00, 'CASH', 'test')`,
       [inst.id, second]);
     await holder.end(true);

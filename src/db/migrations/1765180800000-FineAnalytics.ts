@@ -11,23 +11,17 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   created, the user's group and record type, ever disputed). Statement-level triggers with transition tables append
  *   one row per key a statement changes, in the writer's transaction, with no row lock; a job folds them now and then
  *   (src/analytics/fine-totals.repository.ts). A reader's snapshot sees the fines and their deltas together: exact.
- * - The fine keeps copies of what the counters and the filters need and the ledger or the user holds:
- *   `paid_amount`, `waived_amount` (positive sums of its PAY and WAIVE actions) and `disputed` (a DISPUTE in its
- *   ledger), kept by a trigger on the ledger's inserts; `user_group` and `user_record_type`, copied from the user when
- *   the fine is inserted and again whenever the user's group or record type changes. Copies rather than joins: a
- *   user's deletion cascades to its fines after the user row is gone, so a trigger could no longer read its group.
+ * - The fine keeps what the counters and the filters need and the ledger or the user holds: `paid_amount`,
+ *   `waived_amount` (positive sums of its PAY and WAIVE actions) and `disputed` (a DISPUTE in its ledger), written by
+ *   the statement that records an action's balance (src/fines/ledger.repository.ts applyFineActions; a trigger
+ *   updating the fine a second time cost a third of waiveFines' throughput); `user_group`, `user_record_type` and
+ *   `user_expiry_date`, copied from the user when the fine is inserted and again whenever the user's change (a trigger).
+ *   Copies rather than joins: a user's deletion cascades to its fines after the user row is gone.
  * - `fine_action_total_delta`: the ledger's counts and sums per owner, fee type, action type, reason, payment method
  *   and UTC month, appended on insert and delete (actions never change); the action carries copies of its fine's
- *   owner and fee type for them. The fine carries its user's expiry date too, for "fines of users expiring this term".
+ *   owner and fee type for them.
  * - Keyset indexes for the cross-user lists (fines by date, status date, amounts; actions by date and amount).
  */
-/** Per fine, the positive sums of its PAY and WAIVE actions in `actions`, and whether one is a DISPUTE. */
-const ledgerSums = (actions: string) => `(SELECT fine_id,
-           -coalesce(sum(amount) FILTER (WHERE action_type = 'PAY'), 0) AS paid,
-           -coalesce(sum(amount) FILTER (WHERE action_type = 'WAIVE'), 0) AS waived,
-           bool_or(action_type = 'DISPUTE') AS disputed
-      FROM ${actions} WHERE action_type IN ('PAY', 'WAIVE', 'DISPUTE') GROUP BY fine_id)`;
-
 export class FineAnalytics1765180800000 implements MigrationInterface {
   name = 'FineAnalytics1765180800000';
 
@@ -44,7 +38,11 @@ export class FineAnalytics1765180800000 implements MigrationInterface {
                      FROM app_user u WHERE u.id = f.user_id`);
     await q.query(`
       UPDATE fine_fee f SET paid_amount = l.paid, waived_amount = l.waived, disputed = l.disputed
-        FROM ${ledgerSums('fine_fee_action')} l
+        FROM (SELECT fine_id,
+                     -coalesce(sum(amount) FILTER (WHERE action_type = 'PAY'), 0) AS paid,
+                     -coalesce(sum(amount) FILTER (WHERE action_type = 'WAIVE'), 0) AS waived,
+                     bool_or(action_type = 'DISPUTE') AS disputed
+                FROM fine_fee_action WHERE action_type IN ('PAY', 'WAIVE', 'DISPUTE') GROUP BY fine_id) l
        WHERE f.id = l.fine_id`);
     await q.query(`ALTER TABLE fine_fee ALTER COLUMN user_record_type SET NOT NULL`);
 
@@ -70,18 +68,6 @@ export class FineAnalytics1765180800000 implements MigrationInterface {
               OR OLD.expiry_date IS DISTINCT FROM NEW.expiry_date)
         EXECUTE FUNCTION carrel_fine_user_moved()`);
 
-    // The ledger's sums on the fine: one UPDATE per statement of actions, whatever writes them.
-    await q.query(`
-      CREATE FUNCTION carrel_fine_ledger_sums() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        UPDATE fine_fee f
-           SET paid_amount = f.paid_amount + d.paid, waived_amount = f.waived_amount + d.waived, disputed = f.disputed OR d.disputed
-          FROM ${ledgerSums('added_actions')} d
-         WHERE f.id = d.fine_id;
-        RETURN NULL;
-      END $$`);
-    await q.query(`CREATE TRIGGER fine_fee_action_sums AFTER INSERT ON fine_fee_action REFERENCING NEW TABLE AS added_actions
-                   FOR EACH STATEMENT EXECUTE FUNCTION carrel_fine_ledger_sums()`);
 
     // No foreign key to institution: it would add a check and a lock on the institution row to every write.
     await q.query(`
@@ -162,7 +148,9 @@ export class FineAnalytics1765180800000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION carrel_fine_action_copy() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        SELECT f.owner_library_id, f.fine_type INTO NEW.owner_library_id, NEW.fine_type FROM fine_fee f WHERE f.id = NEW.fine_id;
+        IF NEW.fine_type IS NULL THEN
+          SELECT f.owner_library_id, f.fine_type INTO NEW.owner_library_id, NEW.fine_type FROM fine_fee f WHERE f.id = NEW.fine_id;
+        END IF;
         RETURN NEW;
       END $$`);
     await q.query(`CREATE TRIGGER fine_fee_action_copy BEFORE INSERT ON fine_fee_action FOR EACH ROW EXECUTE FUNCTION carrel_fine_action_copy()`);
@@ -236,13 +224,13 @@ export class FineAnalytics1765180800000 implements MigrationInterface {
     for (const trigger of ['fine_fee_total_truncate', 'fine_fee_total_delete', 'fine_fee_total_update', 'fine_fee_total_insert', 'fine_fee_user_copy']) {
       await q.query(`DROP TRIGGER ${trigger} ON fine_fee`);
     }
-    for (const trigger of ['fine_fee_action_sums', 'fine_fee_action_copy', 'fine_fee_action_total_insert', 'fine_fee_action_total_delete',
+    for (const trigger of ['fine_fee_action_copy', 'fine_fee_action_total_insert', 'fine_fee_action_total_delete',
       'fine_fee_action_total_truncate']) {
       await q.query(`DROP TRIGGER ${trigger} ON fine_fee_action`);
     }
     await q.query(`DROP TRIGGER app_user_fine_copy ON app_user`);
     for (const fn of ['carrel_fine_total_truncated', 'carrel_fine_total_updated', 'carrel_fine_total_deleted', 'carrel_fine_total_inserted',
-      'carrel_fine_ledger_sums', 'carrel_fine_user_moved', 'carrel_fine_user_copy', 'carrel_fine_action_copy', 'carrel_fine_action_total_inserted',
+      'carrel_fine_user_moved', 'carrel_fine_user_copy', 'carrel_fine_action_copy', 'carrel_fine_action_total_inserted',
       'carrel_fine_action_total_deleted', 'carrel_fine_action_total_truncated']) {
       await q.query(`DROP FUNCTION ${fn}()`);
     }
