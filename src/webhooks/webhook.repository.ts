@@ -23,8 +23,10 @@ export function lockWebhook(tx: EntityManager, institutionId: string, id: string
 export type NewWebhook = Pick<Webhook, 'institutionId' | 'url' | 'description' | 'secret' | 'eventTypes' | 'families' | 'createdBy'>;
 
 /**
- * Inserts a webhook whose cursor stands before every transaction still running: it receives the events that
- * commit from now on (its own WEBHOOK_CREATED among them, when its roles may read it), and none from before.
+ * Inserts a webhook whose cursor stands before every transaction still running: it receives every event that commits
+ * from now on (its own WEBHOOK_CREATED among them, when its roles may read it). It may also receive a few that
+ * committed shortly before, while a transaction older than them (in any database of the server) was still running:
+ * one position in the stream cannot tell those apart, and missing an event would be worse than an extra one.
  */
 export async function insertWebhook(tx: EntityManager, webhook: NewWebhook): Promise<Webhook> {
   const [{ id }] = await tx.query(

@@ -257,17 +257,18 @@ test('a webhook disabled for longer than events are kept cannot resume: re-enabl
 test('a URL changed while a page of events is being delivered: the rest of the page goes to the new URL, at most the request in flight to the old one', async () => {
   const next = await receiver();
   const old: string[] = [];
+  const patron = await createPatron(app.db.dataSource, inst);
   // A slow receiver: the worker is still working through its page of events when the URL changes.
   const slow = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-      old.push(newName({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      if (body.event.userId === patron) old.push(newName({ body }));
       setTimeout(() => res.writeHead(200).end(), 150);
     });
   });
   await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
   try {
-    const patron = await createPatron(app.db.dataSource, inst);
     const hookId = await createHook(`http://127.0.0.1:${(slow.address() as { port: number }).port}/old`);
     const setEnabled = (enabled: boolean) => app.gql(`mutation($id: ID!, $e: Boolean!) { updateWebhook(id: $id, input: { enabled: $e }) { status } }`, { id: hookId, e: enabled }, admin);
     // Paused while the changes commit, so the worker reads them as one page when it resumes.
@@ -283,7 +284,9 @@ test('a URL changed while a page of events is being delivered: the rest of the p
     expect(old.length).toBeLessThanOrEqual(sentBeforeTheChange + 1);
     expect(old.length).toBeLessThan(names.length);
     // Nothing lost: the new URL receives every event not acknowledged by the old one before the change, in order.
-    const atNew = next.received.map(newName);
+    // Only this patron's: a new webhook may also get an event committed just before it was created, while an older
+    // transaction was still running (see insertWebhook), and another test's rename can be one.
+    const atNew = next.received.filter((r) => r.body.event.userId === patron).map(newName);
     expect(atNew).toEqual(names.slice(names.indexOf(atNew[0])));
     expect(names.indexOf(atNew[0])).toBeLessThanOrEqual(old.length);
     expect(arrived).toHaveLength(1);
