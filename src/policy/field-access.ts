@@ -269,6 +269,16 @@ export const FIELD_ACCESS: Record<string, FieldAccess> = {
  */
 export const NON_PERSONAL_TYPES: ReadonlySet<string> = new Set(['PageInfo', 'Owner', 'Library', 'CirculationDesk', 'RoleScope', 'LoginPayload']);
 
+/**
+ * Arguments whose use needs an action beyond their field's rule: `Type.field` -> the argument's path -> the action,
+ * checked with the field's rule whenever the argument is given (and not empty). The users list's filters that find one
+ * person (R2.3) count that person by ROLE_TYPE, CAMPUS or EXPIRY_MONTH in userCounts: reading a named user's roles,
+ * groups and dates, which needs user.read (an analyst reads who a user is, not more).
+ */
+export const ARGUMENT_ACCESS: Record<string, Record<string, Action>> = {
+  'Query.userCounts': { 'filter.identifier': 'user.read', 'filter.email': 'user.read', 'filter.name': 'user.read' },
+};
+
 /** The rule for one field: its own entry, its type's, or none (refused). */
 export function accessOf(typeName: string, fieldName: string): FieldAccess | undefined {
   if (typeName === 'Query' || typeName === 'Mutation' || typeName === 'Subscription') return ROOT_ACCESS[typeName][fieldName];

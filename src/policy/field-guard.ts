@@ -2,7 +2,7 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver, getNamedType, GraphQLFieldResolver, GraphQLSchema, isObjectType } from 'graphql';
 import { forbidden } from '../common/errors';
 import type { RequestContext } from '../context';
-import { accessOf } from './field-access';
+import { accessOf, ARGUMENT_ACCESS } from './field-access';
 
 /**
  * Puts every field of the schema behind the rule field-access.ts gives it,
@@ -21,9 +21,14 @@ export function guardSchema(schema: GraphQLSchema): GraphQLSchema {
         return { ...field, resolve: refuse, ...(field.subscribe ? { subscribe: refuse } : {}) };
       }
       if (access === 'public') return field;
+      const argumentRules = Object.entries(ARGUMENT_ACCESS[`${typeName}.${fieldName}`] ?? {});
       const guarded = <F extends GraphQLFieldResolver<unknown, RequestContext>>(inner: F) =>
         ((source, args, ctx, info) => {
           ctx.policy.assertField(typeof access === 'function' ? access(source) : access, source);
+          for (const [path, action] of argumentRules) {
+            const value = path.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | null | undefined)?.[key], args);
+            if (value != null && value !== '') ctx.policy.assertField(action, source);
+          }
           return inner(source, args, ctx, info);
         }) as GraphQLFieldResolver<unknown, RequestContext>;
       // A subscription field is checked when it is subscribed to, and again for every event it delivers.

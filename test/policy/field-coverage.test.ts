@@ -1,10 +1,10 @@
 import {
-  execute, getNamedType, GraphQLField, GraphQLInputType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType,
+  execute, getNamedType, GraphQLField, GraphQLInputType, GraphQLNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType,
   isScalarType, parse,
 } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { createPolicy } from '../../src/policy/policy';
-import { accessOf, FieldAccess, NON_PERSONAL_TYPES, ROOT_ACCESS } from '../../src/policy/field-access';
+import { accessOf, ARGUMENT_ACCESS, FieldAccess, NON_PERSONAL_TYPES, ROOT_ACCESS } from '../../src/policy/field-access';
 import { guardSchema, userDataTypes } from '../../src/policy/field-guard';
 import type { Operator } from '../../src/policy/operator';
 import { buildSchema } from '../../src/schema';
@@ -36,6 +36,18 @@ test('every root field has an access rule, and the policy names no root field th
     expect({ root, missing: fields.filter((f) => ROOT_ACCESS[root][f] === undefined) }).toEqual({ root, missing: [] });
     expect({ root, stale: Object.keys(ROOT_ACCESS[root]).filter((f) => !fields.includes(f)) }).toEqual({ root, stale: [] });
   }
+});
+
+test('the policy\'s argument rules name only arguments that exist: a renamed filter cannot drop its rule silently', () => {
+  const stale = Object.entries(ARGUMENT_ACCESS).flatMap(([field, rules]) => Object.keys(rules).filter((path) => {
+    const [typeName, fieldName] = field.split('.');
+    const [argument, ...rest] = path.split('.');
+    const named = (t: GraphQLInputType | undefined) => (t ? getNamedType(t) : undefined) as GraphQLNamedType | undefined;
+    let type = named((schema.getType(typeName) as any)?.getFields()[fieldName]?.args.find((a: any) => a.name === argument)?.type);
+    for (const key of rest) type = isInputObjectType(type) ? named(type.getFields()[key]?.type) : undefined;
+    return type === undefined;
+  }).map((path) => `${field}(${path})`));
+  expect(stale).toEqual([]);
 });
 
 test('every field of every object type has an access rule', () => {
