@@ -403,6 +403,16 @@ describe('an analyst without user.read reads who a fine\'s user is, and nothing 
     expect(ok(await gql(query, { f: filter(identifier) }, tokens.admin)).userCounts.length).toBeGreaterThan(0);
   });
 
+  test('the person filters need user.read however they are written: a literal under an alias, in a fragment, beside other filters', async () => {
+    const query = `query { ...Counts } fragment Counts on Query {
+      rows: userCounts(filter: { recordType: PUBLIC, identifier: "admin" }, groupBy: [CAMPUS]) { campus count } }`;
+    const res = await gql(query, {}, tokens.analyst);
+    expect(codeOf(res)).toBe('FORBIDDEN');
+    expect(res.data ?? null).toBeNull();
+    // The same grouping without the person filter is an analyst's to read.
+    expect(ok(await gql(query.replace(', identifier: "admin"', ''), {}, tokens.analyst)).rows.length).toBeGreaterThan(0);
+  });
+
   test('a Design Analytics operator reads no root field that needs user.read', async () => {
     for (const query of [`{ users(first: 1) { totalCount } }`, `query($id: ID!) { user(id: $id) { id } }`,
       `{ userByIdentifier(value: "admin") { id } }`, `{ events(first: 1) { pageInfo { endCursor } } }`]) {

@@ -334,6 +334,22 @@ describe('R5.2 library independence and the analytics permission', () => {
     expect(await totals(['WAIVE_REASON'], null, tokens.analyst_main)).toEqual([]);
   });
 
+  test('R5.2 a MAIN analyst\'s ledger totals exclude LAW\'s actions exactly, whether the kept totals or the actions answer', async () => {
+    const kept = (await actions({}, tokens.analyst_main)).totals;
+    // By operator, which only the actions themselves can answer: every action here is the admin's.
+    expect((await actions({ f: { createdBy: 'admin' } }, tokens.analyst_main)).totals).toEqual(kept);
+    const all = (await actions({}, tokens.analyst)).totals;
+    const law = (await actions({ f: { ownerLibraryId: inst.libraries.LAW.id } }, tokens.analyst)).totals;
+    for (const field of ['amount', 'paid', 'waived'] as const) expect(cents(kept[field])).toBe(cents(all[field]) - cents(law[field]));
+    expect(await totals(['PAYMENT_METHOD', 'OWNER'], null, tokens.analyst_main)).toEqual(await totals(['PAYMENT_METHOD', 'OWNER'], { minAmount: '-1000000.00' }, tokens.analyst_main));
+  });
+
+  test('R5.2 the user-expiry filter, read through its own index, still leaves out another library\'s fines', async () => {
+    const expiring = { userExpiresFrom: '2031-06-15', userExpiresBefore: '2031-06-16' };
+    expect((await list({ f: expiring }, tokens.analyst_main)).edges.map((e: any) => e.node.id)).toEqual([fines.damaged]);
+    expect((await totals([], expiring, tokens.analyst_main))[0]).toMatchObject({ count: 1, original: '12.25' });
+  });
+
   test('a desk-scoped analyst sees its library\'s fines and the institution\'s, in lists, ledger and totals alike', async () => {
     const page = await list({}, tokens.analyst_law_desk);
     expect(page.edges.every((e: any) => e.node.owner.library === null || e.node.owner.library.code === 'LAW')).toBe(true);
