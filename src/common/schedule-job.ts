@@ -1,7 +1,9 @@
 /**
  * Runs `work` a second after start and then every `everyMs` while the server runs, never two runs at once; a failure
  * is logged and the next tick tries again. The timers do not keep the process alive. Returns the stop function. The
- * server's periodic jobs (event pruning, folding the user counters) run through here.
+ * server's periodic jobs (event pruning, folding the counters, pruning the webhook delivery log) run through here;
+ * "never two at once" is this process's promise: across instances, each job's `work` takes its lease first
+ * (src/db/job-lease.ts).
  */
 export function scheduleJob(what: string, everyMs: number, work: () => Promise<void>, log: (line: string) => void): () => void {
   let running = false;

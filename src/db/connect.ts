@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { createDataSource, SessionLimits } from '../../ormconfig';
 import { Config } from '../config';
 import { reasonOf } from '../start-failure';
@@ -60,14 +60,35 @@ export async function openDatabase(config: Config, log: (line: string) => void =
   };
 }
 
-/** Applies pending migrations on a connection of their own with a job's limits: a migration may rewrite a large table. */
+/** The advisory lock migrations run under (one fixed key in the database's lock space: Carrel takes no other). */
+const MIGRATION_LOCK = `hashtext('carrel:migrations')`;
+
+/**
+ * Applies pending migrations on a connection of their own with a job's limits: a migration may rewrite a large table.
+ * Several instances starting together on one database must not migrate it twice: the session that runs the
+ * migrations first takes a PostgreSQL advisory lock, so the others wait for it and then find nothing pending. The
+ * lock belongs to the session, so a process that dies holding it frees it. Waiting for it is a statement like any
+ * other: CARREL_JOB_STATEMENT_TIMEOUT_MS, when set, bounds it too.
+ */
 async function applyMigrations(url: string, config: Config, log: (line: string) => void): Promise<void> {
   const migrator = createDataSource(url, { ...sessionLimits(config, 'job'), poolSize: 1 });
   await migrator.initialize();
+  const session = migrator.createQueryRunner();
   try {
-    const applied = await migrator.runMigrations({ transaction: 'each' });
+    const [{ locked }] = await session.query(`SELECT pg_try_advisory_lock(${MIGRATION_LOCK}) AS locked`);
+    if (!locked) {
+      log('migrations: waiting for another instance');
+      await session.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    }
+    // The executor on that very session: DataSource.runMigrations would take a connection of its own from the pool.
+    const executor = new MigrationExecutor(migrator, session);
+    executor.transaction = 'each';
+    const applied = await executor.executePendingMigrations();
     for (const m of applied) log(`applied migration ${m.name}`);
+    if (applied.length === 0) log('migrations current');
   } finally {
+    // Ending the session (destroy) releases the lock, on success or failure alike.
+    await session.release();
     await migrator.destroy();
   }
 }

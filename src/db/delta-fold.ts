@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { scheduleJob } from '../common/schedule-job';
+import { JOB_LEASE_MS, withLease } from './job-lease';
 import { openOwnConnection, statementsOn } from './own-connection';
 
 /**
@@ -56,20 +57,24 @@ async function rewrite(client: Client, table: string): Promise<boolean> {
 }
 
 /**
- * Folds the deltas every `everyMs` while the server runs; returns the stop function. Several instances may run it at
- * once (each table's compact is safe against a concurrent one).
+ * Folds the deltas every `everyMs` while the server runs; returns the stop function. With several instances, the one
+ * holding the table's lease folds (src/db/job-lease.ts): each table's compact is safe against a concurrent one, but
+ * two would only make each other wait, and two rewrites queue writers twice. A rewrite left due by one instance is
+ * tried again by the next fold of that instance (`state` is its own).
  */
 export function scheduleDeltaFold(db: DataSource, deltas: DeltaTable, what: string, everyMs: number, log: (line: string) => void): () => void {
   const state: FoldState = { rewriteDue: false };
   return scheduleJob(`compacting ${what}`, everyMs, async () => {
-    // A connection of its own, as event pruning: the job never takes one of the requests' pool, and its statements
-    // are not counted as theirs (a test or a benchmark counting a request's statements saw a compaction among them).
-    const client = await openOwnConnection(db, `carrel-${what.replace(/ /g, '-')}`);
-    try {
-      const { folded, kept } = await foldDeltas(client, deltas, state);
-      if (folded > kept) log(`compacted ${folded} ${what} rows into ${kept}`);
-    } finally {
-      await client.end();
-    }
+    await withLease(db, `fold:${deltas.table}`, JOB_LEASE_MS, async () => {
+      // A connection of its own, as event pruning: the job never takes one of the requests' pool, and its statements
+      // are not counted as theirs (a test or a benchmark counting a request's statements saw a compaction among them).
+      const client = await openOwnConnection(db, `carrel-${what.replace(/ /g, '-')}`);
+      try {
+        const { folded, kept } = await foldDeltas(client, deltas, state);
+        if (folded > kept) log(`compacted ${folded} ${what} rows into ${kept}`);
+      } finally {
+        await client.end();
+      }
+    });
   }, log);
 }

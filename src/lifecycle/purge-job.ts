@@ -1,8 +1,9 @@
 import { GraphQLError } from 'graphql';
-import { badInput } from '../common/errors';
+import { badInput, conflict } from '../common/errors';
 import type { RequestContext } from '../context';
 import type { RoleAssignment } from '../db/entities';
 import type { RemovalBlocker } from '../generated/graphql';
+import { JOB_LEASE_MS, withLease } from '../db/job-lease';
 import { inTransaction } from '../db/transaction';
 import type { Operator } from '../policy/operator';
 import { findRolesOf } from '../roles/role.repository';
@@ -119,12 +120,19 @@ export interface PurgeJobOptions {
   signal?: AbortSignal;
 }
 
+/** The lease a real run holds (src/db/job-lease.ts): one run per institution at a time, whichever instance or CLI starts it. */
+export const purgeLeaseName = (institutionId: string) => `purge:${institutionId}`;
+
 /**
  * runPurgeJob (R10.4). Due: purge_date + graceDays < today, fixed when the
  * run starts. The walk is a keyset over (purge date, id), so skipped users
  * are read once per run, and each batch commits on its own: no giant
  * transaction or lock set, and a run interrupted halfway leaves whole
  * batches behind, the rest due for the next run.
+ *
+ * A real run holds the institution's purge lease: a second one started meanwhile (another instance, the CLI, the
+ * mutation again) is refused with CONFLICT rather than walking the same users behind the first. A dry run writes and
+ * locks nothing, so it takes no lease: it may preview while a real run proceeds.
  */
 export async function runPurgeJob(ctx: RequestContext, opts: PurgeJobOptions): Promise<PurgeJobReport> {
   const operator = ctx.policy.assert('user.purgeJob');
@@ -132,12 +140,22 @@ export async function runPurgeJob(ctx: RequestContext, opts: PurgeJobOptions): P
   if (!Number.isInteger(graceDays) || graceDays < 0 || graceDays > MAX_GRACE_DAYS) {
     throw badInput('graceDays', `graceDays must be a whole number of days from 0 to ${MAX_GRACE_DAYS}`, { limit: MAX_GRACE_DAYS });
   }
+  if (opts.dryRun) return walkDueUsers(ctx, operator, graceDays, opts, opts.signal);
+  const leased = await withLease(ctx.db, purgeLeaseName(operator.institutionId), JOB_LEASE_MS,
+    (lost) => walkDueUsers(ctx, operator, graceDays, opts, opts.signal ? AbortSignal.any([opts.signal, lost]) : lost));
+  if (leased.ran) return leased.result;
+  const since = leased.holder ? ` (since ${leased.holder.takenAt.toISOString()})` : '';
+  throw conflict(`the purge job of this institution is already running${since}: one run at a time; start it again once that run has ended `
+    + `(a run whose server stopped frees the job within ${JOB_LEASE_MS / 1000} s)`);
+}
+
+async function walkDueUsers(ctx: RequestContext, operator: Operator, graceDays: number, opts: PurgeJobOptions, signal: AbortSignal | undefined): Promise<PurgeJobReport> {
   const dueBefore = await dueBeforeDay(ctx.db.manager, graceDays);
   const total = await countDueUsers(ctx.db.manager, operator.institutionId, dueBefore);
   const report: PurgeJobReport = { dryRun: opts.dryRun, graceDays, dueBefore, purged: 0, skipped: 0, skippedByReason: {}, skippedUsers: [] };
   let after: DuePosition | null = null;
   do {
-    opts.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     const batch = await runPurgeBatch(ctx, { dueBefore, dryRun: opts.dryRun, after, limit: opts.batchSize });
     report.purged += batch.purged;
     report.skipped += batch.skips.length;

@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { TokenIssuer } from '../auth/tokens';
 import { scheduleJob } from '../common/schedule-job';
 import { contextOf } from '../context';
+import { JOB_LEASE_MS, withLease } from '../db/job-lease';
 import { openOwnConnection, statementsOn } from '../db/own-connection';
 import type { EventHub } from '../events/event-hub';
 import { viewOf } from '../events/event-view';
@@ -225,9 +226,12 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
     wakes += 1;
     void cycle();
   });
+  // One instance at a time prunes the log (src/db/job-lease.ts): another whose tick finds it taken skips that tick.
   const stopPruning = scheduleJob('pruning the webhook delivery log', 3_600_000, async () => {
-    const deleted = await withSql((sql) => pruneDeliveries(sql, LOG_KEEP_MS, LOG_KEEP_PER_WEBHOOK));
-    if (deleted > 0) log(`pruned ${deleted} webhook delivery log entries`);
+    await withLease(db, 'webhooks:prune-delivery-log', JOB_LEASE_MS, async () => {
+      const deleted = await withSql((sql) => pruneDeliveries(sql, LOG_KEEP_MS, LOG_KEEP_PER_WEBHOOK));
+      if (deleted > 0) log(`pruned ${deleted} webhook delivery log entries`);
+    });
   }, log);
   void cycle();
 

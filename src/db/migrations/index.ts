@@ -14,6 +14,7 @@ import { BursarExport1764921700000 } from './1764921700000-BursarExport';
 import { Webhooks1765008000000 } from './1765008000000-Webhooks';
 import { UserAttachments1765094400000 } from './1765094400000-UserAttachments';
 import { FineAnalytics1765180800000 } from './1765180800000-FineAnalytics';
+import { JobLeases1765267200000 } from './1765267200000-JobLeases';
 
 /** Every migration, in order. A new migration is added here and never edited after it lands. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   Webhooks1765008000000,
   UserAttachments1765094400000,
   FineAnalytics1765180800000,
+  JobLeases1765267200000,
 ];
