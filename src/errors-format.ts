@@ -1,5 +1,8 @@
 import { ApolloServerPlugin, BaseContext, HeaderMap } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
+import { logger } from './observability/logger';
+import { statementTimeouts } from './observability/metrics';
+import { currentRequest } from './observability/request-record';
 
 /**
  * Database failures a client may simply retry, by the code they are answered with (`extensions.retryable: true`,
@@ -57,6 +60,7 @@ export function markRetryableCode(error: Error): boolean {
   const code = retryableCode(error);
   if (!code) return false;
   const target = error as Error & { extensions?: Record<string, unknown> };
+  if (code === 'TIMEOUT' && target.extensions?.code !== code) statementTimeouts.inc();
   target.extensions = Object.assign(target.extensions ?? {}, { code, retryable: true });
   return true;
 }
@@ -98,13 +102,12 @@ export function formatError(production: boolean) {
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && Object.hasOwn(RETRYABLE, code)) {
       // The operator's log keeps the cause; the client gets our words (the driver's name hosts, ports and statements).
-      if (production) console.error('database failure answered as retryable:', error); // eslint-disable-line no-console
+      if (production) logger().warn({ err: error, code }, 'database failure answered as retryable');
       return { ...formatted, message: RETRYABLE[code as RetryableCode] };
     }
     if (typeof code === 'string' && CLIENT_CODES.has(code)) return formatted;
     if (!production) return formatted;
-    // eslint-disable-next-line no-console
-    console.error('internal error:', error);
+    logger().error({ err: error, reqId: currentRequest()?.id }, 'internal error');
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }

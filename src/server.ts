@@ -7,7 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import type { TokenIssuer } from './auth/tokens';
-import { EventSettings, loadConfig } from './config';
+import { Config, EventSettings, loadConfig } from './config';
 import { createEventHub, DEFAULT_HUB_SETTINGS, EventHub } from './events/event-hub';
 import { schedulePruning } from './events/event-retention';
 import { scheduleUserCountCompaction } from './users/user-counts.repository';
@@ -27,6 +27,12 @@ import { CompileSettings, compiledExecution, DEFAULT_COMPILE_SETTINGS } from './
 import { BudgetSettings, createRequestBudget } from './server/request-budget';
 import { responseStatusPlugin } from './server/response-status';
 import { mountAttachmentRoutes } from './attachments/attachment.http';
+import { mountHealth } from './server/health';
+import { registerSources } from './observability/metrics';
+import { listenForMetrics, mountMetrics } from './observability/metrics-route';
+import { operationObserverPlugin } from './observability/operation-observer';
+import { requestLog } from './observability/request-log';
+import { resumeRequestRecord } from './observability/request-record';
 
 export interface ServerOptions {
   db: DataSource;
@@ -45,16 +51,20 @@ export interface ServerOptions {
   jobs?: boolean;
   /** Webhook delivery; defaults from the environment (src/config.ts). Tests shorten the retries and allow http to loopback. */
   webhooks?: Partial<WebhookSettings>;
+  /** Where /metrics is served (src/observability/metrics-route.ts); defaults from the environment. */
+  metrics?: Config['metrics'];
 }
 
 export interface CarrelServer {
   httpServer: http.Server;
-  /** Listens on `port` (0 picks a free one) and resolves with the port. */
+  /** Listens on `port` (0 picks a free one), and on the metrics port if one is set; resolves with the port. */
   listen(port: number): Promise<number>;
   /** Stops taking requests, lets running ones finish, closes subscriptions and the HTTP server. */
   stop(): Promise<void>;
   /** This instance's reader of the outbox (tests wake it). */
   hub: EventHub;
+  /** The port /metrics listens on when it has its own, else null. */
+  metricsPort(): number | null;
 }
 
 /** express + Apollo on one HTTP server, with graphql-ws subscriptions on the same path. */
@@ -70,6 +80,8 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   app.set('trust proxy', config.trustProxy);
   const httpServer = http.createServer(app);
   answerClientErrorsWithJson(httpServer);
+  // First: every request gets its id, its log line and its metrics (src/observability/request-log.ts).
+  app.use(requestLog());
   // Depth, aliases, directives, tokens and cost: refused before execution (src/server/query-limits.ts).
   const limits = createQueryLimits({ production: options.production, budget: options.budget ? createRequestBudget(options.budget) : null });
   const schema = buildSchema();
@@ -91,6 +103,11 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   const webhooks = { ...config.webhooks, ...options.webhooks };
   setWebhookHttpAllowed(webhooks.allowHttp);
   const stopWebhooks = jobs ? startWebhookWorker({ db: options.db, hub, schema, tokens: options.tokens, settings: webhooks, log }) : async () => {};
+  const pool = (options.db.driver as unknown as { master: { totalCount: number; idleCount: number; waitingCount: number; options: { max: number } } }).master;
+  const unregisterMetrics = registerSources({
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max }),
+    subscribers: subscriptions.subscriptionCount,
+  });
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (server/compiled-execution.ts); Apollo validates against the same schema.
     gateway: compiledExecution(schema, options.compile ?? DEFAULT_COMPILE_SETTINGS),
@@ -118,26 +135,24 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
       // A statement timeout or a lost database connection: a retryable code and HTTP 503 (src/errors-format.ts).
       retryableErrorsPlugin(),
       responseStatusPlugin(),
+      // The request's log line: operation, operator, error codes (src/observability/operation-observer.ts).
+      operationObserverPlugin(),
     ],
   });
   await apollo.start();
 
   // Every path and method not served below, and every failure outside GraphQL, is answered as JSON in the GraphQL
   // error shape (src/server/http-errors.ts): express's defaults are HTML pages with a stack trace.
-  app.all('/health', allowMethods('GET', 'HEAD'), async (_req, res) => {
-    try {
-      await options.db.query('SELECT 1');
-      res.json({ status: 'ok', database: 'ok' });
-    } catch {
-      res.status(503).json({ status: 'unavailable', database: 'unreachable' });
-    }
-  });
+  mountHealth(app, options.db);
+  const metrics = options.metrics ?? config.metrics;
+  mountMetrics(app, metrics);
   // app.all, not app.use: /graphql/anything is an unknown path, not the endpoint.
   app.all(
     '/graphql',
     allowMethods('GET', 'POST'),
     requireJsonBody,
     express.json({ limit: BODY_LIMIT_BYTES }),
+    resumeRequestRecord,
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const context = await buildContext(options.db, options.tokens, credentialsOf(req.headers), req.ip);
@@ -151,17 +166,24 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   app.use(notFound);
   app.use(httpErrorHandler());
 
+  let metricsServer: Awaited<ReturnType<typeof listenForMetrics>> = null;
   return {
     httpServer,
-    listen: (port) =>
-      new Promise((resolve, reject) => {
+    async listen(port) {
+      const bound = await new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, () => {
           const address = httpServer.address();
           resolve(typeof address === 'object' && address ? address.port : port);
         });
-      }),
+      });
+      metricsServer = await listenForMetrics(metrics);
+      return bound;
+    },
+    metricsPort: () => metricsServer?.port ?? null,
     async stop() {
+      unregisterMetrics();
+      await metricsServer?.close();
       stopPruning();
       stopCompaction();
       stopFineCompaction();

@@ -1,4 +1,5 @@
 import busboy from 'busboy';
+import { logger } from '../observability/logger';
 import type { Express, Request, RequestHandler, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { TokenIssuer } from '../auth/tokens';
@@ -57,8 +58,7 @@ function answerFailure(res: Response, e: unknown): void {
     const { code } = (e as Error & { extensions: { code: string } }).extensions;
     return sendError(res, 503, 'The database is busy or unavailable: retry in a moment.', { code, retryable: true });
   }
-  // eslint-disable-next-line no-console
-  console.error('internal error:', e);
+  logger().error({ err: e }, 'internal error');
   sendError(res, 500, 'Internal server error', { code: 'INTERNAL_SERVER_ERROR' });
 }
 

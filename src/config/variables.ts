@@ -79,7 +79,8 @@ function httpUrl(meta: VariableMeta) {
   const schema = z.string().optional().transform((raw, ctx) => {
     if (unset(raw)) return undefined;
     if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) {
-      ctx.addIssue({ code: 'custom', message: `must be an http or https URL, got "${clip(raw)}"` });
+      // Not quoted back: a collector's address may carry credentials.
+      ctx.addIssue({ code: 'custom', message: 'must be an http:// or https:// URL (e.g. http://127.0.0.1:4318)' });
       return z.NEVER;
     }
     return raw;

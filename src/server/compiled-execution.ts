@@ -1,4 +1,5 @@
 import type { ApolloServerOptions } from '@apollo/server';
+import { traceCompiledOperation } from '../observability/tracing';
 import { DocumentNode, execute, ExecutionResult, getVariableValues, GraphQLError, GraphQLSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
@@ -66,7 +67,7 @@ export function compiledExecution(schema: GraphQLSchema, settings: CompileSettin
     if (!query) return execute({ schema, document, operationName, contextValue: context, variableValues: variables }) as Promise<ExecutionResult>;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
     if (coerced.errors) return { errors: coerced.errors };
-    const result = await query.query(undefined, context, coerced.coerced);
+    const result = await traceCompiledOperation(operation, () => query.query(undefined, context, coerced.coerced));
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
   };
 

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { logger } from '../observability/logger';
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { GraphQLFormattedError } from 'graphql';
@@ -89,8 +90,7 @@ export function httpErrorHandler(): ErrorRequestHandler {
     if (known) return sendError(res, known[0], known[1]);
     const status = Number(err?.status ?? err?.statusCode);
     if (status >= 400 && status < 500) return sendError(res, status, http.STATUS_CODES[status] ?? 'Bad Request');
-    // eslint-disable-next-line no-console
-    console.error('internal error:', err);
+      logger().error({ err: err }, 'internal error');
     sendError(res, 500, 'Internal server error');
   };
 }

@@ -314,5 +314,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions) {
       },
     } as ApolloServerPlugin<RequestContext>,
     connectionCount: () => connections.size,
+    /** Subscriptions running on every connection (the metrics). */
+    subscriptionCount: () => [...connections.values()].reduce((n, c) => n + c.contexts.size, 0),
   };
 }

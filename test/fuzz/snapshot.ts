@@ -12,7 +12,7 @@ import type { DataSource } from 'typeorm';
  */
 // user_count_delta is derived from app_user by triggers (which the snapshot covers), and the server's compaction
 // rewrites it at any moment without changing a count (src/users/user-counts.repository.ts).
-const NOT_DOMAIN_TABLES = new Set(['migrations', 'typeorm_metadata', 'login_attempt', 'login_throttle', 'user_count_delta']);
+const NOT_DOMAIN_TABLES = new Set(['migrations', 'typeorm_metadata', 'login_attempt', 'login_throttle', 'user_count_delta', 'job_lease']);
 const VOLATILE_COLUMNS: Record<string, string[]> = { api_key: ['last_used_at'] };
 
 export type Snapshot = Record<string, string>;

@@ -1,0 +1,34 @@
+import { Environment, ENV_SCHEMA, metaOf, VariableName } from './variables';
+import { parseEnvironment, resolvedEnvironment } from './config';
+
+/**
+ * `npm start -- --print-config`: every variable with the value Carrel would run with and where it came from. A
+ * secret shows only whether it is set and its length; DATABASE_URL shows without its password.
+ */
+export function printableConfig(env: NodeJS.ProcessEnv): { lines: string[]; problems: string[] } {
+  const { values, problems } = parseEnvironment(env);
+  const effective = resolvedEnvironment(values);
+  const names = Object.keys(ENV_SCHEMA.shape) as VariableName[];
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = names.map((name) => {
+    const source = env[name] === undefined || env[name] === '' ? 'default' : 'set';
+    return `${name.padEnd(width)}  ${shown(name, effective)}  (${source})`;
+  });
+  return { lines, problems };
+}
+
+function shown(name: VariableName, effective: Environment): string {
+  const value = effective[name];
+  if (value === undefined) return '(unset)';
+  if (name === 'DATABASE_URL' || name === 'OTEL_EXPORTER_OTLP_ENDPOINT') return withoutPassword(String(value));
+  if (metaOf(ENV_SCHEMA.shape[name]).secret) return `(secret, ${Buffer.byteLength(String(value))} bytes)`;
+  return String(value);
+}
+
+function withoutPassword(url: string): string {
+  if (!URL.canParse(url)) return '(set, not a URL)';
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+  return parsed.toString();
+}
