@@ -30,6 +30,8 @@ export interface LoginGuard {
   settle(ticket: Ticket, outcome: 'failed' | 'succeeded' | 'cancelled'): Promise<boolean>;
   /** Lifts every lockout and wait of a user: its account key, each identifier's key and its password changes. */
   unlock(userId: string, identifiers: readonly string[]): Promise<void>;
+  /** What holds the user back now, on the keys `unlock` clears: locked, waiting after failures, or null when nothing. */
+  holdOf(userId: string, identifiers: readonly string[]): Promise<Hold['kind'] | null>;
 }
 
 export interface Ticket {
@@ -69,6 +71,13 @@ export function createLoginGuard(db: DataSource, limits: LoginLimits): LoginGuar
   const passwordChanges = createThrottle(db, 'password-change', {
     ...common, free: limits.freeFailures, maxFailures: limits.maxFailures, windowSeconds: limits.failureWindowSeconds,
   });
+
+  /** Every key that holds a user back: its account, each of its identifiers (attempts that named it) and its password changes. */
+  const userKeys = (userId: string, identifiers: readonly string[]) => [
+    { throttle: accounts, key: accountKey(userId, '') },
+    ...identifiers.map((i) => ({ throttle: accounts, key: accountKey(null, i) })),
+    { throttle: passwordChanges, key: userId },
+  ];
 
   /** Counts the attempt on each key; refuses (uncounting them) when parallel attempts already used up the account's failures. */
   async function reserve(keys: { throttle: Throttle; key: string; locks: boolean }[]): Promise<Admission> {
@@ -111,11 +120,11 @@ export function createLoginGuard(db: DataSource, limits: LoginLimits): LoginGuar
       return locked.some(Boolean);
     },
     async unlock(userId, identifiers) {
-      await Promise.all([
-        accounts.clear(accountKey(userId, '')),
-        ...identifiers.map((i) => accounts.clear(accountKey(null, i))),
-        passwordChanges.clear(userId),
-      ]);
+      await Promise.all(userKeys(userId, identifiers).map(({ throttle, key }) => throttle.clear(key)));
+    },
+    async holdOf(userId, identifiers) {
+      const holds = await Promise.all(userKeys(userId, identifiers).map(({ throttle, key }) => throttle.hold(key)));
+      return holds.some((h) => h?.kind === 'locked') ? 'locked' : holds.some((h) => h?.kind === 'waiting') ? 'waiting' : null;
     },
   };
 }
@@ -126,7 +135,8 @@ const guards = new WeakMap<DataSource, LoginGuard>();
 export function loginGuard(db: DataSource): LoginGuard {
   let guard = guards.get(db);
   if (!guard) {
-    guard = createLoginGuard(db, loadConfig().login);
+    // 'tool': the command line unlocks users too, and the server's own settings were checked when it started.
+    guard = createLoginGuard(db, loadConfig(process.env, 'tool').login);
     guards.set(db, guard);
   }
   return guard;

@@ -24,7 +24,8 @@ let gate: HashGate | undefined;
 /** Every argon2 call of the process goes through one gate (hash-gate.ts), sized by CARREL_HASH_CONCURRENCY and CARREL_HASH_QUEUE. */
 function argon2Gate(): HashGate {
   if (!gate) {
-    const config = loadConfig();
+    // 'tool': command-line jobs hash too (create-admin), and the server's own settings were checked when it started.
+    const config = loadConfig(process.env, 'tool');
     gate = createHashGate(config.hashConcurrency, config.hashQueue);
   }
   return gate;

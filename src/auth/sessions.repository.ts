@@ -32,6 +32,17 @@ export async function endSessions(tx: EntityManager, userId: string): Promise<nu
   return sessionsEpoch(row?.sessionsValidAfter ?? null);
 }
 
+/**
+ * Ends the sessions of every user who can hold one, in every institution (`npm run carrel -- rotate-token-secret`); returns
+ * how many. Only a password check signs a token (login, changePassword) and removing a password ends the sessions
+ * already, so users without a password hold no token still accepted.
+ */
+export async function endEverySession(tx: EntityManager): Promise<number> {
+  // An UPDATE answers [rows, row count]: the count, without sending every id back.
+  const [, count] = (await tx.query(`UPDATE app_user SET sessions_valid_after = ${NEXT_VALUE} WHERE password_hash IS NOT NULL AND purged_at IS NULL`)) as [unknown[], number];
+  return count;
+}
+
 /** Ends the user's sessions when, after a change of its roles, it holds no staff role in force any more. */
 export async function endSessionsWithoutStaffRole(tx: EntityManager, userId: string): Promise<void> {
   await tx.query(

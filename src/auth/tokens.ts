@@ -65,6 +65,12 @@ export function createTokenIssuer(secret: string, ttlSeconds: number): TokenIssu
   };
 }
 
+/** The development token secret's file in the data folder. */
+export const TOKEN_SECRET_FILE = 'token-secret';
+
+/** A new random secret: 32 bytes (MIN_TOKEN_SECRET_BYTES), as base64url text. */
+export const generateTokenSecret = (): string => crypto.randomBytes(32).toString('base64url');
+
 /**
  * CARREL_TOKEN_SECRET, or in development a random secret kept in the data folder so tokens survive restarts.
  * Production has no such fallback: instances behind one load balancer would each keep their own file and reject
@@ -73,10 +79,10 @@ export function createTokenIssuer(secret: string, ttlSeconds: number): TokenIssu
 export function resolveTokenSecret(configured: string | undefined, dataDir: string, production: boolean): string {
   if (configured) return configured;
   if (production) throw new Error('CARREL_TOKEN_SECRET is required in production');
-  const file = path.join(dataDir, 'token-secret');
+  const file = path.join(dataDir, TOKEN_SECRET_FILE);
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
   fs.mkdirSync(dataDir, { recursive: true });
-  const secret = crypto.randomBytes(32).toString('base64url');
+  const secret = generateTokenSecret();
   fs.writeFileSync(file, secret, { mode: 0o600 });
   return secret;
 }

@@ -10,8 +10,9 @@ import { MAX_GRACE_DAYS, PurgeJobReport, runPurgeJob } from './purge-job';
  * `npm run purge -- [--dry-run] [--grace-days N] [--api-key KEY]`: the purge
  * job (R10.4) from the command line, acting as an API key exactly as
  * `runPurgeJob` over GraphQL does (same policy, attribution `api-key:<name>`).
+ * `npm run carrel -- purge` runs the same; `invocation` is how it was started.
  */
-const USAGE = `usage: npm run purge -- [--dry-run] [--grace-days N] [--api-key KEY]
+export const purgeUsage = (invocation: string) => `usage: ${invocation} [--dry-run] [--grace-days N] [--api-key KEY]
   --dry-run         report who would be purged and skipped; purge nothing
   --grace-days N    days after the purge date before a user is due, 0 to ${MAX_GRACE_DAYS} (default 0):
                     due means purge date + N is before today
@@ -74,7 +75,7 @@ export function summary(report: PurgeJobReport, seconds: number): string[] {
   return lines;
 }
 
-async function purge(args: PurgeArgs): Promise<number> {
+export async function purge(args: PurgeArgs): Promise<number> {
   const config = loadConfig(process.env, 'tool');
   const log = (line: string) => console.log(line);
   let db: Database | undefined;
@@ -101,4 +102,4 @@ async function purge(args: PurgeArgs): Promise<number> {
   }
 }
 
-if (require.main === module) runCli('purge', USAGE, parseArgs, purge);
+if (require.main === module) runCli('purge', purgeUsage('npm run purge --'), parseArgs, purge);
