@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import type { RequestContext } from '../context';
 import { loginGuard } from './login-guard';
+import { lockouts, loginFailures } from '../observability/metrics';
 import { verifyLoginPassword } from './password';
 
 /** Records the attempt (login_attempt): whether it succeeded and why not. */
@@ -38,6 +39,7 @@ export async function attemptPassword(
   const guard = loginGuard(ctx.db);
   const admission = await guard.admitLogin(attempt.account, ctx.clientAddress);
   if ('refusal' in admission) {
+    loginFailures.inc({ reason: admission.refusal.reason.startsWith('locked') ? 'locked' : 'throttled' });
     await attempt.record(false, admission.refusal.reason);
     throw attempt.refusal ? attempt.refusal(admission.refusal) : admission.refusal.error;
   }
@@ -55,6 +57,8 @@ export async function attemptPassword(
     passwordOk,
     async fail(reason) {
       const locked = await guard.settle(ticket, 'failed');
+      loginFailures.inc({ reason: 'credentials' });
+      if (locked) lockouts.inc();
       await attempt.record(false, locked ? `${reason}; locked after ${guard.limits.maxFailures} consecutive failures` : reason);
     },
     async succeed() {

@@ -1,4 +1,5 @@
 import { badInput, unauthenticated } from '../common/errors';
+import { lockouts } from '../observability/metrics';
 import type { RequestContext } from '../context';
 import { inTransaction } from '../db/transaction';
 import { appendEvents } from '../events/outbox.repository';
@@ -47,6 +48,6 @@ export async function changePassword(ctx: RequestContext, currentPassword: strin
     const user = await ctx.loaders.userById.load(operator.id);
     return { ...issued, user: user!, passwordChangeRequired: false };
   } finally {
-    await guard.settle(admission.ticket, outcome);
+    if (await guard.settle(admission.ticket, outcome)) lockouts.inc();
   }
 }

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { outboxLag } from '../observability/metrics';
 import type { DataSource } from 'typeorm';
 import { openOwnConnection, statementsOn } from '../db/own-connection';
 import { EventPosition, ORIGIN } from './event-position';
@@ -76,6 +77,7 @@ export function createEventHub(db: DataSource, settings: HubSettings = DEFAULT_H
   let started = false;
 
   const publish = (rows: EventRow[]) => {
+    outboxLag.observe(Math.max(0, Date.now() - rows[0].createdAt.getTime()) / 1000);
     // Made once per instance, shared by every subscriber's queue.
     const batch = { seq: ++seq, views: rows.map(viewOf) };
     for (const l of listeners) {

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { eventsDelivered } from '../observability/metrics';
 import { EventAudience, mayReceive } from '../policy/event-audience';
 import type { EventBatch, EventHub } from './event-hub';
 import { comparePositions, EventPosition } from './event-position';
@@ -165,7 +166,7 @@ export function openEventStream(options: StreamOptions): AsyncIterableIterator<S
 
   async function next(): Promise<IteratorResult<StreamItem>> {
     if (!live) await replay();
-    if (replayed.length > 0) return { value: replayed.shift()!, done: false };
+    if (replayed.length > 0) return delivered(replayed.shift()!);
     for (;;) {
       if (ended) return done();
       if (queue.length === 0 && deferred.length > 0) {
@@ -185,8 +186,13 @@ export function openEventStream(options: StreamOptions): AsyncIterableIterator<S
       if (last && comparePositions(position, last) <= 0) continue;
       last = position;
       for (let wait = nextTurn(); wait; wait = nextTurn()) await wait;
-      return { value: { view, seq: read.seq, siblings: read.views }, done: false };
+      return delivered({ view, seq: read.seq, siblings: read.views });
     }
+  }
+
+  function delivered(item: StreamItem): IteratorResult<StreamItem> {
+    eventsDelivered.inc({ transport: 'subscription' });
+    return { value: item, done: false };
   }
 
   return {

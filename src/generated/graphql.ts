@@ -1608,7 +1608,9 @@ export type Mutation = {
    * skipping protected accounts, users that cannot be purged (R10.2) and users holding roles you could not grant, each
    * reported with every reason. Committed in batches of about 500 users, each its own transaction: an interrupted run
    * leaves whole batches purged and the rest due for the next run, and two runs at once never purge a user twice. A
-   * dry run selects and judges the same users and writes nothing. Needs User Manager or User Administrator scoped to the
+   * second real run for the institution while one is running (from any instance, the command line or this mutation)
+   * is refused with CONFLICT; a run whose server stopped frees the job within a minute. A dry run selects and judges
+   * the same users, writes nothing and is never refused for this. Needs User Manager or User Administrator scoped to the
    * institution.
    */
   runPurgeJob: PurgeJobReport;

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { eventsDelivered } from '../observability/metrics';
 import os from 'node:os';
 import type { GraphQLSchema } from 'graphql';
 import type { Client } from 'pg';
@@ -156,6 +157,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): () => Promise
         const ctx = contextOf(db, options.tokens, operator);
         for (const row of page.rows) {
           if (!(await deliverOne(target, row, ctx))) return delivered;
+          eventsDelivered.inc({ transport: 'webhook' });
           delivered = true;
         }
         if (page.rows.length < PAGE) return delivered;
