@@ -81,7 +81,8 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
   const httpServer = http.createServer(app);
   answerClientErrorsWithJson(httpServer);
   // First: every request gets its id, its log line and its metrics (src/observability/request-log.ts).
-  app.use(requestLog());
+  const observe = config.logging.requests;
+  if (observe) app.use(requestLog());
   // Depth, aliases, directives, tokens and cost: refused before execution (src/server/query-limits.ts).
   const limits = createQueryLimits({ production: options.production, budget: options.budget ? createRequestBudget(options.budget) : null });
   const schema = buildSchema();
@@ -136,7 +137,7 @@ export async function createServer(options: ServerOptions): Promise<CarrelServer
       retryableErrorsPlugin(),
       responseStatusPlugin(),
       // The request's log line: operation, operator, error codes (src/observability/operation-observer.ts).
-      operationObserverPlugin(),
+      ...(observe ? [operationObserverPlugin()] : []),
     ],
   });
   await apollo.start();

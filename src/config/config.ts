@@ -36,7 +36,7 @@ export interface Config {
   /** Files attached to users (src/attachments/). */
   attachments: AttachmentSettings;
   /** The log (src/observability/logger.ts). */
-  logging: { level: (typeof LOG_LEVELS)[number]; format: 'json' | 'pretty'; sql: boolean };
+  logging: { level: (typeof LOG_LEVELS)[number]; format: 'json' | 'pretty'; sql: boolean; requests: boolean };
   /** `/metrics` (src/observability/metrics-route.ts): served only with a token, or on a port of its own. */
   metrics: { token: string | undefined; port: number; host: string };
   /** OpenTelemetry (src/observability/tracing.ts): on when an endpoint is set. */
@@ -222,7 +222,7 @@ export function loadConfig(env = process.env, use: 'server' | 'tool' = 'server')
       concurrency: e.CARREL_WEBHOOK_CONCURRENCY,
     },
     attachments: { maxBytes: e.CARREL_ATTACHMENT_MAX_BYTES, maxPerUser: e.CARREL_ATTACHMENT_MAX_PER_USER },
-    logging: { level: e.CARREL_LOG_LEVEL!, format: e.CARREL_LOG_FORMAT!, sql: e.CARREL_LOG_SQL },
+    logging: { level: e.CARREL_LOG_LEVEL!, format: e.CARREL_LOG_FORMAT!, sql: e.CARREL_LOG_SQL, requests: e.CARREL_OBSERVE_REQUESTS },
     metrics: { token: e.CARREL_METRICS_TOKEN, port: e.CARREL_METRICS_PORT, host: e.CARREL_METRICS_HOST! },
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME! },
   };

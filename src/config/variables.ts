@@ -164,6 +164,7 @@ export const ENV_SCHEMA = z.object({
   CARREL_LOG_LEVEL: oneOf(LOG_LEVELS, { group: OPS, default: '`info`', description: 'the least severe log lines written' }),
   CARREL_LOG_FORMAT: oneOf(['json', 'pretty'] as const, { group: OPS, default: '`json` in production, `pretty` in development', description: 'JSON lines, or readable lines for a terminal' }),
   CARREL_LOG_SQL: bool(false, { group: OPS, default: 'false', description: 'log the text of every SQL statement at level debug (never its parameters); with `CARREL_LOG_LEVEL=debug`' }),
+  CARREL_OBSERVE_REQUESTS: bool(true, { group: OPS, default: 'true', description: 'the per-request log line and request metrics; `false` only to measure what they cost (`npm run bench:observability`)' }),
   CARREL_METRICS_TOKEN: text({ group: OPS, default: 'unset', secret: true, description: 'bearer token that `/metrics` requires; unset (and no metrics port), `/metrics` is not served' }),
   CARREL_METRICS_PORT: int(0, { group: OPS, description: 'serve `/metrics` on this port instead, without a token unless one is set; 0: on the main port only' }, { max: 65535 }),
   CARREL_METRICS_HOST: text({ group: OPS, default: '`127.0.0.1`', description: 'address the metrics port listens on (`0.0.0.0` in a container)' }),

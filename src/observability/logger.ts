@@ -23,7 +23,7 @@ export function logger(): Logger {
 }
 
 /** Replaces the process's logger; `destination` is for tests that read what it writes. */
-export function configureLogger(settings: Config['logging'], destination: NodeJS.WritableStream = process.stdout): Logger {
+export function configureLogger(settings: Pick<Config['logging'], 'level' | 'format'>, destination: NodeJS.WritableStream = process.stdout): Logger {
   const stream = settings.format === 'pretty'
     ? pretty({ destination, sync: true, colorize: false, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component', singleLine: true })
     : destination;

@@ -8,7 +8,7 @@ export function captureLog(level: 'debug' | 'info' | 'warn' | 'error' = 'info'):
   let text = '';
   stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   const previous = replaceLogger(pino({ level: 'silent' }));
-  configureLogger({ level, format: 'json', sql: false }, stream);
+  configureLogger({ level, format: 'json' }, stream);
   return {
     entries: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line)),
     restore: () => void replaceLogger(previous),
