@@ -109,7 +109,7 @@ export const ENV_SCHEMA = z.object({
     group: SERVER, default: 'unset',
     description: "the reverse proxies in front whose `X-Forwarded-For` names the client (`true`, a hop count, or addresses/subnets such as `loopback, 10.0.0.0/8`, as express's `trust proxy`); unset, the client is the TCP peer",
   }),
-  CARREL_DATA_DIR: text({ group: SERVER, default: '.carrel', description: 'folder of the embedded server\'s data, the development token secret and the demo password file' }),
+  CARREL_DATA_DIR: text({ group: SERVER, default: '`.carrel`', description: 'folder of the embedded server\'s data, the development token secret and the demo password file' }),
   CARREL_SEED_DEMO: bool(undefined, { group: SERVER, default: '`true` in development, `false` in production', description: 'demo data on an empty database' }),
   CARREL_ADMIN_PASSWORD: text({ group: SERVER, default: 'generated', secret: true, description: 'password of the demo operators when the demo is seeded, and of `npm run carrel -- create-admin` when not typed in' }),
   CARREL_API_KEY: text({ group: SERVER, default: 'unset', secret: true, description: 'the API key the command-line jobs (`npm run purge`, `sis:load`, `bursar:export`) act as' }),
