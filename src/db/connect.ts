@@ -31,8 +31,11 @@ export function sessionLimits(config: Config, use: DatabaseUse): SessionLimits {
  * Opens DATABASE_URL, or starts the embedded server when it is unset, and
  * applies pending migrations: start-up and `npm run migrate` share this path.
  * The pool has the session limits of `use`; migrations always run with a job's.
+ * `migrate: false` only opens (`npm run carrel -- migrations` reports without applying).
  */
-export async function openDatabase(config: Config, log: (line: string) => void = console.log, use: DatabaseUse = 'requests'): Promise<Database> {
+export async function openDatabase(
+  config: Config, log: (line: string) => void = console.log, use: DatabaseUse = 'requests', options: { migrate?: boolean } = {},
+): Promise<Database> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log, use === 'job');
   const url = config.databaseUrl ?? embedded!.url;
   const dataSource = createDataSource(url, sessionLimits(config, use));
@@ -43,8 +46,10 @@ export async function openDatabase(config: Config, log: (line: string) => void =
   let hint = embedded ? '' : ': check that PostgreSQL runs there and DATABASE_URL is right, or unset DATABASE_URL to use the embedded server';
   try {
     await dataSource.initialize();
-    [doing, hint] = [`applying migrations to ${description} failed`, ''];
-    await applyMigrations(url, config, log);
+    if (options.migrate !== false) {
+      [doing, hint] = [`applying migrations to ${description} failed`, ''];
+      await applyMigrations(url, config, log);
+    }
   } catch (e) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();

@@ -1,9 +1,8 @@
 import { MigrationExecutor } from 'typeorm';
 import { loadConfig } from '../../config';
-import type { Database } from '../../db/connect';
 import { cliCommand } from '../cli-command';
 import { parseOptions } from '../options';
-import { openUnmigratedDatabase } from '../unmigrated-database';
+import { Database, openDatabase } from '../../db/connect';
 
 const USAGE = `usage: npm run carrel -- migrations
 Lists the migrations applied to the database and those pending, without applying any.
@@ -22,7 +21,7 @@ async function checkMigrations(): Promise<number> {
   const log = (line: string) => console.log(line);
   let db: Database | undefined;
   try {
-    db = await openUnmigratedDatabase(config, log);
+    db = await openDatabase(config, log, 'job', { migrate: false });
     log(`database: ${db.description}`);
     const executor = new MigrationExecutor(db.dataSource);
     // Both read only: no migrations table yet means none applied (TypeORM creates it when it first applies one).
