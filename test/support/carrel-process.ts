@@ -66,6 +66,8 @@ export function startCarrel(command: string[], env: NodeJS.ProcessEnv): CarrelPr
           }
         };
         child.stdout!.on('data', onData);
+        // The line may have come before this call (a test that waits for several processes one after another).
+        onData();
         void exited.then(({ code, signal }) => {
           clearTimeout(timer);
           reject(new Error(`Carrel exited (code ${code}, signal ${signal}) before the server was ready; output:\n${output}`));
