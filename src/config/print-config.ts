@@ -1,12 +1,12 @@
 import { Environment, ENV_SCHEMA, metaOf, VariableName } from './variables';
-import { parseEnvironment, resolvedEnvironment } from './config';
+import { ConfigError, loadConfig, parseEnvironment, resolvedEnvironment } from './config';
 
 /**
  * `npm start -- --print-config`: every variable with the value Carrel would run with and where it came from. A
  * secret shows only whether it is set and its length; DATABASE_URL shows without its password.
  */
 export function printableConfig(env: NodeJS.ProcessEnv): { lines: string[]; problems: string[] } {
-  const { values, problems } = parseEnvironment(env);
+  const { values } = parseEnvironment(env);
   const effective = resolvedEnvironment(values);
   const names = Object.keys(ENV_SCHEMA.shape) as VariableName[];
   const width = Math.max(...names.map((n) => n.length));
@@ -14,7 +14,18 @@ export function printableConfig(env: NodeJS.ProcessEnv): { lines: string[]; prob
     const source = env[name] === undefined || env[name] === '' ? 'default' : 'set';
     return `${name.padEnd(width)}  ${shown(name, effective)}  (${source})`;
   });
-  return { lines, problems };
+  return { lines, problems: startProblems(env) };
+}
+
+/** What the start would refuse: the schema's problems and loadConfig's checks across variables and for production. */
+function startProblems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
 }
 
 function shown(name: VariableName, effective: Environment): string {
