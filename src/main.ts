@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { createTokenIssuer, resolveTokenSecret } from './auth/tokens';
-import { Config, loadConfig, printableConfig } from './config';
+import { Config, loadConfig, printableConfig, unknownVariables } from './config';
 import { Database, openDatabase } from './db/connect';
 import { ADMIN_PASSWORD_FILE } from './seed/admin-password';
 import { DEMO_OPERATORS, seedDemoIfEmpty } from './seed/demo-data';
@@ -27,6 +27,8 @@ async function main(): Promise<void> {
   configureLogger(config.logging);
   logSqlText(config.logging.sql);
   log(`starting Carrel ${CARREL_VERSION} (Node ${process.version}, pid ${process.pid}, ${config.production ? 'production' : 'development'})`);
+  const unknown = unknownVariables(process.env);
+  if (unknown.length > 0) logger().warn({ variables: unknown }, `unknown variables ignored (misspelt?): ${unknown.join(', ')}`);
   // Before the database: a production start without a shared secret is refused before anything runs.
   const tokens = createTokenIssuer(resolveTokenSecret(config.tokenSecret, config.dataDir, config.production), config.tokenTtlSeconds);
   const database = await openDatabase(config, lineLog('database'));

@@ -122,19 +122,32 @@ function productionProblems(config: Config): string[] {
   return [];
 }
 
-/** The environment parsed by the schema (src/config/variables.ts), every problem listed as "NAME what is wrong". */
-export function parseEnvironment(env: NodeJS.ProcessEnv): { values: Environment; problems: string[] } {
-  const result = ENV_SCHEMA.safeParse(env);
-  if (result.success) return { values: result.data, problems: [] };
-  const problems = result.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
-  // Each variable is parsed on its own: the valid ones still give values, so the cross checks below add their problems too.
+/**
+ * The environment parsed by the schema (src/config/variables.ts), every problem listed as "NAME what is wrong". Each
+ * variable is parsed on its own, so the valid ones still give values (and the checks across variables their
+ * problems); an invalid one is named in `invalid` and takes its default meanwhile.
+ */
+export function parseEnvironment(env: NodeJS.ProcessEnv): { values: Environment; problems: string[]; invalid: Set<string> } {
+  const problems: string[] = [];
+  const invalid = new Set<string>();
   const values = Object.fromEntries(
     Object.entries(ENV_SCHEMA.shape).map(([name, schema]) => {
       const one = (schema as z.ZodType).safeParse(env[name]);
-      return [name, one.success ? one.data : (schema as z.ZodType).safeParse(undefined).data];
+      if (one.success) return [name, one.data];
+      invalid.add(name);
+      problems.push(...one.error.issues.map((issue) => `${name} ${issue.message}`));
+      return [name, (schema as z.ZodType).safeParse(undefined).data];
     }),
   ) as Environment;
-  return { values, problems };
+  return { values, problems, invalid };
+}
+
+/**
+ * CARREL_* variables the schema does not declare: a misspelt one (CARREL_LOG_LEVLE) would otherwise change nothing
+ * without a word. CARREL_TEST_* belong to the tests.
+ */
+export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env).filter((name) => name.startsWith('CARREL_') && !name.startsWith('CARREL_TEST_') && !Object.hasOwn(ENV_SCHEMA.shape, name)).sort();
 }
 
 /** The defaults that depend on production mode, resolved: what --print-config shows and loadConfig uses. */

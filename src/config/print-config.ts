@@ -1,20 +1,21 @@
 import { Environment, ENV_SCHEMA, metaOf, VariableName } from './variables';
-import { ConfigError, loadConfig, parseEnvironment, resolvedEnvironment } from './config';
+import { ConfigError, loadConfig, parseEnvironment, resolvedEnvironment, unknownVariables } from './config';
 
 /**
  * `npm start -- --print-config`: every variable with the value Carrel would run with and where it came from. A
  * secret shows only whether it is set and its length; DATABASE_URL shows without its password.
  */
 export function printableConfig(env: NodeJS.ProcessEnv): { lines: string[]; problems: string[] } {
-  const { values } = parseEnvironment(env);
+  const { values, invalid } = parseEnvironment(env);
   const effective = resolvedEnvironment(values);
   const names = Object.keys(ENV_SCHEMA.shape) as VariableName[];
   const width = Math.max(...names.map((n) => n.length));
+  const unknown = unknownVariables(env).map((name) => `${name.padEnd(width)}  (unknown: ignored; misspelt?)`);
   const lines = names.map((name) => {
     const source = env[name] === undefined || env[name] === '' ? 'default' : 'set';
-    return `${name.padEnd(width)}  ${shown(name, effective)}  (${source})`;
+    return `${name.padEnd(width)}  ${invalid.has(name) ? '(invalid)' : shown(name, effective)}  (${source})`;
   });
-  return { lines, problems: startProblems(env) };
+  return { lines: [...lines, ...unknown], problems: startProblems(env) };
 }
 
 /** What the start would refuse: the schema's problems and loadConfig's checks across variables and for production. */
@@ -33,13 +34,17 @@ function shown(name: VariableName, effective: Environment): string {
   if (value === undefined) return '(unset)';
   if (name === 'DATABASE_URL' || name === 'OTEL_EXPORTER_OTLP_ENDPOINT') return withoutPassword(String(value));
   if (metaOf(ENV_SCHEMA.shape[name]).secret) return `(secret, ${Buffer.byteLength(String(value))} bytes)`;
-  return String(value);
+  // The operator's own environment, but one line per variable all the same.
+  return JSON.stringify(String(value)).slice(1, -1);
 }
+
+/** Query values may be credentials too (`?password=`, a collector's `?api_key=`): only sslmode is shown. */
+const SHOWN_PARAMETERS = new Set(['sslmode']);
 
 function withoutPassword(url: string): string {
   if (!URL.canParse(url)) return '(set, not a URL)';
   const parsed = new URL(url);
   if (parsed.password) parsed.password = '***';
-  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+  for (const key of [...parsed.searchParams.keys()]) if (!SHOWN_PARAMETERS.has(key)) parsed.searchParams.set(key, '***');
   return parsed.toString();
 }

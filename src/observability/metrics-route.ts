@@ -17,7 +17,7 @@ function scrape(token: string | undefined): RequestHandler {
   const expected = token === undefined ? null : digest(token);
   return async (req, res) => {
     if (expected !== null) {
-      const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
       if (given === undefined || !timingSafeEqual(digest(given), expected)) {
         res.status(401).set('www-authenticate', 'Bearer').json({ errors: [{ message: 'The metrics token is missing or wrong.', extensions: { code: 'UNAUTHENTICATED' } }] });
         return;

@@ -42,6 +42,7 @@ function endOf(record: RequestRecord, req: Request, res: Response): void {
     ...(res.writableFinished ? {} : { aborted: true }),
   };
   const message = `${record.method} ${route}${record.operationName ? ` ${record.operationName}` : ''} ${status} ${line.result} ${line.durationMs} ms`;
-  const level = status >= 500 ? 'error' : QUIET_ROUTES.has(route) ? 'debug' : 'info';
+  // A probe of an instance that is not ready comes every few seconds: a warning each time, not an error.
+  const level = QUIET_ROUTES.has(route) ? (status >= 500 ? 'warn' : 'debug') : status >= 500 ? 'error' : 'info';
   logger()[level](line, message);
 }

@@ -57,6 +57,29 @@ test('15.4 DATABASE_URL and the OTLP endpoint are shown without their password, 
   expect(lineOf(keywords, 'DATABASE_URL')).toMatch(/ \(set, not a URL\)  \(set\)$/);
 });
 
+test('15.4 every query value of a URL is masked but sslmode: a collector key in the query string is a credential too', () => {
+  const { lines } = printableConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example/v1?api_key=collector-key-Qr7&sslmode=require' });
+  expect(lineOf(lines, 'OTEL_EXPORTER_OTLP_ENDPOINT')).toMatch(/ https:\/\/otel\.example\/v1\?api_key=\*\*\*&sslmode=require  \(set\)$/);
+});
+
+test('15.4 a variable the start refuses is shown as (invalid), not as the default it would fall back to', () => {
+  const { lines, problems } = printableConfig({ PORT: 'http' });
+  expect(lineOf(lines, 'PORT')).toMatch(/^PORT +\(invalid\)  \(set\)$/);
+  expect(problems).toEqual(['PORT must be a non-negative integer, got "http"']);
+});
+
+test('15.4 an unknown CARREL_ variable (a misspelt one) is listed as ignored; CARREL_TEST_ variables are the tests\' own', () => {
+  const { lines, problems } = printableConfig({ CARREL_LOG_LEVLE: 'debug', CARREL_TEST_ANYTHING: 'x' });
+  expect(lines.filter((line) => line.includes('unknown'))).toEqual([expect.stringMatching(/^CARREL_LOG_LEVLE +\(unknown: ignored; misspelt\?\)$/)]);
+  expect(problems).toEqual([]);
+});
+
+test('15.4 a value with a line break stays on its own line', () => {
+  const { lines } = printableConfig({ CARREL_METRICS_HOST: '127.0.0.1\nFAKE_LINE 1' });
+  expect(lines).toHaveLength(NAMES.length);
+  expect(lineOf(lines, 'CARREL_METRICS_HOST')).toContain('127.0.0.1\\nFAKE_LINE 1');
+});
+
 test('15.4 printableConfig reports every problem the start would refuse, the checks across variables and for production too', () => {
   const { problems } = printableConfig({ NODE_ENV: 'production', PORT: 'http', CARREL_METRICS_TOKEN: 'short', CARREL_WEBHOOK_RETRY_BASE_MS: '100', CARREL_WEBHOOK_RETRY_MAX_MS: '10' });
   expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['CARREL_METRICS_TOKEN', 'CARREL_TOKEN_SECRET', 'CARREL_WEBHOOK_RETRY_MAX_MS', 'PORT']);
