@@ -30,35 +30,72 @@ export function killChildren(): void {
 export const SOURCE_ENTRY = ['-r', './bench/swc-register.js', 'src/main.ts'];
 export const DIST_ENTRY = ['dist/src/main.js'];
 
+export interface ChildOptions {
+  /**
+   * Receives what the child writes (stdout and stderr; what came before readiness at that moment, kept until then for
+   * the error when the child does not start). Without it, the output is read and dropped: a server that logs each
+   * request must never block on a full pipe, and a run's log kept in memory would grow without bound.
+   */
+  onOutput?: (chunk: string) => void;
+  /** Listen on this port and wait for /health/live, instead of reading the port from the start-up lines: for a server whose log level hides them. */
+  port?: number;
+}
+
 /** `pin`: run the server on core 0 alone (the default where the machine has two cores or more), or anywhere. */
-export async function startChild(entry: string[], env: Record<string, string>, nodeFlags: string[] = [], pin = PIN_SERVER): Promise<Child> {
+export async function startChild(entry: string[], env: Record<string, string>, nodeFlags: string[] = [], pin = PIN_SERVER, options: ChildOptions = {}): Promise<Child> {
+  const onOutput = options.onOutput ?? (() => {});
   const nodeArgs = [...nodeFlags, ...entry];
   const [command, args] = pin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', NODE_ENV: 'production', CARREL_DB_POOL_SIZE: '10', ...env };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(options.port ?? 0), NODE_ENV: 'production', CARREL_DB_POOL_SIZE: '10', ...env };
   delete childEnv.CARREL_LOG_SQL;
   // taskset execs node, so the pid is the server's.
   const child = spawn(command, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (output += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (output += c));
+  let ready = false;
+  const take = (c: string) => (ready ? onOutput(c) : (output += c));
+  child.stdout!.setEncoding('utf8').on('data', take);
+  child.stderr!.setEncoding('utf8').on('data', take);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   liveChildren.add(child);
   void exited.then(() => liveChildren.delete(child));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server printed no endpoint within 60 s:\n${output}`)), 60_000);
+    let settled = false;
+    const fail = (why: string) => {
+      settled = true;
+      reject(new Error(`${why}:\n${output}`));
+    };
+    const timer = setTimeout(() => fail('the server was not ready within 60 s'), 60_000);
+    const becameReady = (port: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ready = true;
+      onOutput(output);
+      output = '';
+      resolve(port);
+    };
+    void exited.then(() => {
+      clearTimeout(timer);
+      if (!settled) fail(`the server exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready`);
+    });
+    const given = options.port;
+    if (given !== undefined) {
+      void (async () => {
+        while (!settled) {
+          if (await fetch(`http://127.0.0.1:${given}/health/live`).then((r) => r.ok, () => false)) return becameReady(given);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      return;
+    }
     const onData = () => {
       const match = /ready in \d+ ms[\s\S]*http:\/\/localhost:(\d+)\/graphql/.exec(output);
       if (match) {
-        clearTimeout(timer);
         child.stdout!.off('data', onData);
-        resolve(Number(match[1]));
+        becameReady(Number(match[1]));
       }
     };
     child.stdout!.on('data', onData);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${output}`));
-    });
   });
   return {
     process: child,
