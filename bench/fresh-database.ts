@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
+import { freePort } from '../test/support/free-port';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -60,16 +60,7 @@ export async function freshDatabase(log: (line: string) => void): Promise<FreshD
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** A fresh database for this run, opened and migrated, and how to get rid of it afterwards. */
 export async function openFreshDatabase(log: (line: string) => void): Promise<{ database: Database; dispose: () => Promise<void> }> {

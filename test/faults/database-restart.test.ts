@@ -1,13 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { createDataSource } from '../../ormconfig';
 import { createInstitution, createPerson, PASSWORD } from '../support/fixtures';
 import { CarrelProcess, carrelEnv, MAIN_FROM_SOURCE, startCarrel } from '../support/carrel-process';
+import { freePort } from '../support/free-port';
 
 /**
  * Fault: PostgreSQL restarts while requests are in flight. A private PostgreSQL server (not the suite's shared one)
@@ -25,17 +25,6 @@ let dataDir: string;
 let carrel: CarrelProcess;
 let url: string;
 let token: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   fs.mkdirSync(ROOT, { recursive: true });

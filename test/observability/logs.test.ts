@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { freePort } from '../support/free-port';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../ormconfig';
 import { CarrelProcess, carrelEnv, createEmptyDatabase, MAIN_FROM_SOURCE, startCarrel } from '../support/carrel-process';
@@ -299,16 +300,6 @@ test('15.1 at CARREL_LOG_LEVEL=warn no request line is written', async () => {
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** At warn the start writes nothing to wait for: the process is ready once /health/live answers. */
 async function untilLive(base: string, process: CarrelProcess): Promise<void> {

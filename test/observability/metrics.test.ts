@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { freePort } from '../support/free-port';
 import { Client } from 'pg';
 import { MAX_OPERATION_NAMES, operationLabel } from '../../src/observability/metrics';
 import { CarrelProcess, carrelEnv, MAIN_FROM_SOURCE, startCarrel } from '../support/carrel-process';
@@ -74,16 +75,6 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A GraphQL request to the main process as the User Manager, or without credentials when `bearer` is null. */
 const gql = (query: string, variables: Record<string, unknown> = {}, bearer: string | null = token) =>
