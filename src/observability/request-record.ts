@@ -10,7 +10,6 @@ import type { RequestHandler } from 'express';
 export interface RequestRecord {
   id: string;
   method: string;
-  path: string;
   startedAt: bigint;
   statements: number;
   operationName: string | null;
@@ -45,7 +44,6 @@ export function recordRequests(onEnd: (record: RequestRecord, req: Parameters<Re
     const record: RequestRecord = {
       id: requestIdOf(req.headers['x-request-id']),
       method: req.method,
-      path: req.path,
       startedAt: process.hrtime.bigint(),
       statements: 0,
       operationName: null,
