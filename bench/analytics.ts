@@ -34,6 +34,7 @@
  * Options: --users N (100000, demo users included), --fines M (1000000), --runs N (15), --warmup N (2).
  */
 import 'reflect-metadata';
+import { parseNumericOptions } from './support/options';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -78,23 +79,12 @@ interface Options {
 const USAGE = 'usage: npm run bench:analytics -- [--users N] [--fines M] [--runs N] [--warmup N]';
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { users: 100_000, fines: 1_000_000, runs: 15, warmup: 2 };
-  const flags: Record<string, keyof Options> = { '--users': 'users', '--fines': 'fines', '--runs': 'runs', '--warmup': 'warmup' };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    if (flag === '--help' || flag === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    const key = flags[flag];
-    const value = Number(inline ?? argv[++i]);
-    if (!key || !Number.isInteger(value) || value < (key === 'warmup' || key === 'fines' ? 0 : 1)) {
-      console.error(`bad argument "${argv[i]}"\n${USAGE}`);
-      process.exit(2);
-    }
-    o[key] = value;
-  }
-  return o;
+  return parseNumericOptions(argv, USAGE, { users: 100_000, fines: 1_000_000, runs: 15, warmup: 2 }, {
+    '--users': { key: 'users', min: 1 },
+    '--fines': { key: 'fines', min: 0 },
+    '--runs': { key: 'runs', min: 1 },
+    '--warmup': { key: 'warmup', min: 0 },
+  });
 }
 
 // ---------------------------------------------------------------- queries

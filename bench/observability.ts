@@ -19,6 +19,7 @@
  * Options: --users N (100000), --duration S (10), --warmup S (3), --runs N (3), --connections N (10), --scrape S (5).
  */
 import 'reflect-metadata';
+import { parseNumericOptions } from './support/options';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -54,26 +55,14 @@ interface Options {
 const USAGE = 'usage: npm run bench:observability -- [--users N] [--duration S] [--warmup S] [--runs N] [--connections N] [--scrape S]';
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { users: 100_000, durationS: 10, warmupS: 3, runs: 3, connections: 10, scrapeS: 5 };
-  const flags: Record<string, keyof Options> = {
-    '--users': 'users', '--duration': 'durationS', '--warmup': 'warmupS', '--runs': 'runs', '--connections': 'connections', '--scrape': 'scrapeS',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    if (flag === '--help' || flag === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    const key = flags[flag];
-    const value = Number(inline ?? argv[++i]);
-    const seconds = key === 'durationS' || key === 'warmupS' || key === 'scrapeS';
-    if (!key || !Number.isFinite(value) || value < (key === 'warmupS' ? 0 : seconds ? 0.1 : 1)) {
-      console.error(`bad argument "${argv[i]}"\n${USAGE}`);
-      process.exit(2);
-    }
-    o[key] = seconds ? value : Math.floor(value);
-  }
-  return o;
+  return parseNumericOptions(argv, USAGE, { users: 100_000, durationS: 10, warmupS: 3, runs: 3, connections: 10, scrapeS: 5 }, {
+    '--users': { key: 'users', min: 1 },
+    '--duration': { key: 'durationS', min: 0.1, fractional: true },
+    '--warmup': { key: 'warmupS', min: 0, fractional: true },
+    '--runs': { key: 'runs', min: 1 },
+    '--connections': { key: 'connections', min: 1 },
+    '--scrape': { key: 'scrapeS', min: 0.1, fractional: true },
+  });
 }
 
 // ---------------------------------------------------------------- the two servers
