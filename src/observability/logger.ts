@@ -55,17 +55,38 @@ function common(): pino.LoggerOptions {
 /**
  * What an error contributes to a log line. A TypeORM QueryFailedError carries the statement's parameters (a user's
  * password hash, an address) and pg's `detail` the offending row's values: neither is kept. The statement's text is
- * code, not data, and stays.
+ * code, not data, and stays. The code and statement are looked for through the wrappers (GraphQL's originalError,
+ * TypeORM's driverError, cause): formatError logs the GraphQLError around the driver's error.
+ *
+ * PostgreSQL's data exceptions (SQLSTATE class 22: a value that does not fit its type or column) quote the value in
+ * their message (`invalid input syntax for type uuid: "..."`), and that value came from a client or a row: their
+ * message is withheld, from the stack's first line too; the code says which exception it was.
  */
 export function errorFields(e: unknown): Record<string, unknown> {
   if (!(e instanceof Error)) return { message: String(e) };
-  const err = e as Error & { code?: unknown; query?: unknown; driverError?: { code?: unknown } };
-  const code = err.code ?? err.driverError?.code;
+  const chain = causesOf(e);
+  const code = chain.map((x) => x.code).find((c): c is string => typeof c === 'string');
+  const query = chain.map((x) => x.query).find((q): q is string => typeof q === 'string');
+  const withheld = code !== undefined && /^22[0-9A-Z]{3}$/.test(code);
+  const message = withheld ? `data exception ${code} (its message quotes the value: not logged)` : e.message;
   return {
-    type: err.name,
-    message: err.message,
-    ...(typeof code === 'string' ? { code } : {}),
-    ...(typeof err.query === 'string' ? { query: err.query } : {}),
-    stack: err.stack,
+    type: e.name,
+    message,
+    ...(code !== undefined ? { code } : {}),
+    ...(query !== undefined ? { query } : {}),
+    stack: withheld ? `${e.name}: ${message}${framesOf(e.stack)}` : e.stack,
   };
+}
+
+/** The error and what it wraps, outermost first. */
+function causesOf(e: unknown, depth = 0): Record<string, unknown>[] {
+  if (typeof e !== 'object' || e === null || depth > 4) return [];
+  const x = e as Record<string, unknown>;
+  return [x, ...[x.originalError, x.driverError, x.cause].flatMap((inner) => causesOf(inner, depth + 1))];
+}
+
+/** A stack's "    at ..." lines, without the message before them. */
+function framesOf(stack: string | undefined): string {
+  const at = stack?.indexOf('\n    at ') ?? -1;
+  return at < 0 ? '' : stack!.slice(at);
 }
