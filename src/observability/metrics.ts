@@ -7,8 +7,9 @@ import client from 'prom-client';
  * sources the running servers registered, summed: tests run several servers in one process.
  *
  * Labels are bounded, because every distinct label set is a time series kept for the process's life: routes are
- * express's patterns, results are Carrel's own error codes, and operation names are what clients choose, so they
- * are kept only while there are fewer than MAX_OPERATION_NAMES of them (later ones count as "(other)").
+ * express's patterns, methods those Carrel serves, results are Carrel's own error codes, and operation names are what
+ * clients choose, so they are kept only while there are fewer than MAX_OPERATION_NAMES of them (later ones count as
+ * "(other)").
  */
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry });
@@ -86,13 +87,37 @@ new client.Gauge({
 });
 
 export const MAX_OPERATION_NAMES = 200;
+/**
+ * How many of those names requests without credentials may add. Anyone can send `query Junk1 { __typename }`: without
+ * this share, a client with no account could take every name in a few seconds, and every operation that had not been
+ * seen yet (a rare report, a newly deployed client's) would count as "(other)" for the process's life.
+ */
+export const MAX_ANONYMOUS_OPERATION_NAMES = 20;
 const operationNames = new Set<string>();
+let anonymousNames = 0;
 
 /** The operation's label: its name while the set of names seen is small, else "(other)"; "(anonymous)" without one. */
 export function operationLabel(name: string | null): string {
+  return labelOf(name, false);
+}
+
+/** The same for a request without an operator (a sign-in that succeeded has one): within the anonymous share. */
+export function anonymousOperationLabel(name: string | null): string {
+  return labelOf(name, true);
+}
+
+function labelOf(name: string | null, anonymous: boolean): string {
   if (name === null) return '(anonymous)';
   if (operationNames.has(name)) return name;
-  if (operationNames.size >= MAX_OPERATION_NAMES) return '(other)';
+  if (operationNames.size >= MAX_OPERATION_NAMES || (anonymous && anonymousNames >= MAX_ANONYMOUS_OPERATION_NAMES)) return '(other)';
   operationNames.add(name);
+  if (anonymous) anonymousNames += 1;
   return name;
+}
+
+/** The methods Carrel serves somewhere; any other one Node's parser accepts (PROPFIND, PURGE ...) is labelled "other". */
+const SERVED_METHODS = new Set(['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS']);
+
+export function methodLabel(method: string): string {
+  return SERVED_METHODS.has(method) ? method : 'other';
 }

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { logger } from './logger';
-import { httpDuration, httpRequests, operationDuration, operationLabel, operations } from './metrics';
+import { anonymousOperationLabel, httpDuration, httpRequests, methodLabel, operationDuration, operationLabel, operations } from './metrics';
 import { elapsedMs, recordRequests, RequestRecord } from './request-record';
 
 /**
@@ -20,10 +20,15 @@ function endOf(record: RequestRecord, req: Request, res: Response): void {
   const status = res.headersSent ? res.statusCode : 0;
   const codes = [...record.codes];
   const ok = codes.length === 0 && status > 0 && status < 400;
-  httpRequests.inc({ method: record.method, route, status });
-  httpDuration.observe({ method: record.method, route, status }, ms / 1000);
+  const method = methodLabel(record.method);
+  httpRequests.inc({ method, route, status });
+  httpDuration.observe({ method, route, status }, ms / 1000);
   if (record.operationType !== null || route === '/graphql') {
-    const labels = { operation: operationLabel(record.operationName), type: record.operationType ?? '(unknown)', result: codes[0] ?? (ok ? 'ok' : `HTTP_${status}`) };
+    const labels = {
+      operation: (record.operator === null ? anonymousOperationLabel : operationLabel)(record.operationName),
+      type: record.operationType ?? '(unknown)',
+      result: codes[0] ?? (ok ? 'ok' : `HTTP_${status}`),
+    };
     operations.inc(labels);
     operationDuration.observe(labels, ms / 1000);
   }
