@@ -1,5 +1,6 @@
 import { Environment, ENV_SCHEMA, metaOf, VariableName } from './variables';
 import { ConfigError, loadConfig, parseEnvironment, resolvedEnvironment, unknownVariables } from './config';
+import { redactedUrl } from './redacted-url';
 
 /**
  * `npm start -- --print-config`: every variable with the value Carrel would run with and where it came from. A
@@ -32,19 +33,8 @@ function startProblems(env: NodeJS.ProcessEnv): string[] {
 function shown(name: VariableName, effective: Environment): string {
   const value = effective[name];
   if (value === undefined) return '(unset)';
-  if (name === 'DATABASE_URL' || name === 'OTEL_EXPORTER_OTLP_ENDPOINT') return withoutPassword(String(value));
+  if (name === 'DATABASE_URL' || name === 'OTEL_EXPORTER_OTLP_ENDPOINT') return redactedUrl(String(value));
   if (metaOf(ENV_SCHEMA.shape[name]).secret) return `(secret, ${Buffer.byteLength(String(value))} bytes)`;
   // The operator's own environment, but one line per variable all the same.
   return JSON.stringify(String(value)).slice(1, -1);
-}
-
-/** Query values may be credentials too (`?password=`, a collector's `?api_key=`): only sslmode is shown. */
-const SHOWN_PARAMETERS = new Set(['sslmode']);
-
-function withoutPassword(url: string): string {
-  if (!URL.canParse(url)) return '(set, not a URL)';
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  for (const key of [...parsed.searchParams.keys()]) if (!SHOWN_PARAMETERS.has(key)) parsed.searchParams.set(key, '***');
-  return parsed.toString();
 }

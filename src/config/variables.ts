@@ -74,19 +74,25 @@ function oneOf<const V extends readonly string[]>(values: V, meta: VariableMeta)
   return described(schema, meta);
 }
 
-/** An http(s) URL; unset means undefined. */
-function httpUrl(meta: VariableMeta) {
+/**
+ * A URL of one of `protocols`; unset means undefined. Never quoted back: a database's or a collector's address may
+ * carry credentials.
+ */
+function url(protocols: string[], expected: string, meta: VariableMeta) {
   const schema = z.string().optional().transform((raw, ctx) => {
     if (unset(raw)) return undefined;
-    if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) {
-      // Not quoted back: a collector's address may carry credentials.
-      ctx.addIssue({ code: 'custom', message: 'must be an http:// or https:// URL (e.g. http://127.0.0.1:4318)' });
+    if (!URL.canParse(raw) || !protocols.includes(new URL(raw).protocol)) {
+      ctx.addIssue({ code: 'custom', message: `must be ${expected} (the value is not repeated: it may hold a password)` });
       return z.NEVER;
     }
     return raw;
   });
   return described(schema, meta);
 }
+
+const httpUrl = (meta: VariableMeta) => url(['http:', 'https:'], 'an http:// or https:// URL (e.g. http://127.0.0.1:4318)', meta);
+/** node-postgres reads URLs only: a keyword/value string (`host=db password=...`) would fail later, quoted in the error. */
+const postgresUrl = (meta: VariableMeta) => url(['postgres:', 'postgresql:', 'socket:'], 'a postgres:// URL (e.g. postgres://carrel:PASSWORD@db:5432/carrel)', meta);
 
 /** A value quoted back in an error is cut short: the message is one line of the start's output. */
 const clip = (raw: string) => (raw.length > 40 ? `${raw.slice(0, 40)}...` : raw).replace(/[\u0000-\u001f]/g, '?');
@@ -114,7 +120,7 @@ export const ENV_SCHEMA = z.object({
   CARREL_ADMIN_PASSWORD: text({ group: SERVER, default: 'generated', secret: true, description: 'password of the demo operators when the demo is seeded, and of `npm run carrel -- create-admin` when not typed in' }),
   CARREL_API_KEY: text({ group: SERVER, default: 'unset', secret: true, description: 'the API key the command-line jobs (`npm run purge`, `sis:load`, `bursar:export`) act as' }),
 
-  DATABASE_URL: text({ group: DATABASE, default: 'unset: embedded server', secret: true, description: 'PostgreSQL to use; unset, Carrel starts an embedded PostgreSQL server in the data folder (one instance only)' }),
+  DATABASE_URL: postgresUrl({ group: DATABASE, default: 'unset: embedded server', secret: true, description: 'PostgreSQL to use; unset, Carrel starts an embedded PostgreSQL server in the data folder (one instance only)' }),
   CARREL_PG_PORT: int(54329, { group: DATABASE, description: 'port of the embedded PostgreSQL server' }, { min: 1, max: 65535 }),
   CARREL_DB_POOL_SIZE: int(10, { group: DATABASE, description: 'database connections of the requests\' pool (each instance also holds one for LISTEN and one per running job)' }, { min: 1, max: 1000 }),
   CARREL_STATEMENT_TIMEOUT_MS: int(5000, { group: DATABASE, description: "a request's statement is cancelled after this (503 `TIMEOUT`); 0: none" }),
