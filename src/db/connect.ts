@@ -1,4 +1,5 @@
 import { DataSource, MigrationExecutor } from 'typeorm';
+import { redactedUrl } from '../config/redacted-url';
 import { createDataSource, SessionLimits } from '../../ormconfig';
 import { Config } from '../config';
 import { reasonOf } from '../start-failure';
@@ -39,7 +40,7 @@ export async function openDatabase(
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log, use === 'job');
   const url = config.databaseUrl ?? embedded!.url;
   const dataSource = createDataSource(url, sessionLimits(config, use));
-  const description = embedded ? `embedded PostgreSQL on port ${config.embeddedPgPort} (data in ${config.dataDir}/pgdata)` : url.replace(/:[^:@/]*@/, ':***@');
+  const description = embedded ? `embedded PostgreSQL on port ${config.embeddedPgPort} (data in ${config.dataDir}/pgdata)` : redactedUrl(url);
   // What was being done, for the start-up failure line: the pg error alone ("ECONNREFUSED", "password authentication
   // failed") does not say which server, nor what to change.
   let doing = `cannot connect to ${description}`;

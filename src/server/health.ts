@@ -36,7 +36,7 @@ export function mountHealth(app: Express, db: DataSource): void {
 function migrationCheck(db: DataSource): () => Promise<boolean> {
   const needed = db.migrations.map((m) => m.name).filter((name): name is string => name !== undefined);
   let current = false;
-  return async () => {
+  const check = async () => {
     if (current) {
       await db.query('SELECT 1');
       return true;
@@ -46,4 +46,8 @@ function migrationCheck(db: DataSource): () => Promise<boolean> {
     current = needed.every((name) => applied.has(name));
     return current;
   };
+  // Anyone may ask, without credentials or budget: probes arriving while a check runs share it, so a flood of them
+  // costs the database one statement at a time, and each answer comes from a check running when it was asked.
+  let running: Promise<boolean> | null = null;
+  return () => (running ??= check().finally(() => (running = null)));
 }

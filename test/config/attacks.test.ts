@@ -48,3 +48,12 @@ test('15.4 the failed-to-start line of a DATABASE_URL that is not a URL does not
   expect(output).toMatch(/failed to start: .*DATABASE_URL must be a postgres:\/\/ URL/);
   expect(output).not.toContain(SECRET);
 });
+
+test('15.4 the failed-to-start line masks a password in DATABASE_URL\'s query string, or one with a colon', async () => {
+  for (const url of [`postgres://postgres@127.0.0.1:1/test?password=${SECRET}`, `postgres://u:pa:${SECRET}@127.0.0.1:1/test`]) {
+    const { code, output } = await runToExit(MAIN_FROM_SOURCE, carrelEnv({ DATABASE_URL: url, PORT: '0' }));
+    expect(code).toBe(1);
+    expect(output).toMatch(/failed to start: cannot connect to postgres:\/\/.*127\.0\.0\.1:1\/test/);
+    expect(output).not.toContain(SECRET);
+  }
+});
