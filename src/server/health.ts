@@ -33,6 +33,9 @@ export function mountHealth(app: Express, db: DataSource): void {
  * Whether every migration of this code is applied. Once true it stays true (migrations are never taken back), and
  * the check becomes the `SELECT 1` that proves the database still answers.
  */
+/** How long a ready answer stands: a load balancer learns that an instance lost its database within a second. */
+const READY_KEPT_MS = 1000;
+
 function migrationCheck(db: DataSource): () => Promise<boolean> {
   const needed = db.migrations.map((m) => m.name).filter((name): name is string => name !== undefined);
   let current = false;
@@ -46,8 +49,16 @@ function migrationCheck(db: DataSource): () => Promise<boolean> {
     current = needed.every((name) => applied.has(name));
     return current;
   };
-  // Anyone may ask, without credentials or budget: probes arriving while a check runs share it, so a flood of them
-  // costs the database one statement at a time, and each answer comes from a check running when it was asked.
+  // Anyone may ask, without credentials or budget: a ready answer is kept for READY_KEPT_MS, and probes arriving while
+  // a check runs share it, so a flood of probes costs the database about one statement a second. A not-ready answer
+  // is not kept: the instance is let back in at the first probe after it recovers.
   let running: Promise<boolean> | null = null;
-  return () => (running ??= check().finally(() => (running = null)));
+  let readyAt = -Infinity;
+  return async () => {
+    if (Date.now() - readyAt < READY_KEPT_MS) return true;
+    running ??= check().finally(() => (running = null));
+    const ready = await running;
+    if (ready) readyAt = Date.now();
+    return ready;
+  };
 }

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { sqlStatementCount } from '../../src/db/sql-logger';
 import { captureLog } from '../support/log-capture';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -69,6 +70,8 @@ test('15.4 the database refusing connections: /health/ready is 503 "unreachable"
   await admin(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
   try {
     await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+    // The ready answer before stands for a second (src/server/health.ts).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await get(app, '/health/ready')).toEqual({ status: 503, body: { status: 'unavailable', database: 'unreachable', migrations: 'unknown' } });
     expect((await get(app, '/health/live')).status).toBe(200);
   } finally {
@@ -88,4 +91,13 @@ test('15.4 a database unreachable before the first check: 503 "unreachable", not
     await admin(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
   }
   expect((await get(app, '/health/ready')).status).toBe(200);
+});
+
+test('15.4 a flood of readiness probes without credentials costs the database about one statement a second, not one each', async () => {
+  app = await startTestApp();
+  expect((await get(app, '/health/ready')).status).toBe(200);
+  const before = sqlStatementCount();
+  const answers = await Promise.all(Array.from({ length: 50 }, () => get(app!, '/health/ready')));
+  expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+  expect(sqlStatementCount() - before).toBeLessThan(10);
 });
