@@ -247,3 +247,14 @@ export function loadConfig(env = process.env, use: 'server' | 'tool' = 'server')
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
+
+/** What the start would refuse: the schema's problems and loadConfig's checks across variables and for production. */
+export function configProblems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+}

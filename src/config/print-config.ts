@@ -1,5 +1,5 @@
 import { Environment, ENV_SCHEMA, metaOf, VariableName } from './variables';
-import { ConfigError, loadConfig, parseEnvironment, resolvedEnvironment, unknownVariables } from './config';
+import { configProblems, parseEnvironment, resolvedEnvironment, unknownVariables } from './config';
 import { redactedUrl } from './redacted-url';
 
 /**
@@ -16,18 +16,7 @@ export function printableConfig(env: NodeJS.ProcessEnv): { lines: string[]; prob
     const source = env[name] === undefined || env[name] === '' ? 'default' : 'set';
     return `${name.padEnd(width)}  ${invalid.has(name) ? '(invalid)' : shown(name, effective)}  (${source})`;
   });
-  return { lines: [...lines, ...unknown], problems: startProblems(env) };
-}
-
-/** What the start would refuse: the schema's problems and loadConfig's checks across variables and for production. */
-function startProblems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
+  return { lines: [...lines, ...unknown], problems: configProblems(env) };
 }
 
 function shown(name: VariableName, effective: Environment): string {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, printableConfig } from '../../src/config';
+import { configProblems, printableConfig } from '../../src/config';
 import { redactedUrl } from '../../src/config/redacted-url';
 import { carrelEnv, MAIN_FROM_SOURCE, runToExit } from '../support/carrel-process';
 
@@ -8,15 +8,7 @@ import { carrelEnv, MAIN_FROM_SOURCE, runToExit } from '../support/carrel-proces
  */
 const SECRET = 'Db-Password-Zq83-never-shown';
 
-const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-};
+
 
 test.each([
   ['a keyword/value string', `host=db.example port=5432 password=${SECRET}`],
@@ -24,7 +16,7 @@ test.each([
   ['another scheme', `mysql://carrel:${SECRET}@db.example/carrel`],
   ['the password alone', SECRET],
 ])('15.4 a DATABASE_URL that is not a postgres:// URL (%s) is refused at start, and the refusal does not repeat it', (_what, value) => {
-  const problems = problemsOf({ DATABASE_URL: value });
+  const problems = configProblems({ DATABASE_URL: value });
   expect(problems).toEqual([expect.stringMatching(/^DATABASE_URL must be a postgres:\/\/ URL .*not repeated/)]);
   expect(JSON.stringify(problems)).not.toContain(SECRET);
   const { lines } = printableConfig({ DATABASE_URL: value });
@@ -32,7 +24,7 @@ test.each([
 });
 
 test('15.4 short or odd secrets are refused by their length, never quoted: CARREL_TOKEN_SECRET, CARREL_METRICS_TOKEN', () => {
-  const problems = problemsOf({ NODE_ENV: 'production', CARREL_TOKEN_SECRET: 'short-Tk-Secret', CARREL_METRICS_TOKEN: 'short-Mx\n"' });
+  const problems = configProblems({ NODE_ENV: 'production', CARREL_TOKEN_SECRET: 'short-Tk-Secret', CARREL_METRICS_TOKEN: 'short-Mx\n"' });
   expect(problems).toHaveLength(2);
   expect(JSON.stringify(problems)).not.toMatch(/short-Tk-Secret|short-Mx/);
 });
