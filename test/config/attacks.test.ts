@@ -8,8 +8,6 @@ import { carrelEnv, MAIN_FROM_SOURCE, runToExit } from '../support/carrel-proces
  */
 const SECRET = 'Db-Password-Zq83-never-shown';
 
-
-
 test.each([
   ['a keyword/value string', `host=db.example port=5432 password=${SECRET}`],
   ['a URL with a port that is not a number', `postgres://carrel:${SECRET}@db.example:port/carrel`],
