@@ -181,7 +181,8 @@ describe.each(MODES)('%s', (mode) => {
   test('a JSON body in a charset or content encoding the server does not read is answered 415 as JSON', async () => {
     const query = JSON.stringify({ query: '{ __typename }' });
     await expectJsonRefusal(await post(appIn(mode).url, query, { 'content-type': 'application/json; charset=koi8-r' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    await expectJsonRefusal(await post(appIn(mode).url, query, { 'content-type': 'application/json', 'content-encoding': 'zstd' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    // Not zstd: Node 22.15+ decodes it (a body that is not zstd is then 400); no Node decodes LZW's `compress`.
+    await expectJsonRefusal(await post(appIn(mode).url, query, { 'content-type': 'application/json', 'content-encoding': 'compress' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   test('an unknown path, under /graphql or not, is answered 404 as JSON with code NOT_FOUND', async () => {
