@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { metricsAccess } from '../../src/policy/metrics-access';
 import { JOB_LEASE_MS, withLease } from '../../src/db/job-lease';
 import { errorFields } from '../../src/observability/logger';
 import { MAX_ANONYMOUS_OPERATION_NAMES, registry } from '../../src/observability/metrics';
@@ -134,4 +135,12 @@ test('15.5 another institution\'s running purge does not block this one\'s: the 
   await app.db.dataSource.query(`INSERT INTO job_lease (name, owner, taken_at, lease_until) VALUES ($1, 'elsewhere:1:00000000', now(), now() + interval '1 minute')`,
     [purgeLeaseName(other.id)]);
   expect((await app.gql('mutation { runPurgeJob(dryRun: false) { purged } }', {}, token)).errors).toBeUndefined();
+});
+
+test('15.2 the metrics access rule is the policy module\'s: only Bearer and the exact token, whatever its case of scheme', () => {
+  const allowed = metricsAccess('metrics-token-of-16-bytes');
+  expect(['Bearer metrics-token-of-16-bytes', 'bearer metrics-token-of-16-bytes'].map(allowed)).toEqual([true, true]);
+  expect([undefined, '', 'Bearer ', 'Bearer metrics-token-of-16-byte', 'Bearer metrics-token-of-16-bytesX', 'Basic bWV0cmljcy10b2tlbg==', 'metrics-token-of-16-bytes']
+    .map(allowed)).toEqual([false, false, false, false, false, false, false]);
+  expect(metricsAccess(undefined)(undefined)).toBe(true);
 });
